@@ -1,0 +1,662 @@
+//! Findings from correlated messages: causes over time, incidents,
+//! blacklist episodes, suspects, senders.
+//!
+//! Everything here works on the correlator's compact records, after the
+//! logs are read, so its cost does not grow with the number of lines, only
+//! with the number of deferrals and outbound recipients.
+
+pub mod queue;
+pub mod suspects;
+
+use std::collections::{HashMap, HashSet};
+
+use crate::classify::{delisting_url, judge_port25, Cause, ConnectAttempt};
+use crate::correlate::{Findings, OutcomeStatus, Sym};
+use crate::model::*;
+use crate::time::{LogTime, TimeFormat, DAY, HOUR, MINUTE};
+
+/// Knobs of the analysis.
+#[derive(Debug, Clone)]
+pub struct AnalysisOptions {
+    /// Timeline bucket width in ms; chosen from the span when `None`.
+    pub bucket: Option<i64>,
+    /// How far before a listing to look for its source.
+    pub lookback: i64,
+    pub format: TimeFormat,
+    /// uid -> user name, from a copy of /etc/passwd.
+    pub passwd: HashMap<u32, String>,
+}
+
+impl Default for AnalysisOptions {
+    fn default() -> Self {
+        AnalysisOptions {
+            bucket: None,
+            lookback: 24 * HOUR,
+            format: TimeFormat::local(),
+            passwd: HashMap::new(),
+        }
+    }
+}
+
+/// Bucket widths a timeline may use, smallest first.
+const BUCKETS: [i64; 10] = [
+    5 * MINUTE,
+    10 * MINUTE,
+    15 * MINUTE,
+    30 * MINUTE,
+    HOUR,
+    2 * HOUR,
+    3 * HOUR,
+    6 * HOUR,
+    12 * HOUR,
+    DAY,
+];
+
+/// The smallest width that keeps the chart under 200 bars.
+pub fn choose_bucket(span: i64) -> i64 {
+    BUCKETS
+        .iter()
+        .copied()
+        .find(|w| span / w <= 200)
+        .unwrap_or(DAY)
+}
+
+/// Causes that explain a stuck queue. Greylisting passes on retry and
+/// recipient-side problems (full mailboxes, unknown users) are not the
+/// server's trouble, so they never make the headline alone.
+fn is_server_problem(c: Cause) -> bool {
+    matches!(
+        c,
+        Cause::Port25Blocked
+            | Cause::ContentFilterDown
+            | Cause::DnsFailure
+            | Cause::Blacklisted
+            | Cause::RateLimited
+            | Cause::TlsFailure
+            | Cause::RelayAuthFailure
+            | Cause::LocalSystem
+            | Cause::AuthPolicy
+    )
+}
+
+/// Decides the port 25 verdicts: connect failures across many unrelated
+/// destinations at once are a local block (see `classify::judge_port25`).
+pub fn apply_port25_judgement(f: &mut Findings) {
+    let idx: Vec<usize> = f
+        .outcomes
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.connect_failure.is_some() && o.cause != Cause::ContentFilterDown)
+        .map(|(i, _)| i)
+        .collect();
+    if idx.is_empty() {
+        return;
+    }
+    let domains: Vec<String> = idx
+        .iter()
+        .map(|&i| f.strings.str(f.outcomes[i].recipient_domain).into_owned())
+        .collect();
+    let attempts: Vec<ConnectAttempt> = idx
+        .iter()
+        .zip(&domains)
+        .map(|(&i, d)| {
+            let o = &f.outcomes[i];
+            ConnectAttempt {
+                time: o.time,
+                destination: d,
+                failure: o.connect_failure.expect("filtered"),
+                port: if o.port == 0 { 25 } else { o.port },
+            }
+        })
+        .collect();
+    let verdicts = judge_port25(&attempts);
+    for (&i, blocked) in idx.iter().zip(verdicts) {
+        if blocked {
+            f.outcomes[i].cause = Cause::Port25Blocked;
+        }
+    }
+}
+
+fn most_common(counts: HashMap<Sym, u64>) -> Option<Sym> {
+    counts
+        .into_iter()
+        .filter(|(s, _)| *s != 0)
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map(|(s, _)| s)
+}
+
+fn pct(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        (part as f64 * 1000.0 / whole as f64).round() / 10.0
+    }
+}
+
+/// Builds the analysis sections of the summary from the findings.
+pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary) {
+    apply_port25_judgement(f);
+    let fmt = &opts.format;
+    let s = |sym: Sym| f.strings.str(sym).into_owned();
+    let deferrals_total = f.counts.deferral_events;
+
+    // Causes.
+    #[derive(Default)]
+    struct Acc {
+        events: u64,
+        bounces: u64,
+        messages: HashSet<u32>,
+        first: Option<LogTime>,
+        last: Option<LogTime>,
+        details: HashMap<Sym, u64>,
+        texts: HashMap<Sym, u64>,
+    }
+    let mut by_cause: HashMap<Cause, Acc> = HashMap::new();
+    for o in &f.outcomes {
+        let a = by_cause.entry(o.cause).or_default();
+        match o.status {
+            OutcomeStatus::Deferred => {
+                a.events += 1;
+                a.messages.insert(o.message);
+            }
+            OutcomeStatus::Bounced => a.bounces += 1,
+            OutcomeStatus::Expired => {}
+        }
+        a.first = Some(a.first.map_or(o.time, |t| t.min(o.time)));
+        a.last = Some(a.last.map_or(o.time, |t| t.max(o.time)));
+        let detail = if o.list != 0 { o.list } else { o.remote_host };
+        *a.details.entry(detail).or_default() += 1;
+        *a.texts.entry(o.text).or_default() += 1;
+    }
+    let mut causes: Vec<CauseRow> = by_cause
+        .into_iter()
+        .map(|(c, a)| CauseRow {
+            cause: c.id().to_string(),
+            title: c.title().to_string(),
+            deferral_events: a.events,
+            deferred_messages: a.messages.len() as u64,
+            bounces: a.bounces,
+            expired: 0,
+            share_of_deferrals: pct(a.events, deferrals_total),
+            first: a.first.map(|t| fmt.iso(t)),
+            last: a.last.map(|t| fmt.iso(t)),
+            top_detail: most_common(a.details).map(s),
+            example: most_common(a.texts).map(s),
+            fix: c.fix().iter().map(|x| x.to_string()).collect(),
+        })
+        .collect();
+    causes.sort_by(|a, b| {
+        (b.deferral_events + b.bounces)
+            .cmp(&(a.deferral_events + a.bounces))
+            .then(a.cause.cmp(&b.cause))
+    });
+    summary.causes = causes;
+
+    // Timeline.
+    let (Some(first), Some(last)) = (f.first, f.last) else {
+        return;
+    };
+    let bucket = opts.bucket.unwrap_or_else(|| choose_bucket(last.0 - first.0));
+    summary.timeline.bucket_seconds = bucket / 1000;
+    let mut cells: HashMap<(i64, Cause), (u64, HashSet<u32>)> = HashMap::new();
+    for o in f.outcomes.iter().filter(|o| o.status == OutcomeStatus::Deferred) {
+        let c = cells.entry((o.time.floor(bucket).0, o.cause)).or_default();
+        c.0 += 1;
+        c.1.insert(o.message);
+    }
+    let mut rows: Vec<(i64, Cause, u64, u64)> = cells
+        .into_iter()
+        .map(|((b, c), (n, m))| (b, c, n, m.len() as u64))
+        .collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+    summary.timeline.rows = rows
+        .iter()
+        .map(|&(b, c, n, m)| TimelineRow {
+            bucket_start: fmt.iso(LogTime(b)),
+            cause: c.id().to_string(),
+            deferral_events: n,
+            deferred_messages: m,
+        })
+        .collect();
+
+    // Incidents: per cause, runs of buckets well above its own baseline.
+    let n_buckets = ((last.floor(bucket).0 - first.floor(bucket).0) / bucket + 1).max(1) as usize;
+    let start_bucket = first.floor(bucket).0;
+    let mut incidents = Vec::new();
+    let causes_seen: HashSet<Cause> = rows.iter().map(|r| r.1).collect();
+    for cause in causes_seen {
+        let mut series = vec![0u64; n_buckets];
+        for r in rows.iter().filter(|r| r.1 == cause) {
+            let i = ((r.0 - start_bucket) / bucket) as usize;
+            if i < n_buckets {
+                series[i] += r.2;
+            }
+        }
+        let mut sorted = series.clone();
+        sorted.sort_unstable();
+        let median = sorted[sorted.len() / 2];
+        // Well above baseline: three times the median and at least three
+        // deferrals in the bucket.
+        let threshold = (median * 3).max(median + 2).max(3);
+        let mut i = 0;
+        while i < n_buckets {
+            if series[i] < threshold {
+                i += 1;
+                continue;
+            }
+            let mut j = i;
+            // Extend over single quiet buckets.
+            while j + 1 < n_buckets
+                && (series[j + 1] >= threshold
+                    || (j + 2 < n_buckets && series[j + 1] > 0 && series[j + 2] >= threshold))
+            {
+                j += 1;
+            }
+            let from = LogTime(start_bucket + i as i64 * bucket);
+            let to = LogTime(start_bucket + (j as i64 + 1) * bucket);
+            incidents.push(build_incident(f, cause, from, to, deferrals_total, fmt));
+            i = j + 1;
+        }
+    }
+    incidents.sort_by(|a, b| a.0.cmp(&b.0));
+    summary.incidents = incidents.iter().map(|x| x.1.clone()).collect();
+
+    // Blacklist episodes and their suspects.
+    let episodes = blacklist_episodes(f, opts.lookback);
+    summary.blacklistings = episodes
+        .iter()
+        .map(|e| {
+            let list = s(e.list_or_receiver);
+            BlacklistEpisode {
+                delisting_url: if e.by_list {
+                    delisting_url(&list).map(str::to_string)
+                } else {
+                    None
+                },
+                list,
+                receivers: e.receivers.iter().map(|&r| s(r)).collect(),
+                first_seen: fmt.iso(e.first),
+                last_seen: fmt.iso(e.last),
+                deferrals: e.deferrals,
+                bounces: e.bounces,
+                messages: e.messages,
+                recipient_domains: e.recipient_domains,
+                example: s(e.example),
+                listed_ip: (e.listed_ip != 0).then(|| s(e.listed_ip)),
+                cause: e.cause.id().to_string(),
+            }
+        })
+        .collect();
+    summary.suspects = suspects::rank(f, &episodes, opts);
+
+    // Senders.
+    let mut senders: Vec<SenderRow> = f
+        .senders
+        .iter()
+        .filter(|(_, st)| st.messages + st.recipients + st.rejected > 0)
+        .map(|(&id, st)| SenderRow {
+            identity: display_identity(&s(id), &opts.passwd),
+            kind: st.kind.map_or("unknown", |k| k.id()).to_string(),
+            messages: st.messages,
+            recipients: st.recipients,
+            delivered: st.delivered,
+            deferred: st.deferred,
+            bounced: st.bounced,
+            expired: st.expired,
+            rejected: st.rejected,
+            first_seen: st.first.map(|t| fmt.iso(t)),
+            last_seen: st.last.map(|t| fmt.iso(t)),
+        })
+        .collect();
+    senders.sort_by(|a, b| b.messages.cmp(&a.messages).then(b.recipients.cmp(&a.recipients)).then(a.identity.cmp(&b.identity)));
+    senders.truncate(10_000);
+    summary.top_senders = senders;
+
+    // Unclassified texts and inbound verdicts.
+    let mut unknown: HashMap<Sym, u64> = HashMap::new();
+    for o in f.outcomes.iter().filter(|o| o.cause == Cause::Unknown) {
+        *unknown.entry(o.normalised).or_default() += 1;
+    }
+    summary.unclassified = top_texts(f, unknown, None, 200);
+    let mut inbound: HashMap<(Sym, Cause), u64> = HashMap::new();
+    for r in &f.inbound {
+        *inbound.entry((r.normalised, r.cause)).or_default() += 1;
+    }
+    let mut inbound: Vec<TextCount> = inbound
+        .into_iter()
+        .map(|((t, c), n)| TextCount {
+            text: s(t),
+            count: n,
+            cause: Some(c.id().to_string()),
+        })
+        .collect();
+    inbound.sort_by(|a, b| b.count.cmp(&a.count).then(a.text.cmp(&b.text)));
+    inbound.truncate(200);
+    summary.inbound_rejects = inbound;
+
+    summary.headline = headline(summary, &incidents, deferrals_total, fmt, first);
+}
+
+fn top_texts(f: &Findings, counts: HashMap<Sym, u64>, cause: Option<&str>, n: usize) -> Vec<TextCount> {
+    let mut v: Vec<TextCount> = counts
+        .into_iter()
+        .map(|(t, c)| TextCount {
+            text: f.strings.str(t).into_owned(),
+            count: c,
+            cause: cause.map(str::to_string),
+        })
+        .collect();
+    v.sort_by(|a, b| b.count.cmp(&a.count).then(a.text.cmp(&b.text)));
+    v.truncate(n);
+    v
+}
+
+/// `uid:33` becomes `uid:33 (www-data)` when a passwd copy names it.
+pub fn display_identity(id: &str, passwd: &HashMap<u32, String>) -> String {
+    if let Some(uid) = id.strip_prefix("uid:").and_then(|u| u.parse::<u32>().ok()) {
+        if let Some(name) = passwd.get(&uid) {
+            return format!("uid:{uid} ({name})");
+        }
+    }
+    id.to_string()
+}
+
+/// Reads `/etc/passwd` lines: `name:x:uid:...`.
+pub fn parse_passwd(text: &str) -> HashMap<u32, String> {
+    text.lines()
+        .filter_map(|l| {
+            let mut it = l.split(':');
+            let name = it.next()?;
+            let _ = it.next()?;
+            let uid = it.next()?.parse().ok()?;
+            Some((uid, name.to_string()))
+        })
+        .collect()
+}
+
+fn build_incident(
+    f: &Findings,
+    cause: Cause,
+    from: LogTime,
+    to: LogTime,
+    deferrals_total: u64,
+    fmt: &TimeFormat,
+) -> (LogTime, Incident) {
+    let mut events = 0;
+    let mut messages = HashSet::new();
+    let mut receivers: HashMap<Sym, u64> = HashMap::new();
+    let mut first: Option<(LogTime, Sym)> = None;
+    let mut last: Option<(LogTime, Sym)> = None;
+    for o in f
+        .outcomes
+        .iter()
+        .filter(|o| o.cause == cause && o.status == OutcomeStatus::Deferred && o.time >= from && o.time < to)
+    {
+        events += 1;
+        messages.insert(o.message);
+        let r = if o.remote_host != 0 { o.remote_host } else { o.recipient_domain };
+        *receivers.entry(r).or_default() += 1;
+        if first.is_none_or(|f| o.time < f.0) {
+            first = Some((o.time, o.text));
+        }
+        if last.is_none_or(|l| o.time >= l.0) {
+            last = Some((o.time, o.text));
+        }
+    }
+    let mut recv: Vec<(Sym, u64)> = receivers.into_iter().filter(|r| r.0 != 0).collect();
+    recv.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let start = first.map_or(from, |x| x.0);
+    let end = last.map_or(to, |x| x.0);
+    (
+        start,
+        Incident {
+            cause: cause.id().to_string(),
+            start: fmt.iso(start),
+            end: fmt.iso(end),
+            deferral_events: events,
+            messages: messages.len() as u64,
+            share_of_deferrals: pct(events, deferrals_total),
+            receivers: recv.iter().take(10).map(|r| f.strings.str(r.0).into_owned()).collect(),
+            first_example: first.map(|x| f.strings.str(x.1).into_owned()),
+            last_example: last.map(|x| f.strings.str(x.1).into_owned()),
+        },
+    )
+}
+
+/// A run of replies from one list (or one receiver, when no list is named)
+/// refusing us for reputation or volume.
+#[derive(Debug, Clone)]
+pub struct Episode {
+    pub list_or_receiver: Sym,
+    pub by_list: bool,
+    pub cause: Cause,
+    pub first: LogTime,
+    pub last: LogTime,
+    pub deferrals: u64,
+    pub bounces: u64,
+    pub messages: u64,
+    pub recipient_domains: u64,
+    pub receivers: Vec<Sym>,
+    pub example: Sym,
+    pub listed_ip: Sym,
+}
+
+/// Groups blacklisted and rate-limited replies into episodes: per list (or
+/// receiving domain), split where the replies stop for longer than
+/// `max_gap`.
+pub fn blacklist_episodes(f: &Findings, max_gap: i64) -> Vec<Episode> {
+    let mut idx: Vec<usize> = f
+        .outcomes
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| matches!(o.cause, Cause::Blacklisted | Cause::RateLimited))
+        .map(|(i, _)| i)
+        .collect();
+    let key = |i: usize| {
+        let o = &f.outcomes[i];
+        if o.list != 0 {
+            (o.list, true)
+        } else {
+            (o.recipient_domain, false)
+        }
+    };
+    idx.sort_by_key(|&i| (key(i), f.outcomes[i].time));
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < idx.len() {
+        let k = key(idx[i]);
+        let mut j = i;
+        while j + 1 < idx.len()
+            && key(idx[j + 1]) == k
+            && f.outcomes[idx[j + 1]].time.0 - f.outcomes[idx[j]].time.0 <= max_gap
+        {
+            j += 1;
+        }
+        let group = &idx[i..=j];
+        let mut messages = HashSet::new();
+        let mut domains = HashSet::new();
+        let mut receivers: HashMap<Sym, u64> = HashMap::new();
+        let mut causes: HashMap<Cause, u64> = HashMap::new();
+        let (mut deferrals, mut bounces) = (0, 0);
+        let mut listed_ip = 0;
+        for &g in group {
+            let o = &f.outcomes[g];
+            messages.insert(o.message);
+            domains.insert(o.recipient_domain);
+            let r = if o.remote_host != 0 { o.remote_host } else { o.recipient_domain };
+            *receivers.entry(r).or_default() += 1;
+            *causes.entry(o.cause).or_default() += 1;
+            match o.status {
+                OutcomeStatus::Deferred => deferrals += 1,
+                OutcomeStatus::Bounced => bounces += 1,
+                OutcomeStatus::Expired => {}
+            }
+            if listed_ip == 0 {
+                listed_ip = o.listed_ip;
+            }
+        }
+        let mut recv: Vec<(Sym, u64)> = receivers.into_iter().collect();
+        recv.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let first = &f.outcomes[group[0]];
+        let cause = if causes.contains_key(&Cause::Blacklisted) {
+            Cause::Blacklisted
+        } else {
+            Cause::RateLimited
+        };
+        out.push(Episode {
+            list_or_receiver: k.0,
+            by_list: k.1,
+            cause,
+            first: first.time,
+            last: f.outcomes[group[group.len() - 1]].time,
+            deferrals,
+            bounces,
+            messages: messages.len() as u64,
+            recipient_domains: domains.len() as u64,
+            receivers: recv.into_iter().take(10).map(|r| r.0).collect(),
+            example: first.text,
+            listed_ip,
+        });
+        i = j + 1;
+    }
+    out.sort_by(|a, b| a.first.cmp(&b.first).then(a.list_or_receiver.cmp(&b.list_or_receiver)));
+    out
+}
+
+fn headline(
+    summary: &Summary,
+    incidents: &[(LogTime, Incident)],
+    deferrals_total: u64,
+    fmt: &TimeFormat,
+    reference: LogTime,
+) -> Vec<HeadlineItem> {
+    let _ = fmt;
+    let mut items: Vec<HeadlineItem> = Vec::new();
+    let short = |iso: &str| iso.replace('T', " ").chars().take(16).collect::<String>();
+    let _ = reference;
+    // Blacklistings first when they exist: they need a source found.
+    if !summary.blacklistings.is_empty() {
+        let eps = &summary.blacklistings;
+        let first = eps.iter().map(|e| e.first_seen.as_str()).min().unwrap_or_default();
+        let lists: Vec<&str> = eps.iter().filter(|e| e.cause == "blacklisted").map(|e| e.list.as_str()).collect();
+        let limited: Vec<&str> = eps.iter().filter(|e| e.cause == "rate_limited").map(|e| e.list.as_str()).collect();
+        let messages: u64 = eps.iter().map(|e| e.messages).sum();
+        let deferrals: u64 = eps.iter().map(|e| e.deferrals).sum();
+        let bounces: u64 = eps.iter().map(|e| e.bounces).sum();
+        let mut text = String::new();
+        if !lists.is_empty() {
+            text += &format!("The server is blacklisted since {}: {}", short(first), join_some(&lists, 5));
+        } else {
+            text += &format!("Receivers throttle the server since {}", short(first));
+        }
+        if !limited.is_empty() && !lists.is_empty() {
+            text += &format!("; rate-limited by {}", join_some(&limited, 3));
+        }
+        text += &format!(
+            ". {messages} messages refused or delayed ({deferrals} deferrals, {bounces} bounces, {}% of all deferrals).",
+            pct(deferrals, deferrals_total)
+        );
+        let evidence = summary.suspects.first().map(|s| {
+            format!(
+                "Most likely source: {} (score {:.0}): {}",
+                s.identity,
+                s.score,
+                s.evidence.first().cloned().unwrap_or_default()
+            )
+        });
+        let cause = if lists.is_empty() { Cause::RateLimited } else { Cause::Blacklisted };
+        items.push(HeadlineItem {
+            cause: cause.id().to_string(),
+            title: cause.title().to_string(),
+            text,
+            start: Some(first.to_string()),
+            end: eps.iter().map(|e| e.last_seen.clone()).max(),
+            messages,
+            evidence,
+            fix: cause.fix().iter().map(|s| s.to_string()).collect(),
+        });
+    }
+    let mut ranked: Vec<&Incident> = incidents
+        .iter()
+        .map(|x| &x.1)
+        .filter(|i| {
+            Cause::from_id(&i.cause).is_some_and(|c| is_server_problem(c) && !matches!(c, Cause::Blacklisted | Cause::RateLimited))
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.messages.cmp(&a.messages).then(a.start.cmp(&b.start)));
+    for inc in ranked.into_iter().take(4) {
+        let cause = Cause::from_id(&inc.cause).unwrap_or(Cause::Unknown);
+        items.push(HeadlineItem {
+            cause: inc.cause.clone(),
+            title: cause.title().to_string(),
+            text: format!(
+                "{} from {} to {}: {} messages held up, {} deferrals ({}% of all deferrals).",
+                cause.title(),
+                short(&inc.start),
+                short(&inc.end),
+                inc.messages,
+                inc.deferral_events,
+                inc.share_of_deferrals
+            ),
+            start: Some(inc.start.clone()),
+            end: Some(inc.end.clone()),
+            messages: inc.messages,
+            evidence: inc.first_example.clone(),
+            fix: cause.fix().iter().map(|s| s.to_string()).collect(),
+        });
+    }
+    if items.is_empty() {
+        let text = if deferrals_total == 0 {
+            "No deferrals: nothing is held up in these logs.".to_string()
+        } else {
+            let top = summary.causes.first();
+            format!(
+                "No incident stands out: {} deferrals spread over time; the most common cause is {}.",
+                deferrals_total,
+                top.map_or("unknown", |c| c.cause.as_str())
+            )
+        };
+        items.push(HeadlineItem {
+            cause: "none".into(),
+            title: "No incident found".into(),
+            text,
+            ..HeadlineItem::default()
+        });
+    }
+    items
+}
+
+fn join_some(v: &[&str], n: usize) -> String {
+    let mut uniq: Vec<&str> = Vec::new();
+    for x in v {
+        if !uniq.contains(x) {
+            uniq.push(x);
+        }
+    }
+    let more = uniq.len().saturating_sub(n);
+    let mut s = uniq.into_iter().take(n).collect::<Vec<_>>().join(", ");
+    if more > 0 {
+        s += &format!(" and {more} more");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_width_follows_span() {
+        assert_eq!(choose_bucket(26 * MINUTE), 5 * MINUTE);
+        assert_eq!(choose_bucket(7 * DAY), HOUR);
+        assert_eq!(choose_bucket(400 * DAY), DAY);
+    }
+
+    #[test]
+    fn passwd_names_uids() {
+        let p = parse_passwd("root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\nbad line\n");
+        assert_eq!(display_identity("uid:33", &p), "uid:33 (www-data)");
+        assert_eq!(display_identity("uid:34", &p), "uid:34");
+        assert_eq!(display_identity("sasl:a@b", &p), "sasl:a@b");
+    }
+}

@@ -1,0 +1,461 @@
+//! `postmortem analyze [PATH...]`: the incident report.
+//!
+//! Reads maillogs (plain, gzip, rotated, folders, `-` for stdin) and queue
+//! dumps found among the paths, puts every deferral down to a cause, finds
+//! the incidents and the senders behind any blacklisting, and writes a
+//! report folder: `report.html`, `summary.json` and CSVs.
+//!
+//! Nothing given is modified; nothing is sent anywhere.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use rayon::prelude::*;
+
+use crate::analyze::{self, AnalysisOptions};
+use crate::classify::Classifier;
+use crate::correlate::{Correlator, Findings, YearPolicy};
+use crate::error::{Error, Result};
+use crate::input::{self, ReadItem, Source, SourceKind};
+use crate::model::{self, InputInfo, LineCounts, Period, ProgramCount, Summary, Totals};
+use crate::parse::{self, LineStats, ParsedChunk};
+use crate::time::{LogTime, TimeFormat};
+
+/// A checked configuration, built by the binary from its flags.
+#[derive(Debug, Clone)]
+pub struct AnalyzeConfig {
+    pub paths: Vec<PathBuf>,
+    /// Where the report goes; a new folder under `reports_root` when `None`.
+    pub out: Option<PathBuf>,
+    pub reports_root: PathBuf,
+    pub force: bool,
+    pub since: Option<LogTime>,
+    pub until: Option<LogTime>,
+    pub year: Option<i32>,
+    pub timezone: Option<String>,
+    pub jobs: usize,
+    pub bucket: Option<i64>,
+    pub lookback: i64,
+    pub rules: Option<PathBuf>,
+    pub passwd: Option<PathBuf>,
+    pub dump_time: Option<LogTime>,
+    pub redact: bool,
+    pub salt: String,
+    /// Do not write a report folder (terminal summary only).
+    pub no_report: bool,
+}
+
+impl Default for AnalyzeConfig {
+    fn default() -> Self {
+        AnalyzeConfig {
+            paths: Vec::new(),
+            out: None,
+            reports_root: PathBuf::from("reports"),
+            force: false,
+            since: None,
+            until: None,
+            year: None,
+            timezone: None,
+            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            bucket: None,
+            lookback: 24 * crate::time::HOUR,
+            rules: None,
+            passwd: None,
+            dump_time: None,
+            redact: false,
+            salt: String::new(),
+            no_report: false,
+        }
+    }
+}
+
+/// Progress callbacks: total bytes once, then bytes done.
+pub trait Progress: Sync {
+    fn start(&self, total_bytes: u64);
+    fn advance(&self, bytes: u64);
+    fn finish(&self);
+}
+
+/// A progress sink that shows nothing.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _: u64) {}
+    fn advance(&self, _: u64) {}
+    fn finish(&self) {}
+}
+
+/// The result of a run: the summary, where it was written, and whether
+/// some input could not be read completely.
+#[derive(Debug)]
+pub struct AnalyzeOutcome {
+    pub summary: Summary,
+    pub out_dir: Option<PathBuf>,
+    pub files: Vec<PathBuf>,
+    /// Some input was unreadable or cut short: exit code 2.
+    pub partial: bool,
+}
+
+/// Everything read from the maillogs.
+pub struct LogAnalysis {
+    pub findings: Findings,
+    pub stats: Vec<LineStats>,
+    pub problems: Vec<Vec<String>>,
+    pub partial: bool,
+}
+
+/// Reads and correlates the maillogs among `sources`, in order.
+pub fn read_logs(
+    sources: &[Source],
+    classifier: &Classifier,
+    years: YearPolicy,
+    window: (Option<LogTime>, Option<LogTime>),
+    jobs: usize,
+    progress: &dyn Progress,
+) -> Result<LogAnalysis> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start {jobs} worker threads: {e}")))?;
+    let mut correlator = Correlator::new(classifier, years);
+    correlator.set_window(window.0, window.1);
+    let mut stats: Vec<LineStats> = vec![LineStats::default(); sources.len()];
+    let mut problems: Vec<Vec<String>> = vec![Vec::new(); sources.len()];
+    let mut partial = false;
+    let rx = input::spawn_reader(sources.to_vec(), input::BLOCK);
+    let parts = jobs.max(1) * 4;
+    // Parse block k+1 while correlating block k: the correlator is
+    // sequential, parsing is parallel.
+    let mut pending: Option<(input::Block, Vec<ParsedChunk>)> = None;
+    let correlate = |c: &mut Correlator, stats: &mut Vec<LineStats>, done: (input::Block, Vec<ParsedChunk>)| {
+        let (block, parsed) = done;
+        let bytes = block.data.bytes();
+        let series = sources[block.source].series;
+        let subs = input::split_lines(bytes, parts);
+        for (sub, p) in subs.iter().zip(parsed) {
+            c.consume(block.source, series, sub, &p.events);
+            stats[block.source].merge(p.stats);
+        }
+    };
+    pool.install(|| {
+        for item in rx {
+            match item {
+                ReadItem::Block(block) => {
+                    let prev = pending.take();
+                    let (parsed, ()) = rayon::join(
+                        || {
+                            let subs = input::split_lines(block.data.bytes(), parts);
+                            subs.par_iter().map(|s| parse::parse_chunk(s)).collect::<Vec<_>>()
+                        },
+                        || {
+                            if let Some(prev) = prev {
+                                correlate(&mut correlator, &mut stats, prev);
+                            }
+                        },
+                    );
+                    pending = Some((block, parsed));
+                }
+                ReadItem::Failed { source, error } => {
+                    partial = true;
+                    problems[source].push(error.to_string());
+                }
+                ReadItem::Done { .. } => {}
+                ReadItem::Progress(n) => progress.advance(n),
+            }
+        }
+        if let Some(prev) = pending.take() {
+            correlate(&mut correlator, &mut stats, prev);
+        }
+    });
+    Ok(LogAnalysis {
+        findings: correlator.finish(),
+        stats,
+        problems,
+        partial,
+    })
+}
+
+/// The newest modification date among the logs, as a local civil date.
+fn anchor_date(sources: &[Source]) -> Option<(i32, u32, u32)> {
+    let newest: SystemTime = sources.iter().filter_map(|s| s.mtime).max().or_else(|| {
+        // stdin: today.
+        sources.iter().any(Source::is_stdin).then(SystemTime::now)
+    })?;
+    let ts = jiff::Timestamp::try_from(newest).ok()?;
+    let zoned = ts.to_zoned_datetime(jiff::tz::TimeZone::system());
+    Some((zoned.year() as i32, zoned.month() as u32, zoned.day() as u32))
+}
+
+/// Runs the whole analysis and writes the report.
+pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcome> {
+    let fmt = match &cfg.timezone {
+        Some(z) => TimeFormat::with_zone(z)?,
+        None => TimeFormat::local(),
+    };
+    let classifier = match &cfg.rules {
+        Some(p) => Classifier::from_rules_file(p)?,
+        None => Classifier::builtin(),
+    };
+    let passwd = match &cfg.passwd {
+        Some(p) => analyze::parse_passwd(&std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?),
+        None => HashMap::new(),
+    };
+    if let Some(out) = &cfg.out {
+        refuse_output_inside_inputs(out, &cfg.paths)?;
+    }
+
+    let discovery = input::discover(&cfg.paths);
+    let mut summary = Summary {
+        schema_version: model::SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        ..Summary::default()
+    };
+    let mut partial = false;
+    for e in &discovery.errors {
+        partial = true;
+        summary.problems.push(e.to_string());
+    }
+    let logs: Vec<Source> = discovery
+        .sources
+        .iter()
+        .filter(|s| s.kind == SourceKind::Maillog)
+        .cloned()
+        .collect();
+    let dumps: Vec<Source> = discovery
+        .sources
+        .iter()
+        .filter(|s| s.kind != SourceKind::Maillog)
+        .cloned()
+        .collect();
+    if logs.is_empty() && dumps.is_empty() {
+        let searched = cfg.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        if discovery.errors.len() == 1 && discovery.skipped.is_empty() {
+            return Err(discovery.errors.into_iter().next().expect("one"));
+        }
+        return Err(Error::NoInput { searched });
+    }
+
+    let total_bytes: u64 = logs.iter().map(|s| s.bytes).sum();
+    progress.start(total_bytes);
+    let mut years = YearPolicy {
+        forced: cfg.year,
+        anchor: anchor_date(&logs),
+    };
+    let mut analysis = read_logs(&logs, &classifier, years, (cfg.since, cfg.until), cfg.jobs, progress)?;
+    // A year-less stamp after the newest file was written means the year
+    // guess was one too late (logs copied without their dates): redo it a
+    // year earlier rather than report times in the future.
+    if cfg.year.is_none() && analysis.findings.future_stamps > 0 {
+        if let Some((y, _)) = analysis.findings.year.clone() {
+            years.forced = Some(y - 1);
+            let redo = read_logs(&logs, &classifier, years, (cfg.since, cfg.until), cfg.jobs, &NoProgress)?;
+            analysis = redo;
+            if let Some(yr) = analysis.findings.year.as_mut() {
+                yr.1 = format!(
+                    "inferred: {} would put lines after the newest input's modification date, so the year before",
+                    y
+                );
+            }
+        }
+    }
+    progress.finish();
+    partial |= analysis.partial;
+
+    // Inputs and coverage.
+    for (i, s) in logs.iter().enumerate() {
+        let st = &analysis.stats[i];
+        let span = analysis.findings.source_span.get(&i);
+        summary.inputs.push(InputInfo {
+            path: s.display(),
+            kind: s.kind.id().to_string(),
+            compressed: s.compressed,
+            bytes: s.bytes,
+            lines: st.total,
+            first: span.map(|x| fmt.iso(x.0)),
+            last: span.map(|x| fmt.iso(x.1)),
+            problems: analysis.problems[i].clone(),
+        });
+        summary.problems.extend(analysis.problems[i].iter().cloned());
+    }
+    for s in &dumps {
+        summary.inputs.push(InputInfo {
+            path: s.display(),
+            kind: s.kind.id().to_string(),
+            compressed: s.compressed,
+            bytes: s.bytes,
+            ..InputInfo::default()
+        });
+    }
+    for sk in &discovery.skipped {
+        summary.inputs.push(InputInfo {
+            path: sk.path.display().to_string(),
+            kind: "skipped".to_string(),
+            problems: vec![sk.reason.clone()],
+            ..InputInfo::default()
+        });
+    }
+    let mut all = LineStats::default();
+    for st in &analysis.stats {
+        all.merge(st.clone());
+    }
+    summary.lines = line_counts(&all);
+    let f = &mut analysis.findings;
+    summary.period = Period {
+        first: f.first.map(|t| fmt.iso(t)),
+        last: f.last.map(|t| fmt.iso(t)),
+        timezone: fmt.zone_name(),
+        year_inferred: f.year.as_ref().map(|y| y.0),
+        year_source: f.year.as_ref().map(|y| y.1.clone()),
+    };
+    summary.totals = Totals {
+        received: f.counts.received,
+        delivered: f.counts.delivered,
+        deferral_events: f.counts.deferral_events,
+        deferred_messages: f.counts.deferred_messages,
+        bounced: f.counts.bounced,
+        expired: f.counts.expired,
+        rejected: f.counts.rejected,
+        held: f.counts.held,
+    };
+    let opts = AnalysisOptions {
+        bucket: cfg.bucket,
+        lookback: cfg.lookback,
+        format: fmt.clone(),
+        passwd,
+    };
+    analyze::summarize(f, &opts, &mut summary);
+
+    let extra_files = Vec::new();
+    let _ = &dumps;
+
+    if cfg.redact {
+        summary.redacted = true;
+    }
+    if cfg.no_report {
+        return Ok(AnalyzeOutcome {
+            summary,
+            out_dir: None,
+            files: Vec::new(),
+            partial,
+        });
+    }
+    let out_dir = match &cfg.out {
+        Some(o) => o.clone(),
+        None => default_out_dir(&cfg.reports_root, &summary),
+    };
+    refuse_output_inside_inputs(&out_dir, &cfg.paths)?;
+    let files = crate::report::write_report(
+        &summary,
+        &out_dir,
+        &crate::report::ReportOptions {
+            force: cfg.force,
+            redact: cfg.redact.then(|| crate::report::RedactOptions {
+                salt: cfg.salt.clone(),
+                keep: Vec::new(),
+            }),
+            time_label: if fmt.zone_name() == "local" {
+                "server local time".to_string()
+            } else {
+                fmt.zone_name()
+            },
+            extra_files,
+        },
+    )?;
+    Ok(AnalyzeOutcome {
+        summary,
+        out_dir: Some(out_dir),
+        files,
+        partial,
+    })
+}
+
+fn line_counts(all: &LineStats) -> LineCounts {
+    let mut by_program: Vec<ProgramCount> = all
+        .by_program
+        .iter()
+        .map(|(k, v)| ProgramCount {
+            program: String::from_utf8_lossy(k).into_owned(),
+            lines: v.lines,
+        })
+        .collect();
+    by_program.sort_by(|a, b| b.lines.cmp(&a.lines).then(a.program.cmp(&b.program)));
+    let mut nu: Vec<ProgramCount> = all
+        .by_program
+        .iter()
+        .filter(|(_, v)| v.not_understood > 0)
+        .map(|(k, v)| ProgramCount {
+            program: String::from_utf8_lossy(k).into_owned(),
+            lines: v.not_understood,
+        })
+        .collect();
+    nu.sort_by(|a, b| b.lines.cmp(&a.lines).then(a.program.cmp(&b.program)));
+    LineCounts {
+        total: all.total,
+        postfix: all.postfix,
+        other: all.other,
+        not_understood: all.not_understood,
+        not_understood_examples: all.not_understood_examples.clone(),
+        by_program,
+        not_understood_by_program: nu,
+    }
+}
+
+/// `reports/2026-11-28T1830_2026-11-28T1856`, with `-2`, `-3`... when taken.
+fn default_out_dir(root: &Path, summary: &Summary) -> PathBuf {
+    let stamp = |s: &Option<String>| {
+        s.as_deref()
+            .map(|t| t.chars().take(16).filter(|c| *c != ':').collect::<String>())
+            .unwrap_or_else(|| "no-dates".to_string())
+    };
+    let base = format!("{}_{}", stamp(&summary.period.first), stamp(&summary.period.last));
+    let mut candidate = root.join(&base);
+    let mut n = 2;
+    while candidate.exists() {
+        candidate = root.join(format!("{base}-{n}"));
+        n += 1;
+    }
+    candidate
+}
+
+/// A report inside a folder of logs would be read as input next time.
+fn refuse_output_inside_inputs(out: &Path, inputs: &[PathBuf]) -> Result<()> {
+    let abs = |p: &Path| -> PathBuf {
+        let p = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+        };
+        // Canonicalise the longest existing prefix.
+        let mut existing = p.clone();
+        let mut tail = Vec::new();
+        while !existing.exists() {
+            match (existing.file_name(), existing.parent()) {
+                (Some(n), Some(parent)) => {
+                    tail.push(n.to_os_string());
+                    existing = parent.to_path_buf();
+                }
+                _ => break,
+            }
+        }
+        let mut c = existing.canonicalize().unwrap_or(existing);
+        for t in tail.into_iter().rev() {
+            c.push(t);
+        }
+        c
+    };
+    let out_abs = abs(out);
+    for i in inputs {
+        if i.as_os_str() == "-" || !i.is_dir() {
+            continue;
+        }
+        let in_abs = abs(i);
+        if out_abs.starts_with(&in_abs) {
+            return Err(Error::OutputInsideInput {
+                path: out.to_path_buf(),
+                input: i.clone(),
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,1021 @@
+//! Events to messages: who submitted each message and what became of it.
+//!
+//! Lines are stitched by (host, queue id). Short queue ids repeat over days,
+//! so a `removed` ends a message and a new `client=`/pickup starts another.
+//! A content filter hands a message back under a new id (`250 2.0.0 Ok:
+//! queued as NEWID` from a loopback relay): the new copy is the same message,
+//! counted once, and inherits its submitter. Postfix's own bounce notices are
+//! linked to the message that caused them.
+//!
+//! The correlator consumes events in log order, one chunk after another, so
+//! its result does not depend on how chunks were scheduled. It keeps state
+//! only for live messages and appends compact records for the analysis;
+//! nothing is kept per line.
+
+use std::collections::HashMap;
+
+use crate::classify::{Cause, Classifier, ConnectFailure, Verdict};
+use crate::parse::{
+    DeliveryStatus, EventKind, LineEvent, QueueId, RejectAction, RejectStage, Span, Stamp,
+};
+use crate::time::{LogTime, DAY};
+
+/// Interned byte strings: hosts, addresses, domains, identities, texts.
+#[derive(Debug, Default)]
+pub struct Interner {
+    map: HashMap<Box<[u8]>, u32>,
+    items: Vec<Box<[u8]>>,
+}
+
+pub type Sym = u32;
+
+impl Interner {
+    pub fn new() -> Self {
+        let mut i = Interner::default();
+        i.intern(b""); // Sym 0 is the empty string.
+        i
+    }
+
+    pub fn intern(&mut self, s: &[u8]) -> Sym {
+        if let Some(&id) = self.map.get(s) {
+            return id;
+        }
+        let id = self.items.len() as Sym;
+        let b: Box<[u8]> = s.into();
+        self.items.push(b.clone());
+        self.map.insert(b, id);
+        id
+    }
+
+    /// The symbol of a string already interned.
+    pub fn lookup(&self, s: &[u8]) -> Option<Sym> {
+        self.map.get(s).copied()
+    }
+
+    pub fn get(&self, id: Sym) -> &[u8] {
+        self.items.get(id as usize).map_or(&[][..], |b| b)
+    }
+
+    pub fn str(&self, id: Sym) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(self.get(id))
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.len() <= 1
+    }
+}
+
+/// Who submitted a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IdentityKind {
+    /// Authenticated SMTP: the usual sign of a stolen mailbox password.
+    Sasl,
+    /// Local submission by a system user: a website script, a cron job.
+    Uid,
+    /// An unauthenticated remote client.
+    Client,
+    /// Only the envelope sender is known.
+    Sender,
+    /// Postfix itself (bounce notices).
+    Local,
+}
+
+impl IdentityKind {
+    pub fn id(self) -> &'static str {
+        match self {
+            IdentityKind::Sasl => "sasl",
+            IdentityKind::Uid => "uid",
+            IdentityKind::Client => "client",
+            IdentityKind::Sender => "sender",
+            IdentityKind::Local => "local",
+        }
+    }
+}
+
+/// One deferral, bounce or expiry of one recipient, classified.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome {
+    pub time: LogTime,
+    pub status: OutcomeStatus,
+    pub cause: Cause,
+    pub connect_failure: Option<ConnectFailure>,
+    pub port: u16,
+    /// The message (its first queue id's serial), for distinct counts.
+    pub message: u32,
+    pub identity: Sym,
+    pub recipient_domain: Sym,
+    /// The remote host (MX) named by the reply.
+    pub remote_host: Sym,
+    /// The list or reputation system named by the reply.
+    pub list: Sym,
+    pub listed_ip: Sym,
+    /// The exact reason text (interned).
+    pub text: Sym,
+    /// The normalised reason text (interned): groups texts of one cause.
+    pub normalised: Sym,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutcomeStatus {
+    Deferred,
+    Bounced,
+    Expired,
+}
+
+/// One external recipient of a message, at the message's arrival.
+#[derive(Debug, Clone, Copy)]
+pub struct OutboundRecipient {
+    pub time: LogTime,
+    pub identity: Sym,
+    pub message: u32,
+    pub domain: Sym,
+}
+
+/// A failed SASL login.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginFailure {
+    pub time: LogTime,
+    pub username: Sym,
+    pub client_ip: Sym,
+}
+
+/// A successful SASL login (a message submitted with it).
+#[derive(Debug, Clone, Copy)]
+pub struct Login {
+    pub time: LogTime,
+    pub identity: Sym,
+    pub client_ip: Sym,
+}
+
+/// Per-identity counters for the sender table.
+#[derive(Debug, Clone, Default)]
+pub struct SenderStats {
+    pub kind: Option<IdentityKind>,
+    pub messages: u64,
+    pub recipients: u64,
+    pub delivered: u64,
+    pub deferred: u64,
+    pub bounced: u64,
+    pub expired: u64,
+    pub rejected: u64,
+    pub first: Option<LogTime>,
+    pub last: Option<LogTime>,
+}
+
+/// Totals as the summary reports them.
+#[derive(Debug, Clone, Default)]
+pub struct Counts {
+    pub received: u64,
+    pub delivered: u64,
+    pub deferral_events: u64,
+    pub deferred_messages: u64,
+    pub bounced: u64,
+    pub expired: u64,
+    pub rejected: u64,
+    pub held: u64,
+    pub handoffs: u64,
+    pub notifications: u64,
+    pub warnings: u64,
+    pub fatals: u64,
+    pub panics: u64,
+}
+
+/// An inbound verdict of our own server (NOQUEUE and cleanup rejects).
+#[derive(Debug, Clone, Copy)]
+pub struct InboundReject {
+    pub time: LogTime,
+    pub cause: Cause,
+    pub normalised: Sym,
+    pub identity: Sym,
+}
+
+/// What the correlator knows about a queued message, for joining a queue
+/// dump to the logs.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueIdInfo {
+    pub identity: Sym,
+    pub first_cause: Option<Cause>,
+    pub first_deferral: Option<LogTime>,
+}
+
+/// Everything the analysis needs, as compact records.
+#[derive(Debug, Default)]
+pub struct Findings {
+    pub strings: Interner,
+    pub counts: Counts,
+    pub outcomes: Vec<Outcome>,
+    pub outbound: Vec<OutboundRecipient>,
+    pub login_failures: Vec<LoginFailure>,
+    pub logins: Vec<Login>,
+    pub senders: HashMap<Sym, SenderStats>,
+    pub inbound: Vec<InboundReject>,
+    pub first: Option<LogTime>,
+    pub last: Option<LogTime>,
+    /// Per source index: first and last time, lines seen in events.
+    pub source_span: HashMap<usize, (LogTime, LogTime)>,
+    /// Queue ids still live at the end, with what we know: joined with a
+    /// queue dump.
+    pub live_ids: HashMap<String, QueueIdInfo>,
+    /// Year given to year-less stamps (first series), and how.
+    pub year: Option<(i32, String)>,
+    /// Year-less stamps that fell after the anchor (inferred year too late).
+    pub future_stamps: u64,
+    /// Warnings, normalised, with counts.
+    pub warnings: HashMap<Sym, u64>,
+    /// Messages known (serial numbers handed out).
+    pub messages: u32,
+}
+
+#[derive(Debug, Clone)]
+struct Message {
+    serial: u32,
+    identity: Sym,
+    arrival: LogTime,
+    /// Counted in `received` (may be taken back when it turns out to be a
+    /// content filter's re-injection).
+    counted_received: bool,
+    removed: bool,
+    recipients: Vec<Sym>,
+    first_cause: Option<Cause>,
+    first_deferral: Option<LogTime>,
+    /// Came from a loopback client: maybe a content filter's re-injection.
+    loopback: bool,
+    message_id: Sym,
+}
+
+/// State shared by all copies of one message.
+#[derive(Debug, Clone, Default)]
+struct Root {
+    deferred: bool,
+    held: bool,
+    expired: bool,
+    refs: u32,
+}
+
+/// How year-less stamps get their year.
+#[derive(Debug, Clone, Copy)]
+pub struct YearPolicy {
+    /// `--year`: the year of the first year-less line of each file series.
+    pub forced: Option<i32>,
+    /// The newest input's modification date (local), as (year, month, day).
+    pub anchor: Option<(i32, u32, u32)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct SeriesYear {
+    year: i32,
+    month: u8,
+}
+
+pub struct Correlator<'c> {
+    classifier: &'c Classifier,
+    years: YearPolicy,
+    series_year: HashMap<u32, SeriesYear>,
+    live: HashMap<(Sym, QueueId), Message>,
+    roots: HashMap<u32, Root>,
+    /// Children announced by `queued as` before their first line.
+    pending_parent: HashMap<(Sym, QueueId), (u32, Sym, LogTime)>,
+    /// Notification children announced before their first line.
+    pending_notice: HashMap<(Sym, QueueId), Sym>,
+    verdicts: HashMap<Box<[u8]>, (Verdict, Sym)>,
+    /// Message-ids of live messages submitted from outside, to recognise a
+    /// content filter's re-injected copy before it is delivered.
+    by_message_id: HashMap<(Sym, Sym), (u32, Sym, LogTime)>,
+    last_kind_deferral: Option<Outcome>,
+    window: (Option<LogTime>, Option<LogTime>),
+    pub findings: Findings,
+}
+
+/// Relays that are our own content filter or a loopback re-injection:
+/// `127.0.0.1[127.0.0.1]:10024`, `localhost[::1]:10025`. A named host on a
+/// loopback address (a test rig's fake MX) is not one.
+fn is_loopback_relay(relay: &[u8]) -> bool {
+    let Some(open) = memchr::memchr(b'[', relay) else {
+        return false;
+    };
+    let name = &relay[..open];
+    let rest = &relay[open + 1..];
+    let ip = &rest[..memchr::memchr(b']', rest).unwrap_or(rest.len())];
+    is_loopback_ip(ip) && (name == ip || name == b"localhost" || name.starts_with(b"127."))
+}
+
+/// A relay to another machine, not a local mailbox transport (`virtual`,
+/// `local`, `dovecot`, LMTP on port 24) nor our content filter.
+fn is_external_relay(relay: &[u8]) -> bool {
+    if relay == b"none" {
+        return true;
+    }
+    memchr::memchr(b'[', relay).is_some() && !is_loopback_relay(relay) && !relay.ends_with(b":24")
+}
+
+fn domain_of(addr: &[u8]) -> &[u8] {
+    match memchr::memrchr(b'@', addr) {
+        Some(p) => &addr[p + 1..],
+        None => &addr[..0],
+    }
+}
+
+/// `host[1.2.3.4]` -> `1.2.3.4`
+pub fn client_ip(client: &[u8]) -> &[u8] {
+    match (memchr::memchr(b'[', client), memchr::memrchr(b']', client)) {
+        (Some(a), Some(b)) if b > a => &client[a + 1..b],
+        _ => client,
+    }
+}
+
+fn is_loopback_ip(ip: &[u8]) -> bool {
+    ip.starts_with(b"127.") || ip == b"::1"
+}
+
+/// The queue id named by `... queued as NEWID` at the end of a reply.
+fn queued_as(reason: &[u8]) -> Option<QueueId> {
+    let p = memchr::memmem::rfind(reason, b"queued as ")?;
+    let rest = &reason[p + 10..];
+    let end = rest.iter().position(|c| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
+    QueueId::parse(&rest[..end])
+}
+
+impl<'c> Correlator<'c> {
+    pub fn new(classifier: &'c Classifier, years: YearPolicy) -> Self {
+        Correlator {
+            classifier,
+            years,
+            series_year: HashMap::new(),
+            live: HashMap::new(),
+            roots: HashMap::new(),
+            pending_parent: HashMap::new(),
+            pending_notice: HashMap::new(),
+            verdicts: HashMap::new(),
+            by_message_id: HashMap::new(),
+            last_kind_deferral: None,
+            window: (None, None),
+            findings: Findings {
+                strings: Interner::new(),
+                ..Findings::default()
+            },
+        }
+    }
+
+    /// Turns a stamp into a time, giving year-less stamps their year.
+    fn resolve(&mut self, series: u32, stamp: Stamp) -> Option<LogTime> {
+        let (month, day) = match stamp {
+            Stamp::Full { time, .. } => return Some(time),
+            Stamp::YearLess { month, day, .. } => (month, day),
+        };
+        let years = self.years;
+        let state = self.series_year.entry(series).or_insert_with(|| {
+            let year = match (years.forced, years.anchor) {
+                (Some(y), _) => y,
+                // The first line is not after the newest file was written:
+                // if its date is later in the calendar than the anchor's, it
+                // is from the year before.
+                (None, Some((ay, am, ad))) => {
+                    if (month as u32, day as u32) > (am, ad) {
+                        ay - 1
+                    } else {
+                        ay
+                    }
+                }
+                (None, None) => 1970,
+            };
+            SeriesYear { year, month }
+        });
+        if self.findings.year.is_none() {
+            let how = match (years.forced, years.anchor) {
+                (Some(_), _) => "given with --year".to_string(),
+                (None, Some((y, m, d))) => format!(
+                    "inferred: the first year-less line is not after the newest input's modification date ({y:04}-{m:02}-{d:02})"
+                ),
+                (None, None) => "unknown: no modification time to anchor on".to_string(),
+            };
+            self.findings.year = Some((state.year, how));
+        }
+        let mut year = state.year;
+        if month + 6 <= state.month {
+            // December to January: a new year.
+            state.year += 1;
+            state.month = month;
+            year = state.year;
+        } else if month >= state.month + 6 {
+            // A late line from before the turn of the year.
+            year -= 1;
+        } else if month > state.month {
+            state.month = month;
+        }
+        let t = stamp.in_year(year)?;
+        if let (None, Some((ay, am, ad))) = (years.forced, years.anchor) {
+            if let Some(anchor) = LogTime::from_civil(ay, am, ad, 0, 0, 0, 0) {
+                if t.0 > anchor.0 + 2 * DAY {
+                    self.findings.future_stamps += 1;
+                }
+            }
+        }
+        Some(t)
+    }
+
+    fn verdict(&mut self, text: &[u8]) -> (Verdict, Sym) {
+        if let Some(v) = self.verdicts.get(text) {
+            return v.clone();
+        }
+        let s = String::from_utf8_lossy(text);
+        let verdict = self.classifier.classify(&s);
+        let normalised = crate::classify::normalise(&s);
+        let norm_sym = self.findings.strings.intern(normalised.as_bytes());
+        // Bound the cache: reason texts carry ids, so most are unique.
+        if self.verdicts.len() > 200_000 {
+            self.verdicts.clear();
+        }
+        self.verdicts.insert(text.into(), (verdict.clone(), norm_sym));
+        (verdict, norm_sym)
+    }
+
+    fn new_message(&mut self, key: (Sym, QueueId), time: LogTime, identity: Sym, external_origin: bool) -> &mut Message {
+        // A live message under the same id: ids are reused after `removed`;
+        // one that never said `removed` (lost lines) is replaced too.
+        if let Some(old) = self.live.remove(&key) {
+            self.release_root(old.serial);
+        }
+        let (serial, identity, counted) = match self.pending_parent.remove(&key) {
+            Some((root, id, _)) => (root, id, false),
+            None => {
+                self.findings.messages += 1;
+                (self.findings.messages, identity, external_origin)
+            }
+        };
+        let root = self.roots.entry(serial).or_default();
+        root.refs += 1;
+        if counted {
+            self.findings.counts.received += 1;
+        }
+        let msg = Message {
+            serial,
+            identity,
+            arrival: time,
+            counted_received: counted,
+            removed: false,
+            recipients: Vec::new(),
+            first_cause: None,
+            first_deferral: None,
+            loopback: false,
+            message_id: 0,
+        };
+        self.live.insert(key, msg);
+        self.live.get_mut(&key).expect("just inserted")
+    }
+
+    fn forget(&mut self, host: Sym, m: &Message) {
+        if m.message_id != 0 {
+            if let Some(e) = self.by_message_id.get(&(host, m.message_id)) {
+                if e.0 == m.serial {
+                    self.by_message_id.remove(&(host, m.message_id));
+                }
+            }
+        }
+        self.release_root(m.serial);
+    }
+
+    /// Makes the live message `ckey` a copy of message `serial`: not
+    /// received again, submitted by the same identity.
+    fn link_child(&mut self, ckey: (Sym, QueueId), serial: u32, identity: Sym, arrival: LogTime) {
+        let Some(c) = self.live.get_mut(&ckey) else {
+            return;
+        };
+        let old = c.serial;
+        let was_counted = c.counted_received;
+        let child_identity = c.identity;
+        c.serial = serial;
+        c.counted_received = false;
+        if identity != 0 {
+            c.identity = identity;
+        }
+        c.arrival = arrival;
+        if was_counted {
+            self.findings.counts.received -= 1;
+            if child_identity != 0 {
+                let st = self.sender_stats(child_identity);
+                st.messages = st.messages.saturating_sub(1);
+            }
+        }
+        self.roots.entry(serial).or_default().refs += 1;
+        self.release_root(old);
+    }
+
+    fn release_root(&mut self, serial: u32) {
+        if let Some(r) = self.roots.get_mut(&serial) {
+            r.refs = r.refs.saturating_sub(1);
+            if r.refs == 0 {
+                self.roots.remove(&serial);
+            }
+        }
+    }
+
+    fn sender_stats(&mut self, identity: Sym) -> &mut SenderStats {
+        self.findings.senders.entry(identity).or_default()
+    }
+
+    fn identity(&mut self, kind: IdentityKind, value: &[u8]) -> Sym {
+        let mut buf = Vec::with_capacity(value.len() + 8);
+        buf.extend_from_slice(kind.id().as_bytes());
+        buf.push(b':');
+        buf.extend_from_slice(value);
+        let sym = self.findings.strings.intern(&buf);
+        let st = self.sender_stats(sym);
+        st.kind.get_or_insert(kind);
+        sym
+    }
+
+    /// The message for a key, created when its first lines were before our
+    /// logs began (or were lost).
+    fn message(&mut self, key: (Sym, QueueId), time: LogTime) -> &mut Message {
+        if !self.live.contains_key(&key) || self.live[&key].removed {
+            let identity = match self.pending_notice.remove(&key) {
+                Some(id) => id,
+                None => 0,
+            };
+            self.new_message(key, time, identity, false);
+        }
+        self.live.get_mut(&key).expect("present")
+    }
+
+    fn touch(&mut self, identity: Sym, time: LogTime) {
+        let st = self.sender_stats(identity);
+        st.first = Some(st.first.map_or(time, |f| f.min(time)));
+        st.last = Some(st.last.map_or(time, |l| l.max(time)));
+    }
+
+    /// Keeps only events in `[since, until)`.
+    pub fn set_window(&mut self, since: Option<LogTime>, until: Option<LogTime>) {
+        self.window = (since, until);
+    }
+
+    /// Consumes the events of one chunk (in log order).
+    pub fn consume(&mut self, source: usize, series: u32, chunk: &[u8], events: &[LineEvent]) {
+        for ev in events {
+            let Some(time) = self.resolve(series, ev.stamp) else {
+                continue;
+            };
+            if self.window.0.is_some_and(|s| time < s) || self.window.1.is_some_and(|u| time >= u) {
+                continue;
+            }
+            self.findings.first = Some(self.findings.first.map_or(time, |f| f.min(time)));
+            self.findings.last = Some(self.findings.last.map_or(time, |l| l.max(time)));
+            let span = self.findings.source_span.entry(source).or_insert((time, time));
+            span.0 = span.0.min(time);
+            span.1 = span.1.max(time);
+            let host = self.findings.strings.intern(ev.host.get(chunk));
+            self.event(host, time, chunk, ev.kind);
+        }
+    }
+
+    fn event(&mut self, host: Sym, time: LogTime, chunk: &[u8], kind: EventKind) {
+        let g = |s: Span| s.get(chunk);
+        match kind {
+            EventKind::Client {
+                qid,
+                client,
+                sasl_username,
+            } => {
+                let ip = client_ip(g(client));
+                let sasl = g(sasl_username);
+                let loopback = is_loopback_ip(ip);
+                let identity = if !sasl.is_empty() {
+                    let id = self.identity(IdentityKind::Sasl, sasl);
+                    let ip_sym = self.findings.strings.intern(ip);
+                    self.findings.logins.push(Login {
+                        time,
+                        identity: id,
+                        client_ip: ip_sym,
+                    });
+                    id
+                } else if loopback {
+                    // Filled in from the envelope sender at `from=`.
+                    0
+                } else {
+                    self.identity(IdentityKind::Client, ip)
+                };
+                let m = self.new_message((host, qid), time, identity, true);
+                m.loopback = loopback && sasl.is_empty();
+                let (id, counted) = (m.identity, m.counted_received);
+                if counted && id != 0 {
+                    self.sender_stats(id).messages += 1;
+                    self.touch(id, time);
+                }
+            }
+            EventKind::Pickup { qid, uid, from } => {
+                let identity = match uid {
+                    Some(u) => self.identity(IdentityKind::Uid, u.to_string().as_bytes()),
+                    None => self.identity(IdentityKind::Sender, g(from)),
+                };
+                let m = self.new_message((host, qid), time, identity, true);
+                let (id, counted) = (m.identity, m.counted_received);
+                if counted {
+                    self.sender_stats(id).messages += 1;
+                    self.touch(id, time);
+                }
+            }
+            EventKind::QueueActive { qid, from, .. } => {
+                let m = self.message((host, qid), time);
+                if m.identity == 0 {
+                    let counted = m.counted_received;
+                    let from = g(from);
+                    let id = if from.is_empty() {
+                        self.identity(IdentityKind::Local, b"MAILER-DAEMON")
+                    } else {
+                        self.identity(IdentityKind::Sender, from)
+                    };
+                    let m = self.live.get_mut(&(host, qid)).expect("present");
+                    m.identity = id;
+                    if counted {
+                        self.sender_stats(id).messages += 1;
+                        self.touch(id, time);
+                    }
+                }
+            }
+            EventKind::MessageId { qid, message_id } => {
+                let mid = g(message_id);
+                if mid.is_empty() {
+                    return;
+                }
+                let mid = self.findings.strings.intern(mid);
+                // Postfix's own bounce notices start at cleanup: no client.
+                let m = self.message((host, qid), time);
+                m.message_id = mid;
+                let (serial, identity, arrival, loopback) = (m.serial, m.identity, m.arrival, m.loopback);
+                match self.by_message_id.get(&(host, mid)).copied() {
+                    // The same message-id from a loopback client, while the
+                    // first copy is still queued: the filter's re-injection.
+                    Some((ps, pid, parr)) if loopback && ps != serial && time.0 - parr.0 <= DAY => {
+                        self.link_child((host, qid), ps, pid, parr);
+                    }
+                    Some(_) => {}
+                    None => {
+                        self.by_message_id.insert((host, mid), (serial, identity, arrival));
+                    }
+                }
+            }
+            EventKind::Delivery {
+                qid,
+                to,
+                relay,
+                status,
+                reason,
+                ..
+            } => self.delivery(host, time, qid, g(to), g(relay), status, g(reason)),
+            EventKind::Expired { qid, .. } => {
+                let m = self.message((host, qid), time);
+                let (serial, id) = (m.serial, m.identity);
+                let root = self.roots.entry(serial).or_default();
+                if !root.expired {
+                    root.expired = true;
+                    self.findings.counts.expired += 1;
+                    if id != 0 {
+                        self.sender_stats(id).expired += 1;
+                    }
+                }
+            }
+            EventKind::Notification { qid, child } => {
+                self.findings.counts.notifications += 1;
+                let id = self.identity(IdentityKind::Local, b"MAILER-DAEMON");
+                let _ = qid;
+                self.pending_notice.insert((host, child), id);
+                if let Some(m) = self.live.get_mut(&(host, child)) {
+                    if m.identity == 0 {
+                        m.identity = id;
+                    }
+                }
+            }
+            EventKind::Held { qid } => {
+                let m = self.message((host, qid), time);
+                let serial = m.serial;
+                let root = self.roots.entry(serial).or_default();
+                if !root.held {
+                    root.held = true;
+                    self.findings.counts.held += 1;
+                }
+            }
+            EventKind::Released { .. } => {}
+            EventKind::Removed { qid } | EventKind::Deleted { qid } => {
+                if let Some(m) = self.live.remove(&(host, qid)) {
+                    self.forget(host, &m);
+                }
+            }
+            EventKind::Reject {
+                qid,
+                stage,
+                action,
+                reason,
+                ..
+            } => {
+                if action != RejectAction::Reject {
+                    return;
+                }
+                self.findings.counts.rejected += 1;
+                let (verdict, norm) = self.verdict(g(reason));
+                let mut identity = 0;
+                if let Some(qid) = qid {
+                    if let Some(m) = self.live.get(&(host, qid)) {
+                        identity = m.identity;
+                    }
+                    if identity != 0 {
+                        self.sender_stats(identity).rejected += 1;
+                    }
+                    if stage == RejectStage::Cleanup {
+                        // cleanup discards the message: no `removed` follows.
+                        if let Some(m) = self.live.remove(&(host, qid)) {
+                            self.release_root(m.serial);
+                        }
+                    }
+                }
+                self.findings.inbound.push(InboundReject {
+                    time,
+                    cause: verdict.cause,
+                    normalised: norm,
+                    identity,
+                });
+            }
+            EventKind::SaslFailure { client, username } => {
+                let user = self.findings.strings.intern(g(username));
+                let ip = self.findings.strings.intern(client_ip(g(client)));
+                self.findings.login_failures.push(LoginFailure {
+                    time,
+                    username: user,
+                    client_ip: ip,
+                });
+            }
+            EventKind::Warning { text } | EventKind::Fatal { text } | EventKind::Panic { text } => {
+                match kind {
+                    EventKind::Warning { .. } => self.findings.counts.warnings += 1,
+                    EventKind::Fatal { .. } => self.findings.counts.fatals += 1,
+                    _ => self.findings.counts.panics += 1,
+                }
+                let s = String::from_utf8_lossy(g(text));
+                let n = crate::classify::normalise(&s);
+                let sym = self.findings.strings.intern(n.as_bytes());
+                *self.findings.warnings.entry(sym).or_default() += 1;
+            }
+            EventKind::Repeated { times } => {
+                // syslog folded identical deferrals into one line.
+                if let Some(mut o) = self.last_kind_deferral {
+                    for _ in 0..times.min(10_000) {
+                        o.time = time;
+                        self.findings.outcomes.push(o);
+                        if o.status == OutcomeStatus::Deferred {
+                            self.findings.counts.deferral_events += 1;
+                        }
+                    }
+                }
+            }
+            EventKind::Info | EventKind::NotUnderstood => {}
+        }
+        if !matches!(kind, EventKind::Delivery { .. } | EventKind::Repeated { .. }) {
+            self.last_kind_deferral = None;
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn delivery(
+        &mut self,
+        host: Sym,
+        time: LogTime,
+        qid: QueueId,
+        to: &[u8],
+        relay: &[u8],
+        status: DeliveryStatus,
+        reason: &[u8],
+    ) {
+        self.last_kind_deferral = None;
+        let key = (host, qid);
+        // Content-filter hand-off: the re-queued copy is the same message.
+        if status == DeliveryStatus::Sent && is_loopback_relay(relay) {
+            if let Some(child) = queued_as(reason) {
+                self.findings.counts.handoffs += 1;
+                let m = self.message(key, time);
+                let (serial, identity, arrival) = (m.serial, m.identity, m.arrival);
+                let ckey = (host, child);
+                match self.live.get(&ckey) {
+                    Some(c) if c.serial != serial => self.link_child(ckey, serial, identity, arrival),
+                    Some(_) => {}
+                    None => {
+                        self.pending_parent.insert(ckey, (serial, identity, time));
+                        // Bound: hand-offs whose child never shows up, or
+                        // whose child was finished before this line.
+                        if self.pending_parent.len() > 100_000 {
+                            let cutoff = time.0 - DAY;
+                            self.pending_parent.retain(|_, v| v.2 .0 >= cutoff);
+                        }
+                    }
+                }
+                return;
+            }
+        }
+        let m = self.message(key, time);
+        let (serial, mut identity, arrival) = (m.serial, m.identity, m.arrival);
+        let to_sym_needed = matches!(status, DeliveryStatus::Sent | DeliveryStatus::Deferred | DeliveryStatus::Bounced);
+        if !to_sym_needed {
+            return;
+        }
+        if identity == 0 {
+            identity = self.identity(IdentityKind::Sender, b"unknown");
+            if let Some(m) = self.live.get_mut(&key) {
+                m.identity = identity;
+            }
+        }
+        let domain = self.findings.strings.intern(domain_of(to));
+        let rcpt = self.findings.strings.intern(to);
+        let external = is_external_relay(relay);
+        // Count each recipient once per message, for the sender table and
+        // the outbound volume behind a listing.
+        let m = self.live.get_mut(&key).expect("present");
+        let first_time_rcpt = !m.recipients.contains(&rcpt);
+        if first_time_rcpt {
+            if m.recipients.len() < 10_000 {
+                m.recipients.push(rcpt);
+            }
+            self.sender_stats(identity).recipients += 1;
+            if external {
+                self.findings.outbound.push(OutboundRecipient {
+                    time: arrival,
+                    identity,
+                    message: serial,
+                    domain,
+                });
+            }
+        }
+        self.touch(identity, time);
+        match status {
+            DeliveryStatus::Sent => {
+                self.findings.counts.delivered += 1;
+                self.sender_stats(identity).delivered += 1;
+            }
+            DeliveryStatus::Deferred | DeliveryStatus::Bounced => {
+                let (verdict, norm) = self.verdict(reason);
+                let text = self.findings.strings.intern(reason);
+                let strings = &mut self.findings.strings;
+                let remote_host = strings.intern(verdict.detail.remote_host.as_deref().unwrap_or("").as_bytes());
+                let list = strings.intern(verdict.detail.list.as_deref().unwrap_or("").as_bytes());
+                let listed_ip = strings.intern(verdict.detail.listed_ip.as_deref().unwrap_or("").as_bytes());
+                let outcome = Outcome {
+                    time,
+                    status: if status == DeliveryStatus::Deferred {
+                        OutcomeStatus::Deferred
+                    } else {
+                        OutcomeStatus::Bounced
+                    },
+                    cause: verdict.cause,
+                    connect_failure: verdict.connect_failure,
+                    port: verdict.detail.remote_port.unwrap_or(0),
+                    message: serial,
+                    identity,
+                    recipient_domain: domain,
+                    remote_host,
+                    list,
+                    listed_ip,
+                    text,
+                    normalised: norm,
+                };
+                self.findings.outcomes.push(outcome);
+                if status == DeliveryStatus::Deferred {
+                    self.last_kind_deferral = Some(outcome);
+                    self.findings.counts.deferral_events += 1;
+                    self.sender_stats(identity).deferred += 1;
+                    let root = self.roots.entry(serial).or_default();
+                    if !root.deferred {
+                        root.deferred = true;
+                        self.findings.counts.deferred_messages += 1;
+                    }
+                    let m = self.live.get_mut(&key).expect("present");
+                    if m.first_cause.is_none() {
+                        m.first_cause = Some(verdict.cause);
+                        m.first_deferral = Some(time);
+                    }
+                } else {
+                    self.findings.counts.bounced += 1;
+                    self.sender_stats(identity).bounced += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Ends the run: what is still live is what the queue should hold.
+    pub fn finish(mut self) -> Findings {
+        let mut ids = HashMap::with_capacity(self.live.len());
+        for ((_, qid), m) in self.live.drain() {
+            ids.insert(
+                qid.to_string(),
+                QueueIdInfo {
+                    identity: m.identity,
+                    first_cause: m.first_cause,
+                    first_deferral: m.first_deferral,
+                },
+            );
+        }
+        self.findings.live_ids = ids;
+        self.findings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse_chunk;
+
+    fn run(log: &str) -> Findings {
+        let classifier = Classifier::builtin();
+        let mut c = Correlator::new(
+            &classifier,
+            YearPolicy {
+                forced: Some(2026),
+                anchor: None,
+            },
+        );
+        let p = parse_chunk(log.as_bytes());
+        c.consume(0, 1, log.as_bytes(), &p.events);
+        c.finish()
+    }
+
+    const FILTERED: &str = "\
+Nov 28 18:30:12 mail postfix/pickup[18039]: D375AD054A: uid=33 from=<www-data>
+Nov 28 18:30:12 mail postfix/cleanup[18068]: D375AD054A: message-id=<20261128183012.D375AD054A@mail.lab.test>
+Nov 28 18:30:12 mail postfix/qmgr[18040]: D375AD054A: from=<www-data@lab.test>, size=360, nrcpt=1 (queue active)
+Nov 28 18:30:12 mail postfix/smtpd[18071]: connect from localhost[127.0.0.1]
+Nov 28 18:30:12 mail postfix/smtpd[18071]: DDEDDD0543: client=localhost[127.0.0.1]
+Nov 28 18:30:12 mail postfix/cleanup[18068]: DDEDDD0543: message-id=<20261128183012.D375AD054A@mail.lab.test>
+Nov 28 18:30:12 mail postfix/qmgr[18040]: DDEDDD0543: from=<www-data@lab.test>, size=603, nrcpt=1 (queue active)
+Nov 28 18:30:12 mail postfix/smtp[18070]: D375AD054A: to=<quinn.kim@gmail-like.test>, relay=127.0.0.1[127.0.0.1]:10024, delay=0.06, delays=0.02/0.01/0/0.02, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as DDEDDD0543)
+Nov 28 18:30:12 mail postfix/qmgr[18040]: D375AD054A: removed
+Nov 28 18:30:12 mail postfix/smtp[18072]: DDEDDD0543: to=<quinn.kim@gmail-like.test>, relay=gmail-smtp-in.l.gmail-like.test[127.0.0.20]:25, delay=0.06, delays=0/0.01/0/0.05, dsn=2.0.0, status=sent (250 2.0.0 OK  1795890612 29388esi4904455qkb.383 - gsmtp)
+Nov 28 18:30:12 mail postfix/qmgr[18040]: DDEDDD0543: removed
+";
+
+    #[test]
+    fn content_filter_copy_is_counted_once() {
+        let f = run(FILTERED);
+        assert_eq!(f.counts.received, 1);
+        assert_eq!(f.counts.delivered, 1);
+        assert_eq!(f.counts.handoffs, 1);
+        let uid = f.strings.map[&b"uid:33"[..]];
+        assert_eq!(f.senders[&uid].messages, 1);
+        assert_eq!(f.senders[&uid].delivered, 1);
+        assert_eq!(f.outbound.len(), 1);
+        assert_eq!(f.outbound[0].identity, uid);
+        assert!(f.live_ids.is_empty());
+    }
+
+    #[test]
+    fn reused_queue_id_days_apart_is_two_messages() {
+        let log = "\
+Jan  1 10:00:00 mx postfix/smtpd[1]: ABCDE12345: client=a.example[192.0.2.1], sasl_method=PLAIN, sasl_username=alice@example.com
+Jan  1 10:00:01 mx postfix/qmgr[2]: ABCDE12345: from=<alice@example.com>, size=100, nrcpt=1 (queue active)
+Jan  1 10:00:02 mx postfix/smtp[3]: ABCDE12345: to=<x@remote.test>, relay=mx.remote.test[198.51.100.1]:25, delay=1, delays=0/0/0/1, dsn=4.7.1, status=deferred (host mx.remote.test[198.51.100.1] said: 450 4.7.1 try later)
+Jan  1 10:30:02 mx postfix/smtp[3]: ABCDE12345: to=<x@remote.test>, relay=mx.remote.test[198.51.100.1]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)
+Jan  1 10:30:03 mx postfix/qmgr[2]: ABCDE12345: removed
+Jan  4 09:00:00 mx postfix/pickup[4]: ABCDE12345: uid=10005 from=<shop>
+Jan  4 09:00:01 mx postfix/qmgr[2]: ABCDE12345: from=<shop@example.com>, size=100, nrcpt=1 (queue active)
+Jan  4 09:00:02 mx postfix/smtp[3]: ABCDE12345: to=<y@remote.test>, relay=mx.remote.test[198.51.100.1]:25, delay=1, delays=0/0/0/1, dsn=4.7.1, status=deferred (host mx.remote.test[198.51.100.1] said: 450 4.7.1 try later)
+";
+        let f = run(log);
+        assert_eq!(f.counts.received, 2);
+        assert_eq!(f.counts.deferral_events, 2);
+        assert_eq!(f.counts.deferred_messages, 2);
+        assert_eq!(f.counts.delivered, 1);
+        let alice = f.strings.map[&b"sasl:alice@example.com"[..]];
+        let shop = f.strings.map[&b"uid:10005"[..]];
+        assert_eq!(f.senders[&alice].deferred, 1);
+        assert_eq!(f.senders[&shop].deferred, 1);
+        assert_eq!(f.live_ids.len(), 1);
+        assert_eq!(f.live_ids["ABCDE12345"].identity, shop);
+    }
+
+    #[test]
+    fn year_rolls_over_in_december() {
+        let classifier = Classifier::builtin();
+        let mut c = Correlator::new(
+            &classifier,
+            YearPolicy {
+                forced: None,
+                anchor: Some((2026, 1, 3)),
+            },
+        );
+        let dec = Stamp::YearLess {
+            month: 12,
+            day: 31,
+            millis_of_day: 0,
+        };
+        let jan = Stamp::YearLess {
+            month: 1,
+            day: 1,
+            millis_of_day: 0,
+        };
+        assert_eq!(c.resolve(1, dec).unwrap().year(), 2025);
+        assert_eq!(c.resolve(1, jan).unwrap().year(), 2026);
+        // A late December line after the turn stays in December 2025.
+        assert_eq!(c.resolve(1, dec).unwrap().year(), 2025);
+        assert_eq!(c.resolve(1, jan).unwrap().year(), 2026);
+        assert_eq!(c.findings.future_stamps, 0);
+    }
+}

@@ -1,0 +1,276 @@
+//! The findings of one analysis, as the reports show them.
+//!
+//! This is the schema of `summary.json` (`schema_version` 1) and the single
+//! input of every exporter in `report`: CSV, HTML, JSON and the terminal view
+//! are pure functions of a [`Summary`]. Field names are part of the public
+//! schema: add fields, never rename them.
+
+use serde::{Deserialize, Serialize};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Summary {
+    pub schema_version: u32,
+    pub tool_version: String,
+    /// One sentence per likely root cause, most important first.
+    pub headline: Vec<HeadlineItem>,
+    pub inputs: Vec<InputInfo>,
+    pub period: Period,
+    pub lines: LineCounts,
+    pub totals: Totals,
+    pub causes: Vec<CauseRow>,
+    pub incidents: Vec<Incident>,
+    /// Bucket x cause, only non-empty cells.
+    pub timeline: Timeline,
+    pub unclassified: Vec<TextCount>,
+    pub blacklistings: Vec<BlacklistEpisode>,
+    pub suspects: Vec<Suspect>,
+    pub top_senders: Vec<SenderRow>,
+    /// Inbound verdicts of our own server (NOQUEUE rejects), kept apart from
+    /// outbound trouble.
+    pub inbound_rejects: Vec<TextCount>,
+    pub queue: Option<QueueSummary>,
+    pub problems: Vec<String>,
+    /// Whether addresses, logins and IPs were pseudonymised.
+    pub redacted: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct HeadlineItem {
+    pub cause: String,
+    pub title: String,
+    /// "content_filter_down from 10:02 to 11:40: 412 messages, 96% of deferrals"
+    pub text: String,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub messages: u64,
+    pub evidence: Option<String>,
+    pub fix: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct InputInfo {
+    pub path: String,
+    /// `maillog`, `queue_text`, `queue_json`, `skipped`
+    pub kind: String,
+    pub compressed: bool,
+    pub bytes: u64,
+    pub lines: u64,
+    pub first: Option<String>,
+    pub last: Option<String>,
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Period {
+    pub first: Option<String>,
+    pub last: Option<String>,
+    /// The zone the times are expressed in: an IANA name given with
+    /// `--timezone`, or `local` (the server's wall clock, as logged).
+    pub timezone: String,
+    /// The year given to year-less syslog stamps, when any were seen.
+    pub year_inferred: Option<i32>,
+    /// How that year was chosen, in words.
+    pub year_source: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LineCounts {
+    pub total: u64,
+    pub postfix: u64,
+    pub other: u64,
+    pub not_understood: u64,
+    pub not_understood_examples: Vec<String>,
+    /// Lines per program (`postfix/smtp`, `dovecot`, ...).
+    pub by_program: Vec<ProgramCount>,
+    /// Not-understood Postfix lines per program.
+    pub not_understood_by_program: Vec<ProgramCount>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ProgramCount {
+    pub program: String,
+    pub lines: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Totals {
+    /// Messages that entered from outside (smtpd `client=` or pickup), once
+    /// per message even when a content filter re-queued them.
+    pub received: u64,
+    /// Recipients with `status=sent`, not counting content-filter hand-offs.
+    pub delivered: u64,
+    pub deferral_events: u64,
+    pub deferred_messages: u64,
+    pub bounced: u64,
+    pub expired: u64,
+    pub rejected: u64,
+    pub held: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CauseRow {
+    pub cause: String,
+    pub title: String,
+    pub deferral_events: u64,
+    pub deferred_messages: u64,
+    pub bounces: u64,
+    pub expired: u64,
+    pub share_of_deferrals: f64,
+    pub first: Option<String>,
+    pub last: Option<String>,
+    pub top_detail: Option<String>,
+    pub example: Option<String>,
+    pub fix: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Incident {
+    pub cause: String,
+    pub start: String,
+    pub end: String,
+    pub deferral_events: u64,
+    pub messages: u64,
+    pub share_of_deferrals: f64,
+    pub receivers: Vec<String>,
+    pub first_example: Option<String>,
+    pub last_example: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Timeline {
+    pub bucket_seconds: i64,
+    pub rows: Vec<TimelineRow>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TimelineRow {
+    pub bucket_start: String,
+    pub cause: String,
+    pub deferral_events: u64,
+    pub deferred_messages: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TextCount {
+    pub text: String,
+    pub count: u64,
+    pub cause: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct BlacklistEpisode {
+    /// The list or reputation system (`zen.spamhaus.org`, `microsoft`, ...).
+    pub list: String,
+    /// The receiving domains or MX hosts that answered so.
+    pub receivers: Vec<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub deferrals: u64,
+    pub bounces: u64,
+    pub messages: u64,
+    pub recipient_domains: u64,
+    /// The exact receiver text, first seen.
+    pub example: String,
+    /// Our sending IP when the reply names it.
+    pub listed_ip: Option<String>,
+    pub delisting_url: Option<String>,
+    pub cause: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Suspect {
+    pub rank: u32,
+    /// `sasl:dave@example.com`, `uid:33 (www-data)`, `sender:x@y`, `client:1.2.3.4`
+    pub identity: String,
+    pub kind: String,
+    pub score: f64,
+    pub episode: String,
+    pub messages: u64,
+    pub recipients: u64,
+    pub recipient_domains: u64,
+    pub share_of_outbound: f64,
+    pub burst_factor: f64,
+    pub unknown_recipient_share: f64,
+    pub refused_share: f64,
+    pub client_ips: Vec<String>,
+    pub failed_logins_before: u64,
+    pub evidence: Vec<String>,
+    pub fix: Vec<String>,
+    pub queued_ids_file: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SenderRow {
+    pub identity: String,
+    pub kind: String,
+    pub messages: u64,
+    pub recipients: u64,
+    pub delivered: u64,
+    pub deferred: u64,
+    pub bounced: u64,
+    pub expired: u64,
+    pub rejected: u64,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct QueueSummary {
+    pub dump_time: String,
+    /// `--dump-time`, `newest log line`, or `file mtime`.
+    pub dump_time_source: String,
+    pub messages: u64,
+    pub bytes: u64,
+    pub recipients: u64,
+    pub by_queue: Vec<KeyCount>,
+    pub by_cause: Vec<KeyCount>,
+    pub by_sender: Vec<KeyCount>,
+    pub by_recipient_domain: Vec<KeyCount>,
+    pub age_bands: Vec<KeyCount>,
+    pub oldest: Vec<QueuedMessageRow>,
+    /// qshape layout, recipient-domain mode.
+    pub shape: QueueShape,
+    /// qshape layout, sender-domain mode (`qshape -s`).
+    pub shape_senders: QueueShape,
+    /// Queued messages the logs never mention.
+    pub not_in_logs: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct KeyCount {
+    pub key: String,
+    pub messages: u64,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct QueuedMessageRow {
+    pub queue_id: String,
+    pub queue: String,
+    pub arrival: String,
+    pub age_minutes: i64,
+    pub size: u64,
+    pub sender: String,
+    pub recipients: Vec<String>,
+    pub cause: String,
+    pub reason: Option<String>,
+    pub identity: Option<String>,
+}
+
+/// qshape's table: rows are domains (the first is TOTAL), columns T then the
+/// age buckets in minutes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct QueueShape {
+    /// Upper bounds in minutes: 5, 10, 20, 40, 80, 160, 320, 640, 1280, then 1280+.
+    pub bucket_minutes: Vec<u64>,
+    pub rows: Vec<QueueShapeRow>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct QueueShapeRow {
+    pub domain: String,
+    pub total: u64,
+    pub counts: Vec<u64>,
+}

@@ -1,0 +1,193 @@
+//! Bytes to compact events: the syslog header, the Postfix payload, and the
+//! queue dumps. No allocation per line on the hot path: events hold spans
+//! into the chunk, and per-program counters allocate once per program.
+
+pub mod postfix;
+pub mod queue;
+pub mod syslog;
+
+use std::collections::HashMap;
+
+pub use postfix::{DeliveryStatus, EventKind, QueueId, RejectAction, RejectStage, Span};
+pub use syslog::Stamp;
+
+/// One Postfix line, parsed.
+#[derive(Debug, Clone, Copy)]
+pub struct LineEvent {
+    pub stamp: Stamp,
+    pub host: Span,
+    /// Byte offset of the line in its chunk, for error messages.
+    pub line_start: u32,
+    pub kind: EventKind,
+}
+
+/// Counters of one program's lines.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProgramLines {
+    pub lines: u64,
+    pub not_understood: u64,
+}
+
+/// What a chunk's lines were, counted. Merged associatively.
+#[derive(Debug, Clone, Default)]
+pub struct LineStats {
+    pub total: u64,
+    pub postfix: u64,
+    pub other: u64,
+    pub not_understood: u64,
+    /// Lines without a syslog stamp we know (counted in `other`).
+    pub no_header: u64,
+    pub by_program: HashMap<Box<[u8]>, ProgramLines>,
+    pub not_understood_examples: Vec<String>,
+    pub no_header_examples: Vec<String>,
+}
+
+const EXAMPLES: usize = 10;
+
+impl LineStats {
+    pub fn merge(&mut self, other: LineStats) {
+        self.total += other.total;
+        self.postfix += other.postfix;
+        self.other += other.other;
+        self.not_understood += other.not_understood;
+        self.no_header += other.no_header;
+        for (k, v) in other.by_program {
+            let e = self.by_program.entry(k).or_default();
+            e.lines += v.lines;
+            e.not_understood += v.not_understood;
+        }
+        for e in other.not_understood_examples {
+            if self.not_understood_examples.len() < EXAMPLES {
+                self.not_understood_examples.push(e);
+            }
+        }
+        for e in other.no_header_examples {
+            if self.no_header_examples.len() < EXAMPLES {
+                self.no_header_examples.push(e);
+            }
+        }
+    }
+
+    fn count_program(&mut self, program: &[u8], not_understood: bool) {
+        // Multi-instance names (`postfix-12.34.56.78/qmgr`) stay distinct on
+        // purpose: an operator wants to see which instance said what.
+        let entry = match self.by_program.get_mut(program) {
+            Some(e) => e,
+            None => self.by_program.entry(program.into()).or_default(),
+        };
+        entry.lines += 1;
+        entry.not_understood += u64::from(not_understood);
+    }
+}
+
+/// The events and counters of one chunk.
+#[derive(Debug, Default)]
+pub struct ParsedChunk {
+    pub events: Vec<LineEvent>,
+    pub stats: LineStats,
+}
+
+/// Iterates the lines of `buf` without their `\n` / `\r\n` ends.
+pub fn lines(buf: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        if pos >= buf.len() {
+            return None;
+        }
+        let end = memchr::memchr(b'\n', &buf[pos..]).map_or(buf.len(), |p| pos + p);
+        let mut line = &buf[pos..end];
+        pos = end + 1;
+        if line.last() == Some(&b'\r') {
+            line = &line[..line.len() - 1];
+        }
+        Some(line)
+    })
+}
+
+/// Parses every line of `chunk`, which holds whole lines.
+pub fn parse_chunk(chunk: &[u8]) -> ParsedChunk {
+    let mut out = ParsedChunk {
+        events: Vec::with_capacity(chunk.len() / 160),
+        stats: LineStats::default(),
+    };
+    let st = &mut out.stats;
+    for line in lines(chunk) {
+        if line.is_empty() || line.iter().all(|c| c.is_ascii_whitespace()) {
+            continue;
+        }
+        st.total += 1;
+        let Some(h) = syslog::parse_header(line) else {
+            st.other += 1;
+            st.no_header += 1;
+            if st.no_header_examples.len() < EXAMPLES {
+                st.no_header_examples.push(example(line));
+            }
+            continue;
+        };
+        let line_start = Span::of(chunk, line).start;
+        if !syslog::is_postfix(h.program) {
+            st.other += 1;
+            st.count_program(h.program, false);
+            // A repeat of the previous line: keep it, the previous line may
+            // have been Postfix's.
+            if h.program.is_empty() {
+                if let Some(times) = postfix::repeated(h.message) {
+                    out.events.push(LineEvent {
+                        stamp: h.stamp,
+                        host: Span::of(chunk, h.host),
+                        line_start,
+                        kind: EventKind::Repeated { times },
+                    });
+                }
+            }
+            continue;
+        }
+        st.postfix += 1;
+        let kind = postfix::parse_payload(chunk, syslog::service(h.program), h.message);
+        let not_understood = kind == EventKind::NotUnderstood;
+        st.count_program(h.program, not_understood);
+        if not_understood {
+            st.not_understood += 1;
+            if st.not_understood_examples.len() < EXAMPLES {
+                st.not_understood_examples.push(example(line));
+            }
+        }
+        if !matches!(kind, EventKind::Info | EventKind::NotUnderstood) {
+            out.events.push(LineEvent {
+                stamp: h.stamp,
+                host: Span::of(chunk, h.host),
+                line_start,
+                kind,
+            });
+        }
+    }
+    out
+}
+
+fn example(line: &[u8]) -> String {
+    let cut = &line[..line.len().min(300)];
+    String::from_utf8_lossy(cut).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_every_line_once() {
+        let chunk = b"Nov 28 18:30:12 mail postfix/qmgr[1]: D375AD054A: removed\r\n\
+Nov 28 18:30:12 mail dovecot: imap-login: Login\n\
+garbage without a stamp\n\
+\n\
+Nov 28 18:30:13 mail postfix/smtpd[2]: a brand new message shape\n\
+Nov 28 18:30:14 mail last message repeated 2 times\n";
+        let p = parse_chunk(chunk);
+        assert_eq!(p.stats.total, 5);
+        assert_eq!(p.stats.postfix, 2);
+        assert_eq!(p.stats.other, 3);
+        assert_eq!(p.stats.no_header, 1);
+        assert_eq!(p.stats.not_understood, 1);
+        assert_eq!(p.events.len(), 2); // removed + repeated
+        assert_eq!(p.stats.by_program[&b"postfix/smtpd"[..]].not_understood, 1);
+    }
+}

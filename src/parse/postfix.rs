@@ -1,0 +1,885 @@
+//! The Postfix payload: what each daemon says, as compact events.
+//!
+//! An event borrows nothing and owns nothing: its text fields are [`Span`]s
+//! into the chunk being parsed, so parsing a line allocates nothing. Only the
+//! correlator, which keeps a few fields per message, copies (and interns)
+//! them.
+//!
+//! Recognition is by fixed prefixes and `key=value` scanning with memchr;
+//! no regex runs here. A line of a Postfix daemon that matches nothing known
+//! is [`EventKind::NotUnderstood`], counted per program, never dropped.
+
+use memchr::memmem;
+use std::sync::LazyLock;
+
+/// A field of a line: a byte range of the chunk the line came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Span {
+    pub start: u32,
+    pub len: u32,
+}
+
+impl Span {
+    pub const EMPTY: Span = Span { start: 0, len: 0 };
+
+    /// The span of `part`, which must be a sub-slice of `chunk`.
+    #[inline]
+    pub fn of(chunk: &[u8], part: &[u8]) -> Span {
+        let start = (part.as_ptr() as usize).wrapping_sub(chunk.as_ptr() as usize);
+        // Empty fields may come from a static empty slice: no position.
+        if part.is_empty() || start.saturating_add(part.len()) > chunk.len() {
+            return Span::EMPTY;
+        }
+        Span {
+            start: start as u32,
+            len: part.len() as u32,
+        }
+    }
+
+    #[inline]
+    pub fn get<'a>(&self, chunk: &'a [u8]) -> &'a [u8] {
+        let s = self.start as usize;
+        chunk.get(s..s + self.len as usize).unwrap_or(&[])
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// A Postfix queue id, short hex (`D375AD054A`) or long (`4Qw2Rh1GhVz9sXp`),
+/// packed into 128 bits (7 bits a character, up to 18 characters) so that
+/// keys are `Copy` and hashing is cheap.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct QueueId(pub u128);
+
+impl QueueId {
+    /// Accepts 5 to 18 ASCII alphanumerics: Postfix's short ids are at
+    /// least 6 hex digits, long ids 12 or more base-52 characters.
+    pub fn parse(b: &[u8]) -> Option<QueueId> {
+        if b.len() < 5 || b.len() > 18 {
+            return None;
+        }
+        let mut v: u128 = 0;
+        for &c in b {
+            if !c.is_ascii_alphanumeric() {
+                return None;
+            }
+            v = (v << 7) | c as u128;
+        }
+        Some(QueueId(v))
+    }
+
+    pub fn to_bytes(self) -> ([u8; 18], usize) {
+        let mut out = [0u8; 18];
+        let mut v = self.0;
+        let mut n = 0;
+        while v != 0 && n < 18 {
+            out[n] = (v & 0x7f) as u8;
+            v >>= 7;
+            n += 1;
+        }
+        out[..n].reverse();
+        (out, n)
+    }
+}
+
+impl std::fmt::Display for QueueId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (b, n) = self.to_bytes();
+        f.write_str(std::str::from_utf8(&b[..n]).unwrap_or("?"))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeliveryStatus {
+    Sent,
+    Deferred,
+    Bounced,
+    Expired,
+    /// `sendmail -bv` address verification: no mail moved.
+    Deliverable,
+    Undeliverable,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectAction {
+    Reject,
+    Warn,
+    Hold,
+    Discard,
+}
+
+/// Where a reject came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectStage {
+    /// smtpd before a queue id existed (NOQUEUE), or smtpd with a queue id.
+    Smtpd,
+    /// cleanup: header/body checks and milters.
+    Cleanup,
+    Postscreen,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// smtpd accepted a client for a new queue file.
+    Client {
+        qid: QueueId,
+        /// `host[ip]`
+        client: Span,
+        sasl_username: Span,
+    },
+    /// A local submission (sendmail/postdrop) picked up.
+    Pickup {
+        qid: QueueId,
+        uid: Option<u32>,
+        from: Span,
+    },
+    MessageId {
+        qid: QueueId,
+        message_id: Span,
+    },
+    /// qmgr took the message: envelope sender, size, recipient count.
+    QueueActive {
+        qid: QueueId,
+        from: Span,
+        size: u64,
+        nrcpt: u32,
+    },
+    Removed {
+        qid: QueueId,
+    },
+    Expired {
+        qid: QueueId,
+        from: Span,
+        forced: bool,
+    },
+    /// One recipient's delivery attempt.
+    Delivery {
+        qid: QueueId,
+        to: Span,
+        orig_to: Span,
+        relay: Span,
+        dsn: Span,
+        status: DeliveryStatus,
+        /// The text in parentheses after the status.
+        reason: Span,
+    },
+    /// `sender non-delivery notification: CHILD` on the parent's id.
+    Notification {
+        qid: QueueId,
+        child: QueueId,
+    },
+    Held {
+        qid: QueueId,
+    },
+    Released {
+        qid: QueueId,
+    },
+    /// postsuper -d
+    Deleted {
+        qid: QueueId,
+    },
+    Reject {
+        qid: Option<QueueId>,
+        stage: RejectStage,
+        action: RejectAction,
+        client: Span,
+        /// Reply code, enhanced code and text: `554 5.7.1 ...`.
+        reason: Span,
+        from: Span,
+        to: Span,
+        helo: Span,
+    },
+    /// A failed SASL login on our submission service.
+    SaslFailure {
+        client: Span,
+        username: Span,
+    },
+    Warning {
+        text: Span,
+    },
+    Fatal {
+        text: Span,
+    },
+    Panic {
+        text: Span,
+    },
+    /// `last message repeated N times`
+    Repeated {
+        times: u32,
+    },
+    /// Understood, and carries nothing the analysis keeps.
+    Info,
+    NotUnderstood,
+}
+
+static F_SASL_USER: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"sasl_username="));
+static F_STATUS: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"status="));
+
+/// The value of `key=` in `s`, up to the next `, ` or end; `<...>` kept
+/// whole (addresses may hold commas). Keys must start a field.
+fn field<'a>(s: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    let mut from = 0;
+    while let Some(p) = memmem::find(&s[from..], key) {
+        let at = from + p;
+        let starts_field = at == 0 || matches!(s[at - 1], b' ' | b',');
+        if starts_field {
+            let v = &s[at + key.len()..];
+            return Some(value_end(v));
+        }
+        from = at + 1;
+    }
+    None
+}
+
+fn value_end(v: &[u8]) -> &[u8] {
+    if v.first() == Some(&b'<') {
+        // Address in brackets: up to `>,` / `>` + space / end.
+        let mut i = 1;
+        while i < v.len() {
+            if v[i] == b'>' && matches!(v.get(i + 1), None | Some(b',') | Some(b' ')) {
+                return &v[..=i];
+            }
+            i += 1;
+        }
+        return v;
+    }
+    let end = v
+        .iter()
+        .position(|&c| c == b',' || c == b' ')
+        .unwrap_or(v.len());
+    &v[..end]
+}
+
+/// `<addr>` to `addr`.
+pub fn strip_angle(v: &[u8]) -> &[u8] {
+    if v.len() >= 2 && v[0] == b'<' && v[v.len() - 1] == b'>' {
+        &v[1..v.len() - 1]
+    } else {
+        v
+    }
+}
+
+fn parse_u64(b: &[u8]) -> Option<u64> {
+    if b.is_empty() || b.len() > 19 {
+        return None;
+    }
+    let mut v = 0u64;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + (c - b'0') as u64;
+    }
+    Some(v)
+}
+
+/// Splits `QUEUEID: rest`; `None` when the message does not start with an id.
+fn queue_id_prefix(msg: &[u8]) -> Option<(QueueId, &[u8])> {
+    let colon = memchr::memchr(b':', &msg[..msg.len().min(20)])?;
+    if &msg[..colon] == b"NOQUEUE" {
+        return None;
+    }
+    let qid = QueueId::parse(&msg[..colon])?;
+    let rest = msg.get(colon + 1..)?;
+    let rest = rest.strip_prefix(b" ").unwrap_or(rest);
+    Some((qid, rest))
+}
+
+/// The parenthesised text after `status=word `, up to the line's last `)`.
+fn reason_after(rest: &[u8]) -> &[u8] {
+    match memchr::memchr(b'(', rest) {
+        Some(open) => {
+            let inner = &rest[open + 1..];
+            match memchr::memrchr(b')', inner) {
+                Some(close) => &inner[..close],
+                None => inner,
+            }
+        }
+        None => &rest[..0],
+    }
+}
+
+fn diagnostic(chunk: &[u8], msg: &[u8]) -> Option<EventKind> {
+    if let Some(t) = msg.strip_prefix(b"warning: ") {
+        return Some(EventKind::Warning {
+            text: Span::of(chunk, t),
+        });
+    }
+    if let Some(t) = msg.strip_prefix(b"fatal: ") {
+        return Some(EventKind::Fatal {
+            text: Span::of(chunk, t),
+        });
+    }
+    if let Some(t) = msg.strip_prefix(b"panic: ") {
+        return Some(EventKind::Panic {
+            text: Span::of(chunk, t),
+        });
+    }
+    if let Some(t) = msg.strip_prefix(b"error: ") {
+        return Some(EventKind::Warning {
+            text: Span::of(chunk, t),
+        });
+    }
+    None
+}
+
+/// Parses the message of a Postfix line. `service` is the daemon name
+/// (`smtpd`, `qmgr`, ...); `msg` must be a sub-slice of `chunk`.
+pub fn parse_payload(chunk: &[u8], service: &[u8], msg: &[u8]) -> EventKind {
+    // A message may hold a queue id even for a warning, so try both.
+    if let Some((qid, rest)) = queue_id_prefix(msg) {
+        if let Some(k) = with_queue_id(chunk, service, qid, rest) {
+            return k;
+        }
+    }
+    if let Some(k) = sasl_failure(chunk, msg) {
+        return k;
+    }
+    if let Some(k) = diagnostic(chunk, msg) {
+        return k;
+    }
+    if let Some(rest) = msg.strip_prefix(b"NOQUEUE: ") {
+        if let Some(k) = reject(chunk, None, RejectStage::Smtpd, rest) {
+            return k;
+        }
+        return EventKind::Info;
+    }
+    if let Some(t) = repeated(msg) {
+        return EventKind::Repeated { times: t };
+    }
+    if informational(service, msg) {
+        return EventKind::Info;
+    }
+    EventKind::NotUnderstood
+}
+
+/// `last message repeated 3 times` (and rsyslog's `message repeated 3 times: [ ... ]`).
+pub fn repeated(msg: &[u8]) -> Option<u32> {
+    let rest = msg
+        .strip_prefix(b"last message repeated ")
+        .or_else(|| msg.strip_prefix(b"message repeated "))?;
+    let end = memchr::memchr(b' ', rest)?;
+    parse_u64(&rest[..end]).map(|n| n.min(u32::MAX as u64) as u32)
+}
+
+fn sasl_failure(chunk: &[u8], msg: &[u8]) -> Option<EventKind> {
+    let rest = msg.strip_prefix(b"warning: ")?;
+    if memmem::find(rest, b"authentication failed").is_none() || memmem::find(rest, b"SASL").is_none() {
+        return None;
+    }
+    let client_end = memmem::find(rest, b": SASL")?;
+    let client = &rest[..client_end];
+    let username = F_SASL_USER
+        .find(rest)
+        .map(|p| value_end(&rest[p + 14..]))
+        .unwrap_or(&rest[..0]);
+    Some(EventKind::SaslFailure {
+        client: Span::of(chunk, client),
+        username: Span::of(chunk, username),
+    })
+}
+
+fn reject(chunk: &[u8], qid: Option<QueueId>, stage: RejectStage, rest: &[u8]) -> Option<EventKind> {
+    let (action, rest) = if let Some(r) = rest.strip_prefix(b"reject: ") {
+        (RejectAction::Reject, r)
+    } else if let Some(r) = rest.strip_prefix(b"milter-reject: ") {
+        (RejectAction::Reject, r)
+    } else if let Some(r) = rest.strip_prefix(b"reject_warning: ") {
+        (RejectAction::Warn, r)
+    } else if let Some(r) = rest.strip_prefix(b"warn: ") {
+        (RejectAction::Warn, r)
+    } else if let Some(r) = rest.strip_prefix(b"hold: ") {
+        (RejectAction::Hold, r)
+    } else if let Some(r) = rest.strip_prefix(b"milter-hold: ") {
+        (RejectAction::Hold, r)
+    } else if let Some(r) = rest.strip_prefix(b"discard: ") {
+        (RejectAction::Discard, r)
+    } else if let Some(r) = rest.strip_prefix(b"milter-discard: ") {
+        (RejectAction::Discard, r)
+    } else {
+        return None;
+    };
+    // `RCPT from host[ip]: 554 5.7.1 text; from=<a> to=<b> proto=ESMTP helo=<h>`
+    let (client, after) = match memmem::find(rest, b" from ") {
+        Some(p) if p < 40 => {
+            let c = &rest[p + 6..];
+            let end = memmem::find(c, b": ").unwrap_or(c.len());
+            (&c[..end], c.get(end + 2..).unwrap_or(&[]))
+        }
+        _ => (&rest[..0], rest),
+    };
+    let tail_start = memmem::rfind(after, b"; from=").map(|p| p + 2);
+    let reason = match tail_start {
+        Some(p) => &after[..p - 2],
+        None => after,
+    };
+    let tail = tail_start.map(|p| &after[p..]).unwrap_or(&[]);
+    let get = |k: &[u8]| field(tail, k).unwrap_or(&tail[..0]);
+    Some(EventKind::Reject {
+        qid,
+        stage,
+        action,
+        client: Span::of(chunk, client),
+        reason: Span::of(chunk, reason),
+        from: Span::of(chunk, get(b"from=")),
+        to: Span::of(chunk, get(b"to=")),
+        helo: Span::of(chunk, get(b"helo=")),
+    })
+}
+
+fn with_queue_id(chunk: &[u8], service: &[u8], qid: QueueId, rest: &[u8]) -> Option<EventKind> {
+    let sp = |s: &[u8]| Span::of(chunk, s);
+    if let Some(c) = rest.strip_prefix(b"client=") {
+        let client = value_end(c);
+        let sasl = F_SASL_USER
+            .find(rest)
+            .map(|p| value_end(&rest[p + 14..]))
+            .unwrap_or(&rest[..0]);
+        return Some(EventKind::Client {
+            qid,
+            client: sp(client),
+            sasl_username: sp(sasl),
+        });
+    }
+    if rest.starts_with(b"to=") {
+        let status = F_STATUS.find(rest)?;
+        let st = &rest[status + 7..];
+        let word_end = st
+            .iter()
+            .position(|&c| c == b' ' || c == b',')
+            .unwrap_or(st.len());
+        let status_kind = match &st[..word_end] {
+            b"sent" => DeliveryStatus::Sent,
+            b"deferred" => DeliveryStatus::Deferred,
+            b"bounced" => DeliveryStatus::Bounced,
+            b"expired" => DeliveryStatus::Expired,
+            b"deliverable" => DeliveryStatus::Deliverable,
+            b"undeliverable" => DeliveryStatus::Undeliverable,
+            _ => DeliveryStatus::Other,
+        };
+        let head = &rest[..status];
+        let get = |k: &[u8]| field(head, k).unwrap_or(&head[..0]);
+        return Some(EventKind::Delivery {
+            qid,
+            to: sp(strip_angle(get(b"to="))),
+            orig_to: sp(strip_angle(get(b"orig_to="))),
+            relay: sp(get(b"relay=")),
+            dsn: sp(get(b"dsn=")),
+            status: status_kind,
+            reason: sp(reason_after(&st[word_end..])),
+        });
+    }
+    if rest.starts_with(b"from=") {
+        if let Some(p) = F_STATUS.find(rest) {
+            let st = &rest[p + 7..];
+            let forced = st.starts_with(b"force-expired");
+            if st.starts_with(b"expired") || forced {
+                return Some(EventKind::Expired {
+                    qid,
+                    from: sp(strip_angle(field(rest, b"from=").unwrap_or(&[]))),
+                    forced,
+                });
+            }
+        }
+        let from = strip_angle(field(rest, b"from=").unwrap_or(&rest[..0]));
+        let size = field(rest, b"size=").and_then(parse_u64).unwrap_or(0);
+        let nrcpt = field(rest, b"nrcpt=").and_then(parse_u64).unwrap_or(0) as u32;
+        return Some(EventKind::QueueActive {
+            qid,
+            from: sp(from),
+            size,
+            nrcpt,
+        });
+    }
+    if service == b"pickup" || rest.starts_with(b"uid=") {
+        if let Some(u) = rest.strip_prefix(b"uid=") {
+            let end = u.iter().position(|&c| c == b' ').unwrap_or(u.len());
+            let uid = parse_u64(&u[..end]).map(|v| v as u32);
+            let from = strip_angle(field(rest, b"from=").unwrap_or(&rest[..0]));
+            return Some(EventKind::Pickup {
+                qid,
+                uid,
+                from: sp(from),
+            });
+        }
+        if let Some(f) = rest.strip_prefix(b"sender=") {
+            // Postfix 2.x pickup without uid.
+            return Some(EventKind::Pickup {
+                qid,
+                uid: None,
+                from: sp(strip_angle(value_end(f))),
+            });
+        }
+    }
+    if let Some(m) = rest.strip_prefix(b"message-id=") {
+        return Some(EventKind::MessageId {
+            qid,
+            message_id: sp(m),
+        });
+    }
+    if rest == b"removed" {
+        return Some(if service == b"postsuper" {
+            EventKind::Deleted { qid }
+        } else {
+            EventKind::Removed { qid }
+        });
+    }
+    if rest == b"placed on hold" {
+        return Some(EventKind::Held { qid });
+    }
+    if rest == b"released from hold" {
+        return Some(EventKind::Released { qid });
+    }
+    if let Some(p) = memmem::find(rest, b" notification: ") {
+        if rest.starts_with(b"sender ") || rest.starts_with(b"postmaster ") {
+            if let Some(child) = QueueId::parse(rest[p + 15..].trim_ascii_end()) {
+                return Some(EventKind::Notification { qid, child });
+            }
+        }
+    }
+    let stage = if service == b"cleanup" {
+        RejectStage::Cleanup
+    } else {
+        RejectStage::Smtpd
+    };
+    if let Some(k) = reject(chunk, Some(qid), stage, rest) {
+        if let EventKind::Reject {
+            action: RejectAction::Hold,
+            ..
+        } = k
+        {
+            // cleanup `hold:` puts the message on hold.
+            return Some(EventKind::Held { qid });
+        }
+        return Some(k);
+    }
+    if let Some(k) = diagnostic(chunk, rest) {
+        return Some(k);
+    }
+    if informational_with_queue_id(rest) {
+        return Some(EventKind::Info);
+    }
+    None
+}
+
+/// Lines after a queue id that we recognise and need not keep.
+fn informational_with_queue_id(rest: &[u8]) -> bool {
+    const PREFIXES: &[&[u8]] = &[
+        b"host ",                 // smtp: host X said: ... (before trying the next MX)
+        b"lost connection with ", // smtp
+        b"conversation with ",    // smtp
+        b"enabling PIX workarounds",
+        b"resent-message-id=",
+        b"sender delay notification",
+        b"replace: ",
+        b"redirect: ",
+        b"filter: ",
+        b"prepend: ",
+        b"info: ",
+        b"skipped, still being delivered",
+        b"requeued",
+        b"expired",
+        b"SASL authentication failed",
+        b"Cannot start TLS",
+        b"client=", // handled earlier; safety
+        b"to=",     // to= without status (verbose logging)
+        b"orig_to=",
+        b"discard: ",
+        b"uid=",
+        b"sender=",
+        b"queued as ",
+        b"bounce: ",
+        b"connect to ",
+        b"Server certificate not verified",
+        b"Untrusted TLS",
+        b"Trusted TLS",
+        b"Verified TLS",
+        b"Anonymous TLS",
+        b"TLS ",
+        b"deferred: ",
+        b"header ",
+        b"body ",
+        b"milter-",
+        b"message-id",
+        b"been_here:",
+        b"passing ",
+        b"dsn_",
+        b"status=",
+    ];
+    PREFIXES.iter().any(|p| rest.starts_with(p))
+}
+
+/// Lines without a queue id that we recognise and need not keep.
+fn informational(service: &[u8], msg: &[u8]) -> bool {
+    // Daemons whose every line is status chatter for our purposes.
+    const CHATTY: &[&[u8]] = &[
+        b"anvil",
+        b"scache",
+        b"master",
+        b"postfix-script",
+        b"postlogd",
+        b"tlsmgr",
+        b"postscreen",
+        b"dnsblog",
+        b"verify",
+        b"proxymap",
+        b"trivial-rewrite",
+        b"postsuper",
+        b"postqueue",
+        b"postdrop",
+        b"sendmail",
+        b"showq",
+        b"flush",
+        b"tlsproxy",
+        b"spawn",
+        b"postfix",
+        b"postmap",
+        b"postalias",
+        b"postlog",
+        b"policy-spf",
+        b"policyd-spf",
+        b"bounce",
+        b"postconf",
+        b"oqmgr",
+        b"pipe",
+    ];
+    if CHATTY.contains(&service) {
+        return true;
+    }
+    const PREFIXES: &[&[u8]] = &[
+        b"connect from ",
+        b"disconnect from ",
+        b"lost connection after ",
+        b"timeout after ",
+        b"too many errors after ",
+        b"improper command pipelining",
+        b"Anonymous TLS connection",
+        b"Trusted TLS connection",
+        b"Untrusted TLS connection",
+        b"Verified TLS connection",
+        b"SSL_accept error",
+        b"SSL_connect error",
+        b"TLS library problem",
+        b"setting up TLS connection",
+        b"connect to ",
+        b"NOQUEUE: ",
+        b"statistics: ",
+        b"reject: ",
+        b"non-SMTP command from ",
+        b"warning: ",
+        b"table ",
+        b"Host offered STARTTLS",
+        b"discarding EHLO keywords",
+        b"proxy-reject",
+        b"proxy-accept",
+        b"abort: ",
+        b"host ",
+        b"mail for ",
+        b"daemon started",
+        b"terminating on signal",
+        b"reload ",
+        b"lookup ",
+        b"begin ",
+        b"end ",
+        b"dict_",
+        b"smtp_stream",
+        b"Untrusted",
+        b"certificate ",
+        b"server certificate",
+        b"client certificate",
+        b"starting ",
+        b"refreshing ",
+        b"SNI ",
+        b"cleanup_",
+        b"name_mask",
+        b"watchdog",
+        b"auto_clnt",
+        b"unknown ",
+        b"check_",
+        b"generic_checks",
+        b"match_",
+        b"smtpd_",
+        b"been_here",
+        b"xsasl_",
+        b"initializing ",
+        b"verify ",
+        b"using ",
+        b"enabling ",
+        b"bad command",
+        b"Trusted",
+        b"Verified",
+        b"Anonymous",
+    ];
+    PREFIXES.iter().any(|p| msg.starts_with(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &[u8]) -> (EventKind, &[u8]) {
+        let h = crate::parse::syslog::parse_header(line).unwrap();
+        let svc = crate::parse::syslog::service(h.program);
+        (parse_payload(line, svc, h.message), line)
+    }
+
+    fn s<'a>(line: &'a [u8], sp: Span) -> &'a str {
+        std::str::from_utf8(sp.get(line)).unwrap()
+    }
+
+    #[test]
+    fn queue_id_round_trip() {
+        for id in ["D375AD054A", "4Qw2Rh1GhVz9sXp", "3mPVKl0Mhjz7sXv", "44JCRG5tYPzCqt2"] {
+            assert_eq!(QueueId::parse(id.as_bytes()).unwrap().to_string(), id);
+        }
+        assert!(QueueId::parse(b"NOQUEUE").is_some()); // shape-wise an id: callers test NOQUEUE first
+        assert!(QueueId::parse(b"a b").is_none());
+    }
+
+    #[test]
+    fn lab_client_with_sasl() {
+        let (k, l) = parse(b"Nov 28 18:30:33 mail postfix/submission/smtpd[18085]: 3330AD0558: client=unknown[127.0.0.102], sasl_method=PLAIN, sasl_username=carol@lab.test");
+        match k {
+            EventKind::Client {
+                qid,
+                client,
+                sasl_username,
+            } => {
+                assert_eq!(qid.to_string(), "3330AD0558");
+                assert_eq!(s(l, client), "unknown[127.0.0.102]");
+                assert_eq!(s(l, sasl_username), "carol@lab.test");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn lab_pickup_and_qmgr() {
+        let (k, l) = parse(b"Nov 28 18:30:12 mail postfix/pickup[18039]: D375AD054A: uid=33 from=<www-data>");
+        assert!(matches!(k, EventKind::Pickup { uid: Some(33), from, .. } if s(l, from) == "www-data"));
+        let (k, l) = parse(b"Nov 28 18:30:12 mail postfix/qmgr[18040]: D375AD054A: from=<www-data@lab.test>, size=360, nrcpt=1 (queue active)");
+        assert!(
+            matches!(k, EventKind::QueueActive { size: 360, nrcpt: 1, from, .. } if s(l, from) == "www-data@lab.test")
+        );
+        let (k, _) = parse(b"Nov 28 18:30:12 mail postfix/qmgr[18040]: D375AD054A: removed");
+        assert!(matches!(k, EventKind::Removed { .. }));
+    }
+
+    #[test]
+    fn lab_delivery_to_content_filter_and_deferral() {
+        let (k, l) = parse(b"Nov 28 18:30:12 mail postfix/smtp[18070]: D375AD054A: to=<quinn.kim@gmail-like.test>, relay=127.0.0.1[127.0.0.1]:10024, delay=0.06, delays=0.02/0.01/0/0.02, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as DDEDDD0543)");
+        match k {
+            EventKind::Delivery {
+                to,
+                relay,
+                status,
+                reason,
+                dsn,
+                ..
+            } => {
+                assert_eq!(s(l, to), "quinn.kim@gmail-like.test");
+                assert_eq!(s(l, relay), "127.0.0.1[127.0.0.1]:10024");
+                assert_eq!(s(l, dsn), "2.0.0");
+                assert_eq!(status, DeliveryStatus::Sent);
+                assert_eq!(
+                    s(l, reason),
+                    "250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as DDEDDD0543"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let (k, l) = parse(b"Jan  5 10:00:00 mx postfix/smtp[1]: ABCDEF1234: to=<a@b.c>, orig_to=<x@y>, relay=none, delay=30, delays=30/0/0/0, dsn=4.4.1, status=deferred (connect to mx.b.c[1.2.3.4]:25: Connection timed out)");
+        assert!(matches!(k, EventKind::Delivery { status: DeliveryStatus::Deferred, reason, orig_to, .. }
+            if s(l, reason) == "connect to mx.b.c[1.2.3.4]:25: Connection timed out" && s(l, orig_to) == "x@y"));
+    }
+
+    #[test]
+    fn expired_and_notifications() {
+        let (k, l) = parse(b"Nov 28 18:44:01 mail postfix/qmgr[1]: 5F00AD0001: from=<bob@lab.test>, status=expired, returned to sender");
+        assert!(matches!(k, EventKind::Expired { forced: false, from, .. } if s(l, from) == "bob@lab.test"));
+        let (k, _) = parse(b"Nov 28 18:44:01 mail postfix/bounce[1]: 5F00AD0001: sender non-delivery notification: 6A11BD0002");
+        assert!(matches!(k, EventKind::Notification { child, .. } if child.to_string() == "6A11BD0002"));
+        let (k, _) = parse(b"Feb  1 00:00:00 h postfix/qmgr[1]: 5F00AD0001: from=<a@b>, status=force-expired, returned to sender");
+        assert!(matches!(k, EventKind::Expired { forced: true, .. }));
+    }
+
+    #[test]
+    fn noqueue_reject_fields() {
+        let line = b"Jan  5 10:00:00 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[192.0.2.7]: 554 5.7.1 Service unavailable; Client host [192.0.2.7] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/192.0.2.7; from=<x@spam.test> to=<bob@example.com> proto=ESMTP helo=<spam.test>";
+        let (k, l) = parse(line);
+        match k {
+            EventKind::Reject {
+                qid: None,
+                client,
+                reason,
+                from,
+                to,
+                helo,
+                action: RejectAction::Reject,
+                ..
+            } => {
+                assert_eq!(s(l, client), "unknown[192.0.2.7]");
+                assert!(s(l, reason).starts_with("554 5.7.1 Service unavailable; Client host"));
+                assert!(s(l, reason).ends_with("query/ip/192.0.2.7"));
+                assert_eq!(s(l, from), "<x@spam.test>");
+                assert_eq!(s(l, to), "<bob@example.com>");
+                assert_eq!(s(l, helo), "<spam.test>");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn sasl_failure_with_username() {
+        let (k, l) = parse(b"Nov 28 18:30:16 mail postfix/submission/smtpd[18085]: warning: unknown[127.0.0.89]: SASL PLAIN authentication failed: (reason unavailable), sasl_username=info@lab.test");
+        assert!(matches!(k, EventKind::SaslFailure { client, username }
+            if s(l, client) == "unknown[127.0.0.89]" && s(l, username) == "info@lab.test"));
+        let (k, l) = parse(b"Jan  1 00:00:00 h postfix/smtpd[1]: warning: unknown[1.2.3.4]: SASL LOGIN authentication failed: UGFzc3dvcmQ6");
+        assert!(matches!(k, EventKind::SaslFailure { username, .. } if s(l, username).is_empty()));
+    }
+
+    #[test]
+    fn cleanup_milter_reject_and_hold() {
+        let (k, _) = parse(b"Jan  1 00:00:00 h postfix/cleanup[1]: 4A2B3C4D5E: milter-reject: END-OF-MESSAGE from x[1.2.3.4]: 5.7.1 Spam; from=<a@b> to=<c@d> proto=ESMTP helo=<x>");
+        assert!(matches!(
+            k,
+            EventKind::Reject {
+                stage: RejectStage::Cleanup,
+                action: RejectAction::Reject,
+                ..
+            }
+        ));
+        let (k, _) = parse(b"Jan  1 00:00:00 h postfix/cleanup[1]: 4A2B3C4D5E: hold: header Subject: x from local; from=<a@b> to=<c@d>");
+        assert!(matches!(k, EventKind::Held { .. }));
+        let (k, _) = parse(b"Nov 28 18:55:00 mail postfix/postsuper[1]: A2AA3D073B: placed on hold");
+        assert!(matches!(k, EventKind::Held { .. }));
+    }
+
+    #[test]
+    fn unknown_postfix_line_is_not_understood() {
+        let (k, _) = parse(b"Jan  1 00:00:00 h postfix/smtpd[1]: something entirely new happened");
+        assert_eq!(k, EventKind::NotUnderstood);
+    }
+
+    #[test]
+    fn hostile_bytes_never_panic() {
+        for m in [
+            &b"ABCDEF1234: to=<"[..],
+            b"ABCDEF1234: to=<a@b>, status=",
+            b"ABCDEF1234: from=<a, status=expired",
+            b"NOQUEUE: reject: RCPT from ",
+            b"ABCDEF1234: client=",
+            b"ABCDEF1234: sender non-delivery notification: ",
+            b"warning: x: SASL",
+            b"\xff\xff: \xff",
+            b":",
+            b"",
+        ] {
+            let _ = parse_payload(m, b"smtp", m);
+        }
+    }
+}
