@@ -117,6 +117,15 @@ struct QueueArgs {
     /// A TOML file of extra classification rules.
     #[arg(long)]
     rules: Option<PathBuf>,
+    /// IANA zone of `postqueue -j` arrival times (default: UTC).
+    #[arg(long)]
+    timezone: Option<String>,
+    /// Queues in the qshape table, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',')]
+    shape_queues: Vec<String>,
+    /// How many of the oldest messages to list.
+    #[arg(long, default_value_t = 10)]
+    oldest: usize,
 }
 
 /// `5m`, `2h`, `1d`, `90s` to milliseconds.
@@ -257,8 +266,39 @@ fn run() -> Result<ExitCode, String> {
 }
 
 fn queue(q: QueueArgs) -> Result<ExitCode, String> {
-    let _ = q;
-    Err("queue: not wired yet".into())
+    use postmortem::analyze::queue::Selector;
+    use postmortem::cmd::queue::{parse_dump_time, QueueConfig};
+    use postmortem::parse::queue::{DumpTimeSource, QueueName};
+    let classifier = match &q.rules {
+        Some(p) => postmortem::classify::Classifier::from_rules_file(p).map_err(|e| e.to_string())?,
+        None => postmortem::classify::Classifier::builtin(),
+    };
+    let dump_time = q.dump_time.as_deref().map(parse_dump_time).transpose().map_err(|e| e.to_string())?;
+    let shape_queues = q
+        .shape_queues
+        .iter()
+        .map(|s| QueueName::from_id(s).ok_or_else(|| format!("unknown queue {s:?}; use hold, active, incoming, deferred")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let select = q
+        .select
+        .iter()
+        .map(|s| Selector::parse(s).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let cfg = QueueConfig {
+        dumps: q.dumps,
+        dump_time,
+        dump_time_source: dump_time.map(|_| DumpTimeSource::Flag),
+        timezone: q.timezone,
+        shape_queues,
+        select,
+        ids_out: q.ids_out,
+        oldest: q.oldest,
+    };
+    let outcome = postmortem::cmd::queue::run(&cfg, &classifier, &mut std::io::stdout().lock()).map_err(|e| e.to_string())?;
+    for p in &outcome.problems {
+        eprintln!("postmortem: {p}");
+    }
+    Ok(if outcome.partial() { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
 
 fn main() -> ExitCode {

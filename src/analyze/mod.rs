@@ -110,8 +110,16 @@ pub fn apply_port25_judgement(f: &mut Findings) {
         })
         .collect();
     let verdicts = judge_port25(&attempts);
-    for (&i, blocked) in idx.iter().zip(verdicts) {
-        if blocked {
+    // A destination that also fails on its own, away from any block, is
+    // down by itself: its failures during a block are not evidence of one.
+    let chronic: HashSet<&str> = domains
+        .iter()
+        .zip(&verdicts)
+        .filter(|(_, blocked)| !**blocked)
+        .map(|(d, _)| d.as_str())
+        .collect();
+    for ((&i, blocked), d) in idx.iter().zip(&verdicts).zip(&domains) {
+        if *blocked && !chronic.contains(d.as_str()) {
             f.outcomes[i].cause = Cause::Port25Blocked;
         }
     }
@@ -223,21 +231,28 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
     let n_buckets = ((last.floor(bucket).0 - first.floor(bucket).0) / bucket + 1).max(1) as usize;
     let start_bucket = first.floor(bucket).0;
     let mut incidents = Vec::new();
-    let causes_seen: HashSet<Cause> = rows.iter().map(|r| r.1).collect();
-    for cause in causes_seen {
-        let mut series = vec![0u64; n_buckets];
-        for r in rows.iter().filter(|r| r.1 == cause) {
-            let i = ((r.0 - start_bucket) / bucket) as usize;
-            if i < n_buckets {
-                series[i] += r.2;
-            }
+    // Deferrals and bounces both count: a listing that refuses outright
+    // shows as bounces only.
+    let mut series_of: HashMap<Cause, Vec<u64>> = HashMap::new();
+    for o in f.outcomes.iter().filter(|o| o.status != OutcomeStatus::Expired) {
+        let i = ((o.time.floor(bucket).0 - start_bucket) / bucket) as usize;
+        let series = series_of.entry(o.cause).or_insert_with(|| vec![0; n_buckets]);
+        if i < n_buckets {
+            series[i] += 1;
         }
+    }
+    let mut causes_seen: Vec<Cause> = series_of.keys().copied().collect();
+    causes_seen.sort();
+    for cause in causes_seen {
+        let series = &series_of[&cause];
         let mut sorted = series.clone();
         sorted.sort_unstable();
-        let median = sorted[sorted.len() / 2];
-        // Well above baseline: three times the median and at least three
-        // deferrals in the bucket.
-        let threshold = (median * 3).max(median + 2).max(3);
+        // The baseline is the lower quartile: a cause that lasts most of
+        // the period (a listing) must not raise its own baseline.
+        let baseline = sorted[sorted.len() / 4];
+        // Well above baseline: three times it and at least three deferrals
+        // in the bucket.
+        let threshold = (baseline * 3).max(baseline + 2).max(3);
         let mut i = 0;
         while i < n_buckets {
             if series[i] < threshold {
@@ -258,7 +273,7 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
             i = j + 1;
         }
     }
-    incidents.sort_by(|a, b| a.0.cmp(&b.0));
+    incidents.sort_by_key(|a| a.0);
     summary.incidents = incidents.iter().map(|x| x.1.clone()).collect();
 
     // Blacklist episodes and their suspects.
@@ -390,9 +405,11 @@ fn build_incident(
     for o in f
         .outcomes
         .iter()
-        .filter(|o| o.cause == cause && o.status == OutcomeStatus::Deferred && o.time >= from && o.time < to)
+        .filter(|o| o.cause == cause && o.status != OutcomeStatus::Expired && o.time >= from && o.time < to)
     {
-        events += 1;
+        if o.status == OutcomeStatus::Deferred {
+            events += 1;
+        }
         messages.insert(o.message);
         let r = if o.remote_host != 0 { o.remote_host } else { o.recipient_domain };
         *receivers.entry(r).or_default() += 1;

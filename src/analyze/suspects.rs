@@ -19,8 +19,9 @@
 //!   of the same account before its first success (password guessing).
 //!
 //! score = 100 * sqrt(share) * (0.40 burst' + 0.25 unknown + 0.10 refused
-//! + 0.15 ips' + 0.10 guessing'), each primed term scaled to 0..1. Volume
-//! alone cannot make a suspect: a steady sender has burst' near 0.
+//! + 0.15 ips' + 0.10 guessing'), each primed term scaled to 0..1.
+//!
+//! Volume alone cannot make a suspect: a steady sender has burst' near 0.
 
 use std::collections::{HashMap, HashSet};
 
@@ -126,6 +127,10 @@ fn rank_one(f: &Findings, onset: LogTime, label: &str, opts: &AnalysisOptions) -
         if o.time < from || o.time > after {
             continue;
         }
+        // Only the outcomes of the mail it sent in the window.
+        if !win.get(&o.identity).is_some_and(|w| w.messages.contains(&o.message)) {
+            continue;
+        }
         match o.cause {
             Cause::UnknownRecipient if o.status == OutcomeStatus::Bounced => *unknown.entry(o.identity).or_default() += 1,
             Cause::Blacklisted | Cause::RateLimited => *refused.entry(o.identity).or_default() += 1,
@@ -144,7 +149,7 @@ fn rank_one(f: &Findings, onset: LogTime, label: &str, opts: &AnalysisOptions) -
     }
     let mut failures: HashMap<Vec<u8>, (u64, HashSet<Sym>)> = HashMap::new();
     for lf in &f.login_failures {
-        if lf.username == 0 {
+        if lf.username == 0 || lf.time >= onset {
             continue;
         }
         let mut id = b"sasl:".to_vec();
@@ -199,7 +204,16 @@ fn rank_one(f: &Findings, onset: LogTime, label: &str, opts: &AnalysisOptions) -
             (share * 1000.0).round() / 10.0
         )];
         if burst >= 3.0 {
-            evidence.push(format!("{:.0}x its own earlier sending rate", burst));
+            if w.earlier == 0 && w.first_half == 0 {
+                evidence.push(format!(
+                    "a sudden start: nothing sent before the last {}",
+                    human_span((onset.0 - from.0) / 2)
+                ));
+            } else if burst >= 100.0 {
+                evidence.push("over 100x its own earlier sending rate".to_string());
+            } else {
+                evidence.push(format!("{:.0}x its own earlier sending rate", burst));
+            }
         }
         if unknown_n >= 0.05 {
             evidence.push(format!(
@@ -215,7 +229,7 @@ fn rank_one(f: &Findings, onset: LogTime, label: &str, opts: &AnalysisOptions) -
         }
         if failed > 0 {
             evidence.push(format!(
-                "{failed} failed logins for this account from {failed_ips} IPs, before its first successful login (password guessing)"
+                "{failed} failed logins for this account from {failed_ips} IPs before the listing (password guessing)"
             ));
         }
         let fix = fixes(kind, &display, &name);
@@ -267,12 +281,12 @@ fn fixes(kind: Option<IdentityKind>, display: &str, raw: &str) -> Vec<String> {
         Some(IdentityKind::Sasl) => vec![
             format!("Reset the password of the mailbox {value} and end its sessions; check it for forwarding rules and auto-replies the attacker may have set."),
             "Plesk: Mail > the mailbox > Change password; Tools & Settings > Mail Server Settings: limit outgoing messages per mailbox.".to_string(),
-            "Delete its queued spam after review: postmortem queue DUMP --select identity=".to_string() + raw + " --ids-out ids.txt, then postsuper -d - < ids.txt",
+            "Delete its queued spam after review: give a queue dump (postqueue -p > queue.txt) to postmortem analyze with the logs; it writes this suspect's queued ids for postsuper -d - < FILE.".to_string(),
         ],
         Some(IdentityKind::Uid) => vec![
             format!("Find the script behind {display}: getent passwd {} names the user; in Plesk it is a subscription's system user. Look for recently changed PHP files in its document root (find httpdocs -name '*.php' -mtime -3).", value.split(' ').next().unwrap_or(value)),
             "Disable the script or the subscription's mail() (Plesk: Tools & Settings > Mail Server Settings > outgoing mail control / limits per subscription).".to_string(),
-            "Delete its queued mail after review with a selection file and postsuper -d - < ids.txt.".to_string(),
+            format!("Delete its queued mail after review: postmortem queue queue.txt --select sender_domain=... or, with the logs, the suspect's ids file; then postsuper -d - < FILE (raw identity {raw})."),
         ],
         Some(IdentityKind::Client) => vec![
             format!("Check why {value} may relay through the server (mynetworks, smtpd_relay_restrictions); block it if it should not."),

@@ -1,6 +1,39 @@
-//! Reason text to root cause. (Stub: the real pattern table lands here.)
+//! Reason text to root cause.
+//!
+//! Every deferral, bounce and expiry carries a reason text (the part in
+//! parentheses after `status=`). This module puts each text down to one
+//! [`Cause`] of the design's taxonomy, with a [`Detail`] (the blocklist zone,
+//! the remote host, the reply codes) and the name of the rule that matched, so
+//! `postmortem explain` can show why.
+//!
+//! One table of patterns ([`rules`]) is compiled once into a single
+//! multi-pattern regex. Rule order is priority: every pattern is prefixed with
+//! a lazy `(?s:.)*?` and searched anchored at the start, so all matches begin
+//! at offset 0 and leftmost-first semantics make the earliest rule that
+//! matches anywhere win. That keeps "a listing beats a rate limit" and
+//! "Spamhaus open-resolver answers are our DNS, not a listing" as plain
+//! ordering, and runs several times faster than a `RegexSet` or a loop of
+//! regexes.
+//!
+//! `port25_blocked` is not a property of one text: a connect failure is
+//! classified `remote_unavailable` with its [`ConnectFailure`] kept, and
+//! [`judge_port25`] decides over many attempts.
 
+mod normalise;
+mod port25;
+pub mod rules;
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use regex::Regex;
+use regex_automata::{meta, Anchored, Input};
 use serde::Serialize;
+
+pub use normalise::normalise;
+pub use port25::{judge_port25, ConnectAttempt, PORT25_MIN_DESTINATIONS, PORT25_WINDOW};
+
+use crate::{Error, Result};
 
 /// Root causes, with the canonical ids of the design's taxonomy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -39,6 +72,8 @@ impl Cause {
         Cause::LocalSystem,
         Cause::Unknown,
     ];
+
+    /// The canonical id (also the serialised form).
     pub fn id(self) -> &'static str {
         match self {
             Cause::Port25Blocked => "port25_blocked",
@@ -57,14 +92,123 @@ impl Cause {
             Cause::Unknown => "unknown",
         }
     }
+
+    /// The cause with this canonical id.
     pub fn from_id(id: &str) -> Option<Cause> {
         Cause::ALL.into_iter().find(|c| c.id() == id)
     }
+
+    /// A short human title for reports.
     pub fn title(self) -> &'static str {
-        self.id()
+        match self {
+            Cause::Port25Blocked => "Outbound port 25 blocked",
+            Cause::ContentFilterDown => "Content filter down",
+            Cause::DnsFailure => "DNS resolution failing",
+            Cause::Blacklisted => "Server IP blacklisted",
+            Cause::RateLimited => "Rate limited by receivers",
+            Cause::Greylisted => "Greylisted",
+            Cause::AuthPolicy => "SPF/DKIM/DMARC or reverse DNS policy",
+            Cause::MailboxFull => "Recipient mailbox full",
+            Cause::UnknownRecipient => "Unknown recipient or domain",
+            Cause::TlsFailure => "TLS failure",
+            Cause::RelayAuthFailure => "Relay refused our credentials",
+            Cause::RemoteUnavailable => "Remote server unavailable",
+            Cause::LocalSystem => "Local server problem",
+            Cause::Unknown => "Unclassified",
+        }
     }
+
+    /// What the cause means, in one or two sentences.
+    pub fn description(self) -> &'static str {
+        match self {
+            Cause::Port25Blocked => "Connections to port 25 fail the same way (timed out, no route, unreachable, refused) towards many unrelated destinations at once, so the block is on our side: usually the hosting provider or a local firewall filters outbound SMTP.",
+            Cause::ContentFilterDown => "Postfix cannot hand mail to its content filter (amavisd-new, SpamAssassin spamd, a milter, usually on 127.0.0.1:10024): the filter process is stopped, crashed or was removed while master.cf still routes mail through it.",
+            Cause::DnsFailure => "The server's own resolver fails (SERVFAIL, timeouts, `Host not found, try again`), so Postfix cannot look up the MX of any destination; Spamhaus answers refusing queries from a public/open resolver count here too.",
+            Cause::Blacklisted => "A receiver refuses or defers our mail because our IP or domain is on a blocklist (Spamhaus, SpamCop, Barracuda...) or has a bad reputation with the provider (Microsoft, Gmail, Yahoo, Proofpoint, Mimecast...).",
+            Cause::RateLimited => "A receiver throttles our volume (too many messages, connections or complaints) without naming a listing; mail goes through when the volume drops.",
+            Cause::Greylisted => "The receiver defers the first attempt from an unknown sender on purpose; a proper retry passes.",
+            Cause::AuthPolicy => "The receiver rejects mail that fails SPF, DKIM or DMARC checks or comes from an IP without matching reverse DNS.",
+            Cause::MailboxFull => "The recipient's mailbox is over its quota; the receiver defers or bounces until it is emptied.",
+            Cause::UnknownRecipient => "The recipient address or its domain does not exist (user unknown, disabled account, domain without MX or A record). Many of these point to a bad list or to spam.",
+            Cause::TlsFailure => "The TLS handshake with the receiver or relay failed, or TLS is required and could not be started.",
+            Cause::RelayAuthFailure => "The relay host (smart host) refused our SASL credentials or does not let us relay.",
+            Cause::RemoteUnavailable => "The receiving server did not answer, dropped the connection, timed out or answered with a temporary error not covered by another cause; usually transient.",
+            Cause::LocalSystem => "The local server itself is broken: disk full, queue file write errors, mail looping back to itself, a missing or misconfigured delivery transport.",
+            Cause::Unknown => "No rule matched this text; it is listed with its most common texts so the taxonomy can grow.",
+        }
+    }
+
+    /// Concrete remediation steps, as runbooks give them.
     pub fn fix(self) -> &'static [&'static str] {
-        &[]
+        match self {
+            Cause::Port25Blocked => &[
+                "Confirm from the server: `nc -zv gmail-smtp-in.l.google.com 25` (or `telnet HOST 25`) times out while `nc -zv HOST 587` connects.",
+                "Check the local firewall first: `iptables -S OUTPUT`, `nft list ruleset`, the hosting panel's firewall.",
+                "Ask the provider to open outbound port 25 (many clouds block it by default and unblock on request).",
+                "Or relay through a smart host: `postconf -e 'relayhost = [smtp.provider.example]:587' 'smtp_sasl_auth_enable = yes' 'smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd' 'smtp_sasl_security_options = noanonymous' 'smtp_tls_security_level = encrypt'`, then `postmap /etc/postfix/sasl_passwd && postfix reload`.",
+                "Then flush the queue: `postqueue -f`.",
+            ],
+            Cause::ContentFilterDown => &[
+                "Check the filter: `systemctl status amavis` (`amavisd-new` on older systems, `amavisd` on RHEL), `ss -ltnp | grep -E ':10024|:10025'`.",
+                "Restart it and Postfix: `systemctl restart amavis && postfix reload`; read `journalctl -u amavis` for why it stopped.",
+                "If the filter was removed on purpose, remove `content_filter = smtp-amavis:[127.0.0.1]:10024` (and `-o content_filter` in master.cf), then `postfix reload`.",
+                "On Plesk, after removing Plesk Email Security or SpamAssassin: `plesk sbin mchk --without-spam` rewrites the Postfix configuration.",
+                "Then flush the queue: `postqueue -f`.",
+            ],
+            Cause::DnsFailure => &[
+                "Compare the server's resolver with a public one: `dig MX gmail.com` versus `dig @8.8.8.8 MX gmail.com`.",
+                "Check `/etc/resolv.conf` (and `/var/spool/postfix/etc/resolv.conf` when Postfix runs chrooted) and the local resolver (`systemctl status systemd-resolved unbound bind9 dnsmasq`).",
+                "For Spamhaus 'open resolver' answers (127.255.255.254): run a local caching resolver or use a Spamhaus DQS key; public resolvers are refused.",
+                "Then flush the queue: `postqueue -f`.",
+            ],
+            Cause::Blacklisted => &[
+                "Stop the source first: find the sender behind the volume (see the senders table), disable the compromised account or script, and remove its queued mail (`postsuper -d -` with the reviewed queue ids).",
+                "Check the listing: `dig +short 4.3.2.1.zen.spamhaus.org` (reversed IP) or the list's lookup page.",
+                "Only then request delisting from each list or provider named (Spamhaus check.spamhaus.org, Microsoft sender.office.com, ...); a listing requested while spam still flows comes back.",
+                "Meanwhile relay the legitimate mail through a smart host (`relayhost = [smtp.provider]:587` with SASL).",
+            ],
+            Cause::RateLimited => &[
+                "Find and fix the volume source first (see the senders table): a compromised account or a bulk mailer sending too fast.",
+                "Slow down per destination: `postconf -e 'smtp_destination_concurrency_limit = 2' 'smtp_destination_rate_delay = 1s'` (or a dedicated transport for the throttling provider), then `postfix reload`.",
+                "For Gmail and Yahoo, check the sender's standing at postmaster.google.com and senders.yahooinc.com.",
+            ],
+            Cause::Greylisted => &[
+                "Nothing to do: greylisting passes on the next retry. Only check that the queue is retried (`postqueue -p` ages) and that the sending IP stays the same across retries.",
+            ],
+            Cause::AuthPolicy => &[
+                "Publish or fix SPF for the sending domain (`dig TXT example.com` must include this server's IP).",
+                "Sign with DKIM (opendkim or the panel's DKIM switch) and publish the key; publish a DMARC record (`_dmarc.example.com`).",
+                "Make the reverse DNS (PTR) of the server IP match its HELO name (`dig -x IP`); the provider sets the PTR.",
+            ],
+            Cause::MailboxFull => &[
+                "Recipient side: the recipient must empty the mailbox or get a larger quota. Nothing to fix on this server.",
+            ],
+            Cause::UnknownRecipient => &[
+                "Clean the list: remove the unknown addresses and domains that do not exist.",
+                "Many unknown recipients from one sender point to spam or a bad list: check that sender in the senders table.",
+            ],
+            Cause::TlsFailure => &[
+                "Test the handshake: `openssl s_client -starttls smtp -connect HOST:25 -servername HOST`.",
+                "Check the TLS policy (`smtp_tls_security_level`, `smtp_tls_policy_maps`) and the CA bundle (`smtp_tls_CAfile`); raise `smtp_tls_loglevel = 1` to see why.",
+            ],
+            Cause::RelayAuthFailure => &[
+                "Check the relay credentials in `/etc/postfix/sasl_passwd` (the key must match `relayhost` exactly, e.g. `[smtp.provider]:587`), then `postmap /etc/postfix/sasl_passwd && postfix reload`.",
+                "Make sure a SASL mechanism is available (`libsasl2-modules` on Debian, `cyrus-sasl-plain` on RHEL) and `smtp_sasl_auth_enable = yes`.",
+                "If the reply is 'Relay access denied' from a destination MX, the MX does not accept that domain: check the recipient domain's MX.",
+            ],
+            Cause::RemoteUnavailable => &[
+                "Usually transient: watch whether the same destination keeps failing (`qshape deferred`).",
+                "Test the destination: `dig MX DOMAIN` then `nc -zv MXHOST 25`.",
+            ],
+            Cause::LocalSystem => &[
+                "Disk: `df -h /var/spool/postfix` and `df -i`; free space, then `postfix reload`.",
+                "Mail loops back to myself: the destination's MX points to this server; check `mydestination`, `myhostname` and the domain's MX.",
+                "Transport errors: check `master.cf` for the transport named in the log (`postfix check`, `journalctl -u postfix`), then `postfix reload`.",
+            ],
+            Cause::Unknown => &[
+                "Read the text in the unclassified table; add a rule to a rules file (`--rules FILE`) if it is a known cause.",
+            ],
+        }
     }
 }
 
@@ -79,13 +223,16 @@ pub enum ConnectFailure {
     Refused,
 }
 
+/// What the reason text says besides its cause.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Detail {
+    /// The blocklist zone (`zen.spamhaus.org`) or reputation system (`microsoft`).
     pub list: Option<String>,
     pub remote_host: Option<String>,
     pub remote_port: Option<u16>,
     pub reply_code: Option<u16>,
     pub enhanced_code: Option<String>,
+    /// The IP the reply says is listed or blocked.
     pub listed_ip: Option<String>,
 }
 
@@ -94,49 +241,627 @@ pub struct Verdict {
     pub cause: Cause,
     pub detail: Detail,
     pub connect_failure: Option<ConnectFailure>,
+    /// The name of the rule that matched; empty when none did.
     pub rule: String,
 }
 
+/// One compiled rule's outcome.
 #[derive(Debug, Clone)]
-pub struct Classifier {}
+struct Outcome {
+    name: String,
+    cause: Cause,
+    list: Option<String>,
+}
+
+/// The compiled pattern table.
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    matcher: meta::Regex,
+    outcomes: Vec<Outcome>,
+}
+
+/// A rule before compilation.
+struct RuleSource {
+    name: String,
+    cause: Cause,
+    list: Option<String>,
+    pattern: String,
+}
+
+fn compile(rules: &[RuleSource]) -> std::result::Result<meta::Regex, String> {
+    // Every pattern may start anywhere in the text: the lazy prefix lets the
+    // anchored search find it while all matches still begin at 0, so the
+    // leftmost-first preference reduces to the rule order.
+    let patterns: Vec<String> = rules
+        .iter()
+        .map(|r| format!("(?s:.)*?(?:{})", r.pattern))
+        .collect();
+    meta::Regex::builder()
+        // Reason texts are ASCII in practice; Unicode case folding and
+        // classes would only grow the automaton.
+        .syntax(
+            regex_automata::util::syntax::Config::new()
+                .unicode(false)
+                .utf8(false),
+        )
+        .configure(meta::Regex::config().utf8_empty(false))
+        .build_many(&patterns)
+        .map_err(|e| e.to_string())
+}
+
+fn builtin_sources() -> Vec<RuleSource> {
+    rules::BUILTIN
+        .iter()
+        .map(|r| RuleSource {
+            name: r.name.to_string(),
+            cause: r.cause,
+            list: r.list.map(str::to_string),
+            pattern: r.pattern.to_string(),
+        })
+        .collect()
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    #[serde(default)]
+    rule: Vec<UserRule>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserRule {
+    name: Option<String>,
+    cause: toml::Spanned<String>,
+    pattern: toml::Spanned<String>,
+    list: Option<String>,
+}
+
+fn line_of(text: &str, offset: usize) -> u64 {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count() as u64
+        + 1
+}
 
 impl Classifier {
-    pub fn from_rules_file(_p: &std::path::Path) -> crate::Result<Self> {
-        Ok(Classifier {})
-    }
+    /// The built-in table.
     pub fn builtin() -> Self {
-        Classifier {}
+        static BUILTIN: OnceLock<Classifier> = OnceLock::new();
+        BUILTIN
+            .get_or_init(|| {
+                let sources = builtin_sources();
+                let matcher = compile(&sources).expect("built-in rules compile (tested)");
+                Classifier {
+                    matcher,
+                    outcomes: sources.into_iter().map(Outcome::from).collect(),
+                }
+            })
+            .clone()
     }
-    pub fn classify(&self, _text: &str) -> Verdict {
+
+    /// The built-in table plus the rules of a TOML file, which take
+    /// precedence. The file holds `[[rule]]` tables:
+    ///
+    /// ```toml
+    /// [[rule]]
+    /// name = "myisp-block"        # optional, shown by `explain`
+    /// cause = "blacklisted"       # a cause id from `postmortem causes`
+    /// pattern = "(?i)my isp block" # a regex searched anywhere in the text
+    /// list = "myisp"              # optional: the list or reputation system
+    /// ```
+    ///
+    /// Patterns use the `regex` syntax without Unicode classes: `(?i)` folds
+    /// ASCII case, `.` matches any byte.
+    pub fn from_rules_file(path: &Path) -> Result<Classifier> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::from_rules_str(&text, path)
+    }
+
+    fn from_rules_str(text: &str, path: &Path) -> Result<Classifier> {
+        let syntax = |line: u64, message: String| Error::Syntax {
+            path: path.to_path_buf(),
+            line,
+            message,
+        };
+        let file: RulesFile = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(0);
+            syntax(line, e.message().to_string())
+        })?;
+        let mut sources = Vec::with_capacity(file.rule.len() + rules::BUILTIN.len());
+        for (i, r) in file.rule.into_iter().enumerate() {
+            let cause = Cause::from_id(r.cause.get_ref()).ok_or_else(|| {
+                let ids: Vec<&str> = Cause::ALL.iter().map(|c| c.id()).collect();
+                syntax(
+                    line_of(text, r.cause.span().start),
+                    format!(
+                        "unknown cause {:?}; use one of {}",
+                        r.cause.get_ref(),
+                        ids.join(", ")
+                    ),
+                )
+            })?;
+            let pattern = r.pattern.get_ref().clone();
+            // Check each pattern alone so the error names its line.
+            if let Err(e) = compile(&[RuleSource {
+                name: String::new(),
+                cause,
+                list: None,
+                pattern: pattern.clone(),
+            }]) {
+                return Err(syntax(
+                    line_of(text, r.pattern.span().start),
+                    format!("bad pattern {pattern:?}: {e}"),
+                ));
+            }
+            sources.push(RuleSource {
+                name: r.name.unwrap_or_else(|| format!("user rule {}", i + 1)),
+                cause,
+                list: r.list,
+                pattern,
+            });
+        }
+        sources.extend(builtin_sources());
+        let matcher = compile(&sources).map_err(|e| syntax(0, e))?;
+        Ok(Classifier {
+            matcher,
+            outcomes: sources.into_iter().map(Outcome::from).collect(),
+        })
+    }
+
+    /// The number of rules in the table.
+    pub fn len(&self) -> usize {
+        self.outcomes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.outcomes.is_empty()
+    }
+
+    /// The index of the first rule (by priority) that matches, if any.
+    fn first_rule(&self, text: &str) -> Option<usize> {
+        let input = Input::new(text).anchored(Anchored::Yes);
+        self.matcher
+            .search_half(&input)
+            .map(|m| m.pattern().as_usize())
+    }
+
+    /// Puts one reason text down to a cause.
+    pub fn classify(&self, text: &str) -> Verdict {
+        let hit = self.first_rule(text).and_then(|i| self.outcomes.get(i));
+        let cause = hit.map_or(Cause::Unknown, |o| o.cause);
+        let mut detail = extract_detail(text);
+        let wants_list =
+            matches!(cause, Cause::Blacklisted) || hit.is_some_and(|o| o.list.is_some());
+        if wants_list {
+            detail.list = list_zone(text)
+                .or_else(|| hit.and_then(|o| o.list.clone()))
+                .or_else(|| list_by_name(text).map(str::to_string));
+        }
         Verdict {
-            cause: Cause::Unknown,
-            detail: Detail::default(),
-            connect_failure: None,
-            rule: String::new(),
+            cause,
+            detail,
+            connect_failure: connect_failure(text),
+            rule: hit.map(|o| o.name.clone()).unwrap_or_default(),
         }
     }
 }
 
-/// Stub: replaced by the real normaliser.
-pub fn normalise(text: &str) -> String {
-    text.to_string()
+impl From<RuleSource> for Outcome {
+    fn from(r: RuleSource) -> Self {
+        Outcome {
+            name: r.name,
+            cause: r.cause,
+            list: r.list,
+        }
+    }
 }
 
-/// Stub.
-#[derive(Debug, Clone, Copy)]
-pub struct ConnectAttempt<'a> {
-    pub time: crate::time::LogTime,
-    pub destination: &'a str,
-    pub failure: ConnectFailure,
-    pub port: u16,
+/// The page where a listed sender asks for removal, for known lists and
+/// reputation systems (by zone or by the ids this module gives them).
+pub fn delisting_url(list: &str) -> Option<&'static str> {
+    let l = list.to_ascii_lowercase();
+    let table: &[(&str, &str)] = &[
+        ("spamhaus", "https://check.spamhaus.org/"),
+        ("abuseat", "https://check.spamhaus.org/"),
+        ("spamcop", "https://www.spamcop.net/bl.shtml"),
+        (
+            "barracuda",
+            "https://www.barracudacentral.org/rbl/removal-request",
+        ),
+        ("microsoft", "https://sender.office.com/"),
+        ("outlook", "https://sender.office.com/"),
+        ("hotmail", "https://sender.office.com/"),
+        ("uceprotect", "https://www.uceprotect.net/en/rblcheck.php"),
+        ("sorbs", "http://www.sorbs.net/delisting/overview.shtml"),
+        ("proofpoint", "https://ipcheck.proofpoint.com/"),
+        ("mimecast", "https://www.mimecast.com/senderfeedback/"),
+        ("trendmicro", "https://ers.trendmicro.com/"),
+        ("gmail", "https://postmaster.google.com/"),
+        ("google", "https://postmaster.google.com/"),
+        ("yahoo", "https://senders.yahooinc.com/"),
+        ("cloudmark", "https://csi.cloudmark.com/en/reset/"),
+        ("spamrats", "https://www.spamrats.com/removal.php"),
+    ];
+    table
+        .iter()
+        .find(|(key, _)| l.contains(key))
+        .map(|(_, url)| *url)
 }
 
-/// Stub.
-pub fn judge_port25(attempts: &[ConnectAttempt]) -> Vec<bool> {
-    vec![false; attempts.len()]
+struct DetailRegexes {
+    connect: Regex,
+    host_said: Regex,
+    lost: Regex,
+    transport: Regex,
+    reply: Regex,
+    enhanced: Regex,
+    listed_ip: Regex,
+    bracket_ip: Regex,
+    zone: Regex,
+    failure: Regex,
 }
 
-/// Stub.
-pub fn delisting_url(_list: &str) -> Option<&'static str> {
-    None
+fn detail_regexes() -> &'static DetailRegexes {
+    static RE: OnceLock<DetailRegexes> = OnceLock::new();
+    RE.get_or_init(|| {
+        let r = |p: &str| Regex::new(p).expect("detail regex compiles (tested)");
+        DetailRegexes {
+            connect: r(r"connect to ([^\s\[\]]+)\[([^\]]*)\](?::(\d{1,5}))?"),
+            host_said: r(r"host ([^\s\[\]]*)\[([^\]]*)\](?::(\d{1,5}))? (?:said|refused to talk to me)"),
+            lost: r(r"(?:lost connection with|conversation with) ([^\s\[\]]+)\[([^\]]*)\](?::(\d{1,5}))?"),
+            transport: r(r"connect to transport (\S+?):? "),
+            reply: r(r"(?:said|refused to talk to me): ([2-5]\d\d)(?:[ -]|$)"),
+            enhanced: r(r"(?:^|[\s(#\[-])([245]\.\d{1,3}\.\d{1,3})(?:[^\d.]|\.?$|\.\s)"),
+            listed_ip: r(concat!(
+                r"(?i)\b(?:client host|messages from|banned sending ip|banned sender|mail from|from your ip|ip address|ip)\s*\[?",
+                r"((?:\d{1,3}\.){3}\d{1,3})\]?(?:[^\d.]|$)",
+                r"|(?i)(?:bl\.shtml\?|query/ip/|[?&]ip=|/ip/)((?:\d{1,3}\.){3}\d{1,3})",
+                r"|((?:\d{1,3}\.){3}\d{1,3})\s+(?:has a poor reputation|is (?:listed|blocked|blacklisted))",
+                r"|\[((?:\d{1,3}\.){3}\d{1,3})\s+\d+\]",
+            )),
+            bracket_ip: r(r"\[((?:\d{1,3}\.){3}\d{1,3})\]"),
+            zone: r(concat!(
+                r"(?i)blocked using ([a-z0-9][a-z0-9.-]*[a-z0-9])",
+                r"|(?i)\b((?:zen|sbl|xbl|pbl|sbl-xbl|dbl|zrd)\.spamhaus\.org|bl\.spamcop\.net|b\.barracudacentral\.org",
+                r"|(?:[a-z0-9-]+\.)*sorbs\.net|dnsbl-[1-3]\.uceprotect\.net|(?:[a-z0-9-]+\.)*spamrats\.com",
+                r"|psbl\.surriel\.com|bl\.mailspike\.net|cbl\.abuseat\.org|ix\.dnsbl\.manitu\.net|dnsbl\.dronebl\.org)\b",
+                r"|(?i)listed (?:in|on|at|by) (?:the )?([a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:org|net|com|de|eu|info))\b",
+            )),
+            failure: r(concat!(
+                r"^(?:delivery temporarily suspended: )?connect to [^\n]*?: ",
+                r"(Connection timed out|Operation timed out|No route to host|Network is unreachable|Connection refused)",
+            )),
+        }
+    })
+}
+
+/// The connect failure of a `connect to HOST[IP]:PORT: ...` text (our own
+/// connection attempt, not one a remote server reports inside its reply).
+fn connect_failure(text: &str) -> Option<ConnectFailure> {
+    let caps = detail_regexes().failure.captures(text)?;
+    Some(match caps.get(1)?.as_str() {
+        "Connection timed out" | "Operation timed out" => ConnectFailure::TimedOut,
+        "No route to host" => ConnectFailure::NoRoute,
+        "Network is unreachable" => ConnectFailure::NetworkUnreachable,
+        _ => ConnectFailure::Refused,
+    })
+}
+
+fn extract_detail(text: &str) -> Detail {
+    let re = detail_regexes();
+    let mut d = Detail::default();
+    // The first host named is the one we talked to; nested replies
+    // (`unverified address: host X said: ...`) come later in the text.
+    let host = [&re.connect, &re.host_said, &re.lost]
+        .iter()
+        .filter_map(|r| r.captures(text))
+        .min_by_key(|c| c.get(0).map_or(usize::MAX, |m| m.start()));
+    if let Some(c) = host {
+        let name = c.get(1).map_or("", |m| m.as_str());
+        let addr = c.get(2).map_or("", |m| m.as_str());
+        let shown = if name.is_empty() { addr } else { name };
+        if !shown.is_empty() {
+            d.remote_host = Some(shown.to_string());
+        }
+        d.remote_port = c.get(3).and_then(|m| m.as_str().parse().ok());
+    } else if let Some(c) = re.transport.captures(text) {
+        d.remote_host = c.get(1).map(|m| m.as_str().to_string());
+    }
+    let reply_start = match re.reply.captures(text) {
+        Some(c) => {
+            d.reply_code = c.get(1).and_then(|m| m.as_str().parse().ok());
+            c.get(1).map_or(0, |m| m.start())
+        }
+        None => 0,
+    };
+    let reply = &text[reply_start..];
+    d.enhanced_code = re
+        .enhanced
+        .captures(reply)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str().to_string());
+    let listed = re
+        .listed_ip
+        .captures(reply)
+        .and_then(|c| (1..c.len()).find_map(|i| c.get(i)))
+        .map(|m| m.as_str().to_string());
+    d.listed_ip = listed.or_else(|| {
+        // A bracketed IP inside the reply itself (not the remote host's).
+        if reply_start == 0 {
+            return None;
+        }
+        re.bracket_ip
+            .captures(reply)
+            .and_then(|c| c.get(1))
+            .map(|m| m.as_str().to_string())
+    });
+    d
+}
+
+/// The DNSBL zone the text names, if any.
+fn list_zone(text: &str) -> Option<String> {
+    let c = detail_regexes().zone.captures(text)?;
+    (1..c.len())
+        .find_map(|i| c.get(i))
+        .map(|m| m.as_str().to_ascii_lowercase())
+}
+
+/// A list named without its zone (`listed at Spamhaus`, a lookup URL).
+fn list_by_name(text: &str) -> Option<&'static str> {
+    let l = text.to_ascii_lowercase();
+    [
+        ("spamhaus", "zen.spamhaus.org"),
+        ("spamcop", "bl.spamcop.net"),
+        ("barracuda", "b.barracudacentral.org"),
+        ("uceprotect", "uceprotect"),
+        ("sorbs", "sorbs"),
+        ("proofpoint", "proofpoint"),
+        ("mimecast", "mimecast"),
+        ("trendmicro", "trendmicro"),
+        ("cloudmark", "cloudmark"),
+    ]
+    .iter()
+    .find(|(k, _)| l.contains(k))
+    .map(|(_, v)| *v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_cause_round_trips_through_its_id() {
+        for c in Cause::ALL {
+            assert_eq!(Cause::from_id(c.id()), Some(c));
+            assert_eq!(
+                serde_json::to_string(&c).unwrap(),
+                format!("\"{}\"", c.id())
+            );
+            assert!(!c.description().is_empty());
+            assert!(!c.fix().is_empty(), "{c:?} has no fix");
+        }
+        assert_eq!(Cause::from_id("nope"), None);
+    }
+
+    #[test]
+    fn rule_order_is_priority_even_when_a_later_rule_matches_earlier_in_the_text() {
+        let rules = vec![
+            RuleSource {
+                name: "late".into(),
+                cause: Cause::Blacklisted,
+                list: None,
+                pattern: "zzz".into(),
+            },
+            RuleSource {
+                name: "early".into(),
+                cause: Cause::RateLimited,
+                list: None,
+                pattern: "aaa".into(),
+            },
+        ];
+        let c = Classifier {
+            matcher: compile(&rules).unwrap(),
+            outcomes: rules.into_iter().map(Outcome::from).collect(),
+        };
+        // "aaa" occurs first in the text, but rule 0 wins because it is first.
+        assert_eq!(c.classify("aaa then zzz").rule, "late");
+        assert_eq!(c.classify("only aaa").rule, "early");
+        assert_eq!(c.classify("neither").cause, Cause::Unknown);
+    }
+
+    #[test]
+    fn listing_beats_rate_limit_in_one_reply() {
+        let c = Classifier::builtin();
+        // A rate-limit text that also names a listing.
+        let v = c.classify("host mx.example.com[192.0.2.1] said: 421 4.7.0 Too many connections; your IP 203.0.113.5 is listed on bl.spamcop.net (in reply to MAIL FROM command)");
+        assert_eq!(v.cause, Cause::Blacklisted);
+        assert_eq!(v.detail.list.as_deref(), Some("bl.spamcop.net"));
+    }
+
+    #[test]
+    fn user_rules_take_precedence() {
+        let toml = "[[rule]]\nname = \"isp\"\ncause = \"blacklisted\"\npattern = \"(?i)my isp block\"\nlist = \"myisp\"\n\n[[rule]]\ncause = \"greylisted\"\npattern = \"Temporary local problem\"\n";
+        let c = Classifier::from_rules_str(toml, Path::new("rules.toml")).unwrap();
+        let v = c.classify(
+            "host a.example[192.0.2.1] said: 550 5.7.1 MY ISP BLOCK (in reply to RCPT TO command)",
+        );
+        assert_eq!((v.cause, v.rule.as_str()), (Cause::Blacklisted, "isp"));
+        assert_eq!(v.detail.list.as_deref(), Some("myisp"));
+        // Without the user rule this text is remote_unavailable (4xx).
+        let text = "host mx.kdent.example[192.0.2.7] said: 451 Temporary local problem - please try later (in reply to RCPT TO command)";
+        assert_eq!(
+            Classifier::builtin().classify(text).cause,
+            Cause::RemoteUnavailable
+        );
+        let v = c.classify(text);
+        assert_eq!(
+            (v.cause, v.rule.as_str()),
+            (Cause::Greylisted, "user rule 2")
+        );
+        // Built-in rules still apply after the user's.
+        assert_eq!(
+            c.classify("connect to 127.0.0.1[127.0.0.1]:10024: Connection refused")
+                .cause,
+            Cause::ContentFilterDown
+        );
+    }
+
+    #[test]
+    fn bad_rules_files_name_the_line() {
+        let bad_regex = "[[rule]]\ncause = \"blacklisted\"\npattern = \"(unclosed\"\n";
+        match Classifier::from_rules_str(bad_regex, Path::new("r.toml")) {
+            Err(Error::Syntax { line, message, .. }) => {
+                assert_eq!(line, 3, "{message}");
+                assert!(message.contains("unclosed"), "{message}");
+            }
+            other => panic!("expected a syntax error, got {other:?}"),
+        }
+        let bad_cause = "[[rule]]\ncause = \"blacklist\"\npattern = \"x\"\n";
+        match Classifier::from_rules_str(bad_cause, Path::new("r.toml")) {
+            Err(Error::Syntax { line, message, .. }) => {
+                assert_eq!(line, 2);
+                assert!(message.contains("blacklisted"), "{message}");
+            }
+            other => panic!("expected a syntax error, got {other:?}"),
+        }
+        let bad_toml = "[[rule]]\ncause = \"blacklisted\"\npattern = x\n";
+        match Classifier::from_rules_str(bad_toml, Path::new("r.toml")) {
+            Err(Error::Syntax { line, .. }) => assert_eq!(line, 3),
+            other => panic!("expected a syntax error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rules_file_is_read_from_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rules.toml");
+        std::fs::write(
+            &path,
+            "[[rule]]\nname = \"x\"\ncause = \"local_system\"\npattern = \"frobnicated\"\n",
+        )
+        .unwrap();
+        let c = Classifier::from_rules_file(&path).unwrap();
+        assert_eq!(c.classify("queue frobnicated").cause, Cause::LocalSystem);
+        assert_eq!(c.len(), rules::BUILTIN.len() + 1);
+        assert!(matches!(
+            Classifier::from_rules_file(&dir.path().join("missing.toml")),
+            Err(Error::Io { .. })
+        ));
+    }
+
+    #[test]
+    fn delisting_urls_for_known_lists() {
+        assert_eq!(
+            delisting_url("zen.spamhaus.org"),
+            Some("https://check.spamhaus.org/")
+        );
+        assert_eq!(
+            delisting_url("b.barracudacentral.org"),
+            Some("https://www.barracudacentral.org/rbl/removal-request")
+        );
+        assert_eq!(
+            delisting_url("microsoft"),
+            Some("https://sender.office.com/")
+        );
+        assert_eq!(
+            delisting_url("dnsbl-1.uceprotect.net"),
+            Some("https://www.uceprotect.net/en/rblcheck.php")
+        );
+        assert_eq!(
+            delisting_url("yahoo"),
+            Some("https://senders.yahooinc.com/")
+        );
+        assert_eq!(delisting_url("myisp"), None);
+    }
+
+    #[test]
+    fn detail_of_a_lab_spamcop_deferral() {
+        let v = Classifier::builtin().classify("host mx.bigisp.test[127.0.0.23] said: 450 4.7.1 Service unavailable; Client host [127.0.0.1] blocked using bl.spamcop.net; Blocked - see https://www.spamcop.net/bl.shtml?127.0.0.1 (in reply to RCPT TO command)");
+        assert_eq!(v.cause, Cause::Blacklisted);
+        assert_eq!(
+            v.detail,
+            Detail {
+                list: Some("bl.spamcop.net".into()),
+                remote_host: Some("mx.bigisp.test".into()),
+                remote_port: None,
+                reply_code: Some(450),
+                enhanced_code: Some("4.7.1".into()),
+                listed_ip: Some("127.0.0.1".into()),
+            }
+        );
+        assert_eq!(v.connect_failure, None);
+    }
+
+    #[test]
+    fn detail_of_a_connect_failure() {
+        let v = Classifier::builtin().classify("delivery temporarily suspended: connect to gmail-smtp-in.l.gmail-like.test[127.0.0.20]:25: Connection timed out");
+        assert_eq!(v.cause, Cause::RemoteUnavailable);
+        assert_eq!(v.connect_failure, Some(ConnectFailure::TimedOut));
+        assert_eq!(
+            v.detail.remote_host.as_deref(),
+            Some("gmail-smtp-in.l.gmail-like.test")
+        );
+        assert_eq!(v.detail.remote_port, Some(25));
+        assert_eq!(v.detail.reply_code, None);
+        // A connect failure the remote reports inside its reply is not ours.
+        let nested = Classifier::builtin().classify("host mail.example.cz[192.0.2.8] said: 450 4.1.1 <a@example.cz>: Recipient address rejected: unverified address: connect to mx.example.cz[192.0.2.9]:25: Connection refused (in reply to RCPT TO command)");
+        assert_eq!(nested.connect_failure, None);
+        assert_eq!(
+            nested.detail.remote_host.as_deref(),
+            Some("mail.example.cz")
+        );
+    }
+}
+
+#[cfg(test)]
+mod throughput {
+    use super::*;
+
+    /// Prints texts/s for the rule match alone and for a full verdict.
+    /// Run: `cargo test --lib classify::throughput -- --ignored --nocapture`
+    /// (debug builds are several times slower than release).
+    #[test]
+    #[ignore]
+    fn texts_per_second() {
+        let texts = [
+            "host mx.bigisp.test[127.0.0.23] said: 450 4.7.1 Service unavailable; Client host [127.0.0.1] blocked using bl.spamcop.net; Blocked - see https://www.spamcop.net/bl.shtml?127.0.0.1 (in reply to RCPT TO command)",
+            "delivery temporarily suspended: connect to gmail-smtp-in.l.gmail-like.test[127.0.0.20]:25: Connection timed out",
+            "Host or domain name not found. Name service error for name=gmail-like.test type=MX: Host not found, try again",
+            "host gmail-smtp-in.l.gmail-like.test[127.0.0.20] said: 421-4.7.0 [127.0.0.1      15] Our system has detected an unusual rate of 421-4.7.0 unsolicited mail originating from your IP address. To protect our 421-4.7.0 users from spam, mail sent from your IP address has been temporarily 421-4.7.0 rate limited. Please visit 421-4.7.0  https://support.google.com/mail/?p=UnsolicitedRateLimitError to 421 4.7.0 review our Bulk Email Senders Guidelines. 223017si7808772qkb.432 - gsmtp (in reply to end of DATA command)",
+            "host mx.example.net[127.0.0.10] said: 550 5.1.1 <nouser.x@example.net>: Recipient address rejected: User unknown in virtual mailbox table (in reply to RCPT TO command)",
+            "host mx-ha01.web.de[212.227.15.17] said: 550 Protocol violation (in reply to DATA command)",
+        ];
+        let c = Classifier::builtin();
+        let rounds = 20_000;
+        let start = std::time::Instant::now();
+        let mut hits = 0usize;
+        for _ in 0..rounds {
+            for t in &texts {
+                hits += c.first_rule(t).map_or(0, |i| i + 1);
+            }
+        }
+        let n = (rounds * texts.len()) as f64;
+        let el = start.elapsed().as_secs_f64();
+        eprintln!("rule match: {:.0} texts/s ({hits})", n / el);
+        let start = std::time::Instant::now();
+        for _ in 0..rounds / 10 {
+            for t in &texts {
+                hits += c.classify(t).rule.len();
+            }
+        }
+        let el = start.elapsed().as_secs_f64();
+        eprintln!("full verdict: {:.0} texts/s ({hits})", n / 10.0 / el);
+        let start = std::time::Instant::now();
+        for _ in 0..rounds / 10 {
+            for t in &texts {
+                hits += normalise(t).len();
+            }
+        }
+        let el = start.elapsed().as_secs_f64();
+        eprintln!("normalise: {:.0} texts/s ({hits})", n / 10.0 / el);
+        assert!(hits > 0);
+    }
 }

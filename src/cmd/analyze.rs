@@ -326,8 +326,12 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
     };
     analyze::summarize(f, &opts, &mut summary);
 
-    let extra_files = Vec::new();
-    let _ = &dumps;
+    let mut extra_files = Vec::new();
+    if !dumps.is_empty() {
+        let (queue, files) = queue_section(cfg, &dumps, &analysis.findings, &classifier, &fmt, &mut summary)?;
+        summary.queue = queue;
+        extra_files.extend(files);
+    }
 
     if cfg.redact {
         summary.redacted = true;
@@ -368,6 +372,102 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         files,
         partial,
     })
+}
+
+/// Reads the queue dumps, joins them to the logs, and writes the cleanup
+/// selections per suspect (ids files for `postsuper -d -`, never run here).
+fn queue_section(
+    cfg: &AnalyzeConfig,
+    dumps: &[Source],
+    findings: &Findings,
+    classifier: &Classifier,
+    fmt: &TimeFormat,
+    summary: &mut Summary,
+) -> Result<(Option<model::QueueSummary>, Vec<(String, Vec<u8>)>)> {
+    use crate::parse::queue as q;
+    let zone = match &cfg.timezone {
+        Some(z) => jiff::tz::TimeZone::get(z).ok(),
+        None => None,
+    };
+    let mtime = dumps.iter().filter_map(|s| s.mtime).max();
+    let (dump_time, source) = match (cfg.dump_time, findings.last, mtime) {
+        (Some(t), _, _) => (t, q::DumpTimeSource::Flag),
+        (None, Some(t), _) => (t, q::DumpTimeSource::NewestLogLine),
+        (None, None, Some(m)) => {
+            let ts = jiff::Timestamp::try_from(m).map_err(|e| Error::Usage(e.to_string()))?;
+            let dt = ts.to_zoned_datetime(jiff::tz::TimeZone::system()).datetime();
+            let t = LogTime::from_civil(
+                dt.year() as i32,
+                dt.month() as u32,
+                dt.day() as u32,
+                dt.hour() as u32,
+                dt.minute() as u32,
+                dt.second() as u32,
+                0,
+            )
+            .unwrap_or_default();
+            (t, q::DumpTimeSource::FileMtime)
+        }
+        (None, None, None) => (LogTime::default(), q::DumpTimeSource::FileMtime),
+    };
+    let mut merged = q::QueueDump::default();
+    let mut seen = std::collections::HashSet::new();
+    for s in dumps {
+        let bytes = std::fs::read(&s.path).map_err(|e| Error::io(&s.path, e))?;
+        let Some(d) = q::parse(&bytes, dump_time, zone.as_ref()) else {
+            summary.problems.push(format!("{}: not a queue dump after all", s.display()));
+            continue;
+        };
+        for p in &d.problems {
+            summary.problems.push(format!("{}:{}: {}", s.display(), p.line, p.message));
+        }
+        for m in d.messages {
+            if seen.insert(m.queue_id.clone()) {
+                merged.messages.push(m);
+            }
+        }
+    }
+    let passwd = match &cfg.passwd {
+        Some(p) => crate::analyze::parse_passwd(&std::fs::read_to_string(p).unwrap_or_default()),
+        None => HashMap::new(),
+    };
+    let lookup = |id: &str| -> Option<(String, Option<String>)> {
+        let info = findings.live_ids.get(id)?;
+        let identity = crate::analyze::display_identity(&findings.strings.str(info.identity), &passwd);
+        Some((identity, info.first_cause.map(|c| c.id().to_string())))
+    };
+    let has_logs = findings.first.is_some();
+    let qs = crate::analyze::queue::summarize_joined(
+        &merged,
+        dump_time,
+        source.describe(),
+        classifier,
+        fmt,
+        has_logs.then_some(&lookup as &dyn Fn(&str) -> Option<(String, Option<String>)>),
+    );
+    // One ids file per suspect with mail still queued.
+    let mut files = Vec::new();
+    for s in summary.suspects.iter_mut() {
+        let ids: Vec<&str> = merged
+            .messages
+            .iter()
+            .filter(|m| lookup(&m.queue_id).is_some_and(|(id, _)| id == s.identity))
+            .map(|m| m.queue_id.as_str())
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let name = format!("suspect-{}-queued-ids.txt", s.rank);
+        let mut body = Vec::new();
+        let _ = crate::analyze::queue::write_ids(ids.iter().copied(), &mut body);
+        s.queued_ids_file = Some(name.clone());
+        s.fix.push(format!(
+            "{} of its messages are still queued: review {name}, then `postsuper -d - < {name}` on the server",
+            ids.len()
+        ));
+        files.push((name, body));
+    }
+    Ok((Some(qs), files))
 }
 
 fn line_counts(all: &LineStats) -> LineCounts {

@@ -1,1 +1,489 @@
-//! `postmortem queue` (stub).
+//! `postmortem queue`: what a queue dump says, in one screen.
+//!
+//! ```text
+//! postmortem queue DUMP... [--dump-time 2026-11-28T18:56:06] [--timezone Europe/Berlin]
+//!                          [--shape-queues hold,active,incoming,deferred]
+//!                          [--select sender=dave@lab.test --select age>2h] [--ids-out ids.txt]
+//! ```
+//!
+//! DUMP is `postqueue -p` / `mailq` text or `postqueue -j` JSON lines (told
+//! apart by content), or `-` for stdin. Prints totals by queue and cause,
+//! qshape's table, and the oldest messages. `--select` (repeatable: values of
+//! one key are alternatives, different keys must all hold) picks messages for
+//! cleanup, and `--ids-out` writes their ids for `postsuper -d - < ids.txt`,
+//! to be reviewed and run by the operator: nothing here touches a server.
+//! The text listing has no year and no date of its own: the dump time is
+//! `--dump-time`, else the file's modification time (the lead passes the
+//! newest log line when logs are given).
+
+use std::fmt;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::analyze::queue::{
+    human_age, qshape, render_qshape, select, summarize, SelectContext, Selector, ShapeMode,
+};
+use crate::classify::Classifier;
+use crate::model::QueueSummary;
+use crate::parse::queue::{self, DumpKind, DumpTimeSource, QueueDump, QueueName};
+use crate::time::{LogTime, TimeFormat, MINUTE, SECOND};
+use crate::{Error, Result};
+
+/// The checked configuration of one `queue` run.
+#[derive(Debug, Clone, Default)]
+pub struct QueueConfig {
+    /// Dump files; `-` is stdin.
+    pub dumps: Vec<PathBuf>,
+    /// The moment the dumps were taken, server wall clock.
+    pub dump_time: Option<LogTime>,
+    /// How `dump_time` was found; `--dump-time` when `None`.
+    pub dump_time_source: Option<DumpTimeSource>,
+    /// IANA zone of the server, for `postqueue -j` epoch times and mtimes.
+    pub timezone: Option<String>,
+    /// Queues for the printed qshape table; empty = all.
+    pub shape_queues: Vec<QueueName>,
+    pub select: Vec<Selector>,
+    /// Where to write the selected ids; never overwritten.
+    pub ids_out: Option<PathBuf>,
+    /// Rows of the oldest-messages list printed.
+    pub oldest: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct QueueRunOutcome {
+    pub summary: QueueSummary,
+    /// All dumps merged (a queue id seen twice is kept once).
+    pub dump: QueueDump,
+    pub dump_time: LogTime,
+    /// One line per problem, naming the file and line.
+    pub problems: Vec<String>,
+    pub selected: u64,
+    pub ids_file: Option<PathBuf>,
+}
+
+impl QueueRunOutcome {
+    /// Whether some input could not be read in full.
+    pub fn partial(&self) -> bool {
+        !self.problems.is_empty()
+    }
+}
+
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Selector::Sender(a) => write!(f, "sender={a}"),
+            Selector::SenderDomain(d) => write!(f, "sender_domain={d}"),
+            Selector::RecipientDomain(d) => write!(f, "domain={d}"),
+            Selector::Cause(c) => write!(f, "cause={c}"),
+            Selector::OlderThan(m) => write!(f, "age>{m}m"),
+            Selector::Queue(q) => write!(f, "queue={}", q.id()),
+            Selector::Identity(i) => write!(f, "identity={i}"),
+        }
+    }
+}
+
+/// Reads `--dump-time`: the server's wall clock, `2026-11-28T18:56:06` or
+/// `2026-11-28 18:56`, read as the server's own clock like the listing's
+/// arrivals (no zone is applied).
+pub fn parse_dump_time(s: &str) -> Result<LogTime> {
+    let bad = |why: String| {
+        Error::Usage(format!(
+            "--dump-time {s:?}: {why}; give the server's local time as 2026-11-28T18:56:06"
+        ))
+    };
+    let dt: jiff::civil::DateTime = s
+        .trim()
+        .parse()
+        .map_err(|e: jiff::Error| bad(e.to_string()))?;
+    LogTime::from_civil(
+        i32::from(dt.year()),
+        dt.month() as u32,
+        dt.day() as u32,
+        dt.hour() as u32,
+        dt.minute() as u32,
+        dt.second() as u32,
+        (dt.subsec_nanosecond() / 1_000_000) as u32,
+    )
+    .ok_or_else(|| bad("not a valid date".into()))
+}
+
+fn read_input(path: &Path) -> Result<(Vec<u8>, Option<i64>)> {
+    if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::io("-", e))?;
+        return Ok((buf, None));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let mtime = std::fs::metadata(path)
+        .ok()
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs() as i64);
+    Ok((bytes, mtime))
+}
+
+fn now_epoch() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Reads, analyses and prints the dumps; writes the ids file when asked.
+pub fn run(
+    cfg: &QueueConfig,
+    classifier: &Classifier,
+    out: &mut dyn Write,
+) -> Result<QueueRunOutcome> {
+    if cfg.dumps.is_empty() {
+        return Err(Error::Usage("no queue dump given; save one with `postqueue -p > queue.txt` or `postqueue -j > queue.jsonl`".into()));
+    }
+    let zone = match &cfg.timezone {
+        Some(name) => Some(jiff::tz::TimeZone::get(name).map_err(|e| {
+            Error::Usage(format!(
+                "unknown --timezone {name:?}: {e}; use an IANA name such as Europe/Berlin or UTC"
+            ))
+        })?),
+        None => None,
+    };
+    let w = |e: std::io::Error| Error::Report {
+        what: "terminal output".into(),
+        message: e.to_string(),
+    };
+    let mut merged = QueueDump::default();
+    let mut problems = Vec::new();
+    let mut dump_time: Option<(LogTime, DumpTimeSource)> = cfg
+        .dump_time
+        .map(|t| (t, cfg.dump_time_source.unwrap_or(DumpTimeSource::Flag)));
+    let mut seen = std::collections::HashSet::new();
+    let mut duplicates = 0u64;
+    let mut read_any = false;
+    for path in &cfg.dumps {
+        let (bytes, mtime) = read_input(path)?;
+        let Some(kind) = queue::detect(&bytes) else {
+            problems.push(format!(
+                "{}: not a queue dump (expected `postqueue -p` text or `postqueue -j` JSON lines): skipped",
+                path.display()
+            ));
+            continue;
+        };
+        read_any = true;
+        // The reference for year-less arrivals of this file.
+        let (reference, source) = match (cfg.dump_time, mtime) {
+            (Some(t), _) => (t, cfg.dump_time_source.unwrap_or(DumpTimeSource::Flag)),
+            (None, Some(secs)) => (
+                queue::json::epoch_to_wall(secs, zone.as_ref()).unwrap_or_default(),
+                DumpTimeSource::FileMtime,
+            ),
+            (None, None) => (
+                queue::json::epoch_to_wall(now_epoch(), zone.as_ref()).unwrap_or_default(),
+                DumpTimeSource::NewestArrival,
+            ),
+        };
+        let dump = match kind {
+            DumpKind::Text => queue::parse_text(&bytes, reference),
+            DumpKind::Json => queue::parse_json_in_zone(&bytes, zone.as_ref()),
+        };
+        let reference = if source == DumpTimeSource::NewestArrival {
+            dump.newest_arrival().unwrap_or(reference)
+        } else {
+            reference
+        };
+        if let Some(newest) = dump.newest_arrival() {
+            if newest.0 > reference.0 + MINUTE {
+                problems.push(format!(
+                    "{}: newest arrival {} is after the dump time {} ({}): ages are short; give --dump-time",
+                    path.display(),
+                    newest.iso(),
+                    reference.iso(),
+                    source.describe()
+                ));
+            }
+        }
+        if dump_time.is_none_or(|(t, s)| s == source && reference > t) {
+            dump_time = Some((reference, source));
+        }
+        for p in &dump.problems {
+            problems.push(format!("{}:{}: {}", path.display(), p.line, p.message));
+        }
+        if merged.clock_note.is_none() {
+            merged.clock_note = dump.clock_note.clone();
+        }
+        merged.empty_marker |= dump.empty_marker;
+        merged.declared = match (merged.declared, dump.declared) {
+            (None, d) | (d, None) => d,
+            (Some(a), Some(b)) => Some(queue::Declared {
+                kbytes: a.kbytes + b.kbytes,
+                requests: a.requests + b.requests,
+            }),
+        };
+        for m in dump.messages {
+            if seen.insert(m.queue_id.clone()) {
+                merged.messages.push(m);
+            } else {
+                duplicates += 1;
+            }
+        }
+    }
+    if !read_any {
+        return Err(Error::Usage(problems.join("\n")));
+    }
+    let (dump_time, source) =
+        dump_time.unwrap_or((LogTime(now_epoch() * SECOND), DumpTimeSource::NewestArrival));
+    let fmt = match &cfg.timezone {
+        Some(name) => TimeFormat::with_zone(name)?,
+        None => TimeFormat::local(),
+    };
+    let summary = summarize(&merged, dump_time, source.describe(), classifier, &fmt);
+
+    // The terminal view.
+    let names: Vec<String> = cfg.dumps.iter().map(|p| p.display().to_string()).collect();
+    writeln!(
+        out,
+        "Queue: {} messages, {} recipients, {} KB in {}",
+        summary.messages,
+        summary.recipients,
+        summary.bytes / 1024,
+        names.join(", ")
+    )
+    .map_err(w)?;
+    writeln!(
+        out,
+        "Dump time: {} ({})",
+        summary.dump_time, summary.dump_time_source
+    )
+    .map_err(w)?;
+    if let Some(note) = &merged.clock_note {
+        writeln!(out, "Note: {note}").map_err(w)?;
+    }
+    if duplicates > 0 {
+        writeln!(
+            out,
+            "Note: {duplicates} queue ids appeared in more than one dump and were counted once"
+        )
+        .map_err(w)?;
+    }
+    if merged.messages.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            if merged.empty_marker {
+                "Mail queue is empty."
+            } else {
+                "No queued messages read."
+            }
+        )
+        .map_err(w)?;
+    }
+    let row = |k: &crate::model::KeyCount| {
+        format!("{} {} ({} KB)", k.key, k.messages, k.bytes.div_ceil(1024))
+    };
+    if !summary.by_queue.is_empty() {
+        writeln!(
+            out,
+            "By queue: {}",
+            summary
+                .by_queue
+                .iter()
+                .map(row)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+        .map_err(w)?;
+        writeln!(out, "\nBy cause:").map_err(w)?;
+        for k in &summary.by_cause {
+            writeln!(
+                out,
+                "  {:<22} {:>7} messages {:>9} KB",
+                k.key,
+                k.messages,
+                k.bytes.div_ceil(1024)
+            )
+            .map_err(w)?;
+        }
+        writeln!(out, "\nTop senders:").map_err(w)?;
+        for k in summary.by_sender.iter().take(5) {
+            writeln!(out, "  {:<40} {:>7} messages", k.key, k.messages).map_err(w)?;
+        }
+        let bands: Vec<String> = summary
+            .age_bands
+            .iter()
+            .map(|b| format!("{} {}", b.key, b.messages))
+            .collect();
+        writeln!(out, "Ages: {}", bands.join(", ")).map_err(w)?;
+        let shape = qshape(&merged, dump_time, ShapeMode::Recipients, &cfg.shape_queues);
+        let which = if cfg.shape_queues.is_empty() {
+            "all queues".to_string()
+        } else {
+            cfg.shape_queues
+                .iter()
+                .map(|q| q.id())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        writeln!(
+            out,
+            "\nqshape ({which}; recipient domains by age in minutes):"
+        )
+        .map_err(w)?;
+        let mut table = render_qshape(&shape);
+        let lines: Vec<&str> = table.lines().collect();
+        if lines.len() > 22 {
+            table =
+                lines[..22].join("\n") + &format!("\n  ... {} more domains\n", lines.len() - 22);
+        }
+        write!(out, "{table}").map_err(w)?;
+        writeln!(out, "\nOldest messages:").map_err(w)?;
+        for r in summary
+            .oldest
+            .iter()
+            .take(if cfg.oldest == 0 { 10 } else { cfg.oldest })
+        {
+            let more = r.recipients.len().saturating_sub(1);
+            let rcpt = r.recipients.first().map_or(String::new(), |a| {
+                if more > 0 {
+                    format!("{a} (+{more})")
+                } else {
+                    a.clone()
+                }
+            });
+            writeln!(
+                out,
+                "  {:<12} {:<8} {:>12}  {} -> {}  [{}]",
+                r.queue_id,
+                r.queue,
+                human_age(r.age_minutes * MINUTE),
+                if r.sender.is_empty() { "<>" } else { &r.sender },
+                rcpt,
+                r.cause
+            )
+            .map_err(w)?;
+        }
+    }
+
+    // The cleanup selection.
+    let mut selected = 0;
+    let mut ids_file = None;
+    if !cfg.select.is_empty() {
+        let ctx = SelectContext {
+            classifier,
+            dump_time,
+            logs: None,
+        };
+        let picked = select(&merged, &cfg.select, &ctx);
+        selected = picked.len() as u64;
+        let what: Vec<String> = cfg.select.iter().map(|s| s.to_string()).collect();
+        writeln!(out, "\nSelection ({}): {selected} messages", what.join(" ")).map_err(w)?;
+        match &cfg.ids_out {
+            Some(path) => {
+                let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(|e| {
+                    if e.kind() == std::io::ErrorKind::AlreadyExists {
+                        Error::Usage(format!("{} already exists; choose another --ids-out (it is never overwritten)", path.display()))
+                    } else {
+                        Error::io(path, e)
+                    }
+                })?;
+                let (written, skipped) = crate::analyze::queue::write_ids(
+                    picked.iter().map(|m| m.queue_id.as_str()),
+                    &mut file,
+                )
+                .map_err(|e| Error::io(path, e))?;
+                writeln!(out, "  {written} queue ids written to {}", path.display()).map_err(w)?;
+                if skipped > 0 {
+                    writeln!(
+                        out,
+                        "  {skipped} ids were not plain letters and digits and were left out"
+                    )
+                    .map_err(w)?;
+                }
+                writeln!(
+                    out,
+                    "  Review the list, then delete with:  postsuper -d - < {}",
+                    path.display()
+                )
+                .map_err(w)?;
+                ids_file = Some(path.clone());
+            }
+            None => {
+                for m in picked.iter().take(20) {
+                    writeln!(out, "  {}", m.queue_id).map_err(w)?;
+                }
+                if picked.len() > 20 {
+                    writeln!(out, "  ... and {} more", picked.len() - 20).map_err(w)?;
+                }
+                writeln!(
+                    out,
+                    "  Add --ids-out ids.txt to write them for `postsuper -d - < ids.txt`"
+                )
+                .map_err(w)?;
+            }
+        }
+        writeln!(
+            out,
+            "  Flush the rest with `postqueue -f` only once the cause is fixed."
+        )
+        .map_err(w)?;
+    }
+    if !problems.is_empty() {
+        writeln!(out, "\nProblems ({}):", problems.len()).map_err(w)?;
+        for p in problems.iter().take(20) {
+            writeln!(out, "  {p}").map_err(w)?;
+        }
+    }
+    Ok(QueueRunOutcome {
+        summary,
+        dump: merged,
+        dump_time,
+        problems,
+        selected,
+        ids_file,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dump_time_flag() {
+        let t = LogTime::from_civil(2026, 11, 28, 18, 56, 6, 0).unwrap();
+        assert_eq!(parse_dump_time("2026-11-28T18:56:06").unwrap(), t);
+        assert_eq!(parse_dump_time("2026-11-28 18:56:06").unwrap(), t);
+        assert!(parse_dump_time("yesterday").is_err());
+    }
+
+    #[test]
+    fn prints_and_writes_ids_without_overwriting() {
+        let dir = tempfile::tempdir().unwrap();
+        let dump = dir.path().join("q.txt");
+        std::fs::write(
+            &dump,
+            include_str!("../../tests/fixtures/lab1-postqueue-p-head.txt"),
+        )
+        .unwrap();
+        let ids = dir.path().join("ids.txt");
+        let cfg = QueueConfig {
+            dumps: vec![dump.clone()],
+            dump_time: LogTime::from_civil(2026, 11, 28, 18, 56, 6, 0),
+            select: vec![Selector::parse("queue=hold").unwrap()],
+            ids_out: Some(ids.clone()),
+            ..QueueConfig::default()
+        };
+        let mut out = Vec::new();
+        let o = run(&cfg, &Classifier::builtin(), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(o.selected, 2);
+        assert_eq!(
+            std::fs::read_to_string(&ids).unwrap(),
+            "A45C2D06F6\nA2AA3D073B\n"
+        );
+        assert!(text.contains("postsuper -d - < "), "{text}");
+        assert!(text.contains("TOTAL"), "{text}");
+        assert!(o.problems.is_empty(), "{:?}", o.problems);
+        // A second run must not overwrite the reviewed file.
+        let mut out = Vec::new();
+        assert!(run(&cfg, &Classifier::builtin(), &mut out).is_err());
+    }
+}

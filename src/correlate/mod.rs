@@ -532,10 +532,7 @@ impl<'c> Correlator<'c> {
     /// logs began (or were lost).
     fn message(&mut self, key: (Sym, QueueId), time: LogTime) -> &mut Message {
         if !self.live.contains_key(&key) || self.live[&key].removed {
-            let identity = match self.pending_notice.remove(&key) {
-                Some(id) => id,
-                None => 0,
-            };
+            let identity = self.pending_notice.remove(&key).unwrap_or_default();
             self.new_message(key, time, identity, false);
         }
         self.live.get_mut(&key).expect("present")

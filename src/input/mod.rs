@@ -206,6 +206,54 @@ pub fn detect_kind(head: &[u8]) -> Option<SourceKind> {
     }
 }
 
+/// Collects the candidate files of a folder and its subfolders. Links to
+/// folders are not followed, so a link loop cannot trap the walk.
+fn walk(dir: &Path, depth: usize, found: &mut Vec<(PathBuf, RotationKey, PathBuf)>, d: &mut Discovery) {
+    if depth > 8 {
+        return;
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            d.errors.push(Error::io(dir, e));
+            return;
+        }
+    };
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(lmeta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if lmeta.is_dir() {
+            if !name.starts_with('.') {
+                walk(&path, depth + 1, found, d);
+            }
+            continue;
+        }
+        let is_file = std::fs::metadata(&path).map(|m| m.is_file()).unwrap_or(false);
+        if !is_file {
+            if lmeta.file_type().is_symlink() {
+                d.skipped.push(Skipped {
+                    path,
+                    reason: "a link to a folder or to nothing: not followed".into(),
+                });
+            }
+            continue;
+        }
+        if let Err(why) = folder_candidate(&name) {
+            d.skipped.push(Skipped {
+                path,
+                reason: why.to_string(),
+            });
+            continue;
+        }
+        found.push((path, rotation_key(&name), dir.to_path_buf()));
+    }
+}
+
 /// Finds the inputs under `paths` (files, folders, `-`).
 pub fn discover(paths: &[PathBuf]) -> Discovery {
     let mut d = Discovery::default();
@@ -231,37 +279,12 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
             }
         };
         if meta.is_dir() {
-            let entries = match std::fs::read_dir(p) {
-                Ok(e) => e,
-                Err(e) => {
-                    d.errors.push(Error::io(p, e));
-                    continue;
-                }
-            };
-            let mut any = false;
-            for entry in entries.flatten() {
-                let path = entry.path();
-                let name = entry.file_name().to_string_lossy().into_owned();
-                // Only regular files: a folder walk never follows links into
-                // loops, and subfolders are not ours to guess about.
-                let is_file = std::fs::metadata(&path).map(|m| m.is_file()).unwrap_or(false);
-                if !is_file {
-                    continue;
-                }
-                if let Err(why) = folder_candidate(&name) {
-                    d.skipped.push(Skipped {
-                        path,
-                        reason: why.to_string(),
-                    });
-                    continue;
-                }
-                any = true;
-                found.push((path, rotation_key(&name), p.clone()));
-            }
-            if !any {
+            let before = found.len();
+            walk(p, 0, &mut found, &mut d);
+            if found.len() == before {
                 d.skipped.push(Skipped {
                     path: p.clone(),
-                    reason: "folder holds no files".into(),
+                    reason: "folder holds no log files".into(),
                 });
             }
         } else {

@@ -521,7 +521,7 @@ fn with_queue_id(chunk: &[u8], service: &[u8], qid: QueueId, rest: &[u8]) -> Opt
             message_id: sp(m),
         });
     }
-    if rest == b"removed" {
+    if rest == b"removed" || (rest.starts_with(b"removed") && !rest.get(7).is_some_and(u8::is_ascii_alphanumeric)) {
         return Some(if service == b"postsuper" {
             EventKind::Deleted { qid }
         } else {
@@ -581,6 +581,7 @@ fn informational_with_queue_id(rest: &[u8]) -> bool {
         b"prepend: ",
         b"info: ",
         b"skipped, still being delivered",
+        b"recipient limit",
         b"requeued",
         b"expired",
         b"SASL authentication failed",
@@ -611,6 +612,71 @@ fn informational_with_queue_id(rest: &[u8]) -> bool {
         b"status=",
     ];
     PREFIXES.iter().any(|p| rest.starts_with(p))
+}
+
+/// Lines of a daemon run with `-v` (verbose logging): function names
+/// (`qmgr_scan_start: ...`), attribute exchanges, socket chatter.
+fn verbose_debug(msg: &[u8]) -> bool {
+    const PREFIXES: &[&[u8]] = &[
+        b"input attribute ",
+        b"send attr ",
+        b"request",
+        b"done ",
+        b"start ",
+        b"process generation",
+        b"before ",
+        b"after ",
+        b"mynetworks:",
+        b"connection established",
+        b"connection closed",
+        b"fsspace:",
+        b"auto_clnt_",
+        b"inet_addr_local:",
+        b"transport_event:",
+        b"trigger_server",
+        b"master_notify",
+        b"private/",
+        b"public/",
+        b"> ",
+        b"< ",
+        b"connect to subsystem",
+        b"maps_find:",
+        b"mail_addr_find:",
+        b"ctable_",
+        b"dict_",
+        b"event_",
+        b"rewrite_",
+        b"resolve_",
+        b"match_",
+        b"deliver_",
+        b"vstream_",
+        b"rec_",
+    ];
+    if PREFIXES.iter().any(|p| msg.starts_with(p))
+        || memchr::memmem::find(msg, b" socket: wanted attribute").is_some()
+        || msg.ends_with(b" stream disconnect")
+    {
+        return true;
+    }
+    // `some_function_name: ...`: Postfix's verbose logs name the function.
+    let end = msg.iter().position(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_'));
+    matches!(end, Some(e) if e > 3 && msg[e] == b':' && msg[..e].contains(&b'_'))
+}
+
+/// `smtp_tls_loglevel` output: `host[ip]: TLS cipher list ...`.
+fn tls_chatter(msg: &[u8]) -> bool {
+    let head = &msg[..msg.len().min(80)];
+    memmem::find(head, b"]: TLS ").is_some()
+        || memmem::find(head, b"]: Issuing session ticket").is_some()
+        || memmem::find(head, b"]: SSL").is_some() || memmem::find(head, b": certificate ").is_some()
+}
+
+/// `name = value` lines that smtpd -v prints for its parameters.
+fn config_dump(msg: &[u8]) -> bool {
+    let Some(eq) = memmem::find(msg, b" = ") else {
+        return false;
+    };
+    eq > 2 && msg[..eq].iter().all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
 }
 
 /// Lines without a queue id that we recognise and need not keep.
@@ -647,7 +713,7 @@ fn informational(service: &[u8], msg: &[u8]) -> bool {
         b"oqmgr",
         b"pipe",
     ];
-    if CHATTY.contains(&service) {
+    if CHATTY.contains(&service) || verbose_debug(msg) || tls_chatter(msg) || config_dump(msg) {
         return true;
     }
     const PREFIXES: &[&[u8]] = &[
@@ -661,7 +727,13 @@ fn informational(service: &[u8], msg: &[u8]) -> bool {
         b"Trusted TLS connection",
         b"Untrusted TLS connection",
         b"Verified TLS connection",
-        b"SSL_accept error",
+        b"SSL_accept",
+        b"SSL_connect",
+        b"cannot load ",
+        b"Compiled against ",
+        b"Run-time linked against ",
+        b">>> ",
+        b"<<< ",
         b"SSL_connect error",
         b"TLS library problem",
         b"setting up TLS connection",
@@ -727,7 +799,7 @@ mod tests {
         (parse_payload(line, svc, h.message), line)
     }
 
-    fn s<'a>(line: &'a [u8], sp: Span) -> &'a str {
+    fn s(line: &[u8], sp: Span) -> &str {
         std::str::from_utf8(sp.get(line)).unwrap()
     }
 

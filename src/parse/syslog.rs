@@ -128,6 +128,28 @@ fn clock(b: &[u8], at: usize) -> Option<(u32, usize)> {
 pub fn parse_stamp(line: &[u8]) -> Option<(Stamp, usize)> {
     let first = *line.first()?;
     if first.is_ascii_digit() {
+        // rsyslog templates that put the year first: `2013 Jun 12 06:35:24.123`.
+        if line.get(4) == Some(&b' ') {
+            let year = digits(line, 0, 4)? as i32;
+            let (stamp, used) = parse_stamp(&line[5..])?;
+            return match stamp {
+                Stamp::YearLess {
+                    month,
+                    day,
+                    millis_of_day,
+                } => {
+                    let day_start = LogTime::from_civil(year, month as u32, day as u32, 0, 0, 0, 0)?;
+                    Some((
+                        Stamp::Full {
+                            time: LogTime(day_start.0 + millis_of_day as i64),
+                            offset: None,
+                        },
+                        5 + used,
+                    ))
+                }
+                Stamp::Full { .. } => None,
+            };
+        }
         return parse_iso(line);
     }
     let month = month_number(line)?;
@@ -246,6 +268,14 @@ pub fn parse_header(line: &[u8]) -> Option<Header<'_>> {
             (&rest[..end], None, &rest[msg_start..])
         }
         _ => (&rest[..0], None, rest),
+    };
+    // Solaris syslog inserts a message id and facility: `[ID 197553 mail.info] `.
+    let message = match message.strip_prefix(b"[ID ") {
+        Some(r) => match memchr::memchr(b']', r) {
+            Some(p) if p < 40 => r.get(p + 2..).unwrap_or(&[]),
+            _ => message,
+        },
+        None => message,
     };
     Some(Header {
         stamp,
@@ -366,6 +396,25 @@ mod tests {
         // Truncated pid is kept as a line with an unknown program.
         let h = parse_header(b"Jan  1 00:00:00 h postfix/postscreen[12345").unwrap();
         assert_eq!(h.program, b"");
+    }
+
+    #[test]
+    fn year_first_rsyslog_template() {
+        let h = parse_header(b"2013 Jun 12 06:35:24.123 gds39d postfix/smtpd[25425]: connect from localhost[127.0.0.1]").unwrap();
+        assert_eq!(
+            h.stamp,
+            Stamp::Full {
+                time: t(2013, 6, 12, 6, 35, 24, 123),
+                offset: None
+            }
+        );
+        assert_eq!(h.host, b"gds39d");
+    }
+
+    #[test]
+    fn solaris_message_id_is_skipped() {
+        let h = parse_header(b"Oct  5 23:45:10 mailrouter postfix/smtpd[14020]: [ID 197553 mail.info] connect from unknown[46.182.137.63]").unwrap();
+        assert_eq!(h.message, b"connect from unknown[46.182.137.63]");
     }
 
     #[test]

@@ -1,0 +1,143 @@
+//! The binary on the lab-1 recording (real Postfix 3.7 with staged
+//! incidents), checked against the lab's ground truth.
+//!
+//! The corpus lives beside the project in ../shared; these tests skip with
+//! a message when it is absent.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn lab() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/lab-1");
+    if p.join("logs").is_dir() {
+        Some(p)
+    } else {
+        eprintln!("skipping: ../shared/corpus/lab-1 is not here");
+        None
+    }
+}
+
+fn analyze(args: &[&str]) -> (serde_json::Value, tempfile::TempDir) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("report");
+    let status = Command::new(env!("CARGO_BIN_EXE_postmortem"))
+        .arg("analyze")
+        .args(args)
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .status()
+        .unwrap();
+    assert!(status.success(), "postmortem analyze {args:?} failed: {status}");
+    let json = std::fs::read_to_string(out.join("summary.json")).unwrap();
+    (serde_json::from_str(&json).unwrap(), tmp)
+}
+
+/// All lines of the lab logs, oldest file first, decompressed here with
+/// flate2 independently of the tool's reader.
+fn lab_lines(lab: &Path) -> Vec<String> {
+    use std::io::Read;
+    let mut names: Vec<_> = std::fs::read_dir(lab.join("logs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    // postfix logrotate names sort by time; the live file comes last.
+    names.sort_by_key(|p| (p.extension().is_none(), p.clone()));
+    let mut text = String::new();
+    for p in names {
+        let bytes = std::fs::read(&p).unwrap();
+        if bytes.starts_with(&[0x1f, 0x8b]) {
+            flate2::read::MultiGzDecoder::new(&bytes[..])
+                .read_to_string(&mut text)
+                .unwrap();
+        } else {
+            text.push_str(&String::from_utf8_lossy(&bytes));
+        }
+    }
+    text.lines().map(str::to_string).collect()
+}
+
+#[test]
+fn totals_match_the_lab_ground_truth() {
+    let Some(lab) = lab() else { return };
+    let (s, _tmp) = analyze(&[lab.join("logs").to_str().unwrap()]);
+    let totals = &s["totals"];
+
+    // Received: every submission the lab made that Postfix accepted, once,
+    // although each passed the content filter and came back under a new id.
+    let subs = std::fs::read_to_string(lab.join("groundtruth/submissions.csv")).unwrap();
+    let mut rdr = subs.lines();
+    let header: Vec<&str> = rdr.next().unwrap().split(',').collect();
+    let accepted_col = header.iter().position(|h| *h == "accepted").unwrap();
+    let accepted = rdr
+        .filter(|l| l.split(',').nth(accepted_col) == Some("True"))
+        .count() as u64;
+    assert_eq!(totals["received"], accepted);
+
+    // Counts that a reader can take from the log text itself.
+    let lines = lab_lines(&lab);
+    let count = |f: &dyn Fn(&str) -> bool| lines.iter().filter(|l| f(l)).count() as u64;
+    let delivered = count(&|l| l.contains("status=sent") && !l.contains("relay=127.0.0.1[127.0.0.1]:10024"));
+    assert_eq!(totals["delivered"], delivered);
+    assert_eq!(totals["deferral_events"], count(&|l| l.contains("status=deferred")));
+    assert_eq!(totals["bounced"], count(&|l| l.contains("status=bounced")));
+    assert_eq!(totals["expired"], count(&|l| l.contains("status=expired")));
+    assert_eq!(
+        totals["rejected"],
+        count(&|l| l.contains("NOQUEUE: reject:") || l.contains(": milter-reject:"))
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(lab.join("groundtruth/manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        totals["held"],
+        manifest["held_queue_ids"].as_array().unwrap().len() as u64
+    );
+    assert!(totals["deferred_messages"].as_u64().unwrap() > 0);
+    assert!(totals["deferred_messages"].as_u64().unwrap() < totals["deferral_events"].as_u64().unwrap());
+}
+
+#[test]
+fn every_lab_line_is_understood_and_the_year_inferred() {
+    let Some(lab) = lab() else { return };
+    let (s, _tmp) = analyze(&[lab.join("logs").to_str().unwrap()]);
+    let lines = lab_lines(&lab).iter().filter(|l| !l.trim().is_empty()).count() as u64;
+    assert_eq!(s["lines"]["total"], lines);
+    assert_eq!(s["lines"]["not_understood"], 0, "{}", s["lines"]["not_understood_examples"]);
+    assert_eq!(s["inputs"].as_array().unwrap().len(), 6);
+    // The files are kept with their 2026 modification times.
+    assert_eq!(s["period"]["first"].as_str().unwrap().get(..10), Some("2026-11-28"));
+}
+
+#[test]
+fn submissions_per_identity_match_the_lab() {
+    let Some(lab) = lab() else { return };
+    let (s, _tmp) = analyze(&[lab.join("logs").to_str().unwrap()]);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(lab.join("groundtruth/manifest.json")).unwrap()).unwrap();
+    let senders = s["top_senders"].as_array().unwrap();
+    let mut checked = 0;
+    for want in manifest["submissions_by_identity"].as_array().unwrap() {
+        let id = want["identity"].as_str().unwrap();
+        // The lab writes `uid:33(www-data)`; we write `uid:33`.
+        let ours = id.split('(').next().unwrap();
+        if !(ours.starts_with("sasl:") || ours.starts_with("uid:")) {
+            continue;
+        }
+        let got = senders
+            .iter()
+            .find(|r| r["identity"] == ours)
+            .unwrap_or_else(|| panic!("{ours} missing from senders"));
+        assert_eq!(got["messages"], want["messages_accepted"], "{ours}");
+        checked += 1;
+    }
+    assert!(checked >= 5, "only {checked} identities checked");
+}
+
+#[test]
+fn a_wrong_year_flag_is_obeyed_and_stated() {
+    let Some(lab) = lab() else { return };
+    let (s, _tmp) = analyze(&[lab.join("logs").to_str().unwrap(), "--year", "2024"]);
+    assert_eq!(s["period"]["year_inferred"], 2024);
+    assert!(s["period"]["year_source"].as_str().unwrap().contains("--year"));
+    assert!(s["period"]["first"].as_str().unwrap().starts_with("2024-11-28"));
+}
