@@ -141,3 +141,92 @@ fn a_wrong_year_flag_is_obeyed_and_stated() {
     assert!(s["period"]["year_source"].as_str().unwrap().contains("--year"));
     assert!(s["period"]["first"].as_str().unwrap().starts_with("2024-11-28"));
 }
+
+/// Seconds since midnight of an ISO time (`2026-11-28T18:45:05` or with Z).
+fn secs(iso: &str) -> i64 {
+    let t = &iso[11..19];
+    let p: Vec<i64> = t.split(':').map(|x| x.parse().unwrap()).collect();
+    p[0] * 3600 + p[1] * 60 + p[2]
+}
+
+#[test]
+fn staged_incidents_are_found_in_their_periods() {
+    let Some(lab) = lab() else { return };
+    let (s, _tmp) = analyze(&[lab.join("logs").to_str().unwrap()]);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(lab.join("groundtruth/manifest.json")).unwrap()).unwrap();
+    let bucket = s["timeline"]["bucket_seconds"].as_i64().unwrap();
+    assert!(bucket > 0);
+    let incidents = s["incidents"].as_array().unwrap();
+    for (phase, cause) in [
+        ("content-filter-down", "content_filter_down"),
+        ("dns-down", "dns_failure"),
+        ("port25-blocked", "port25_blocked"),
+    ] {
+        let p = manifest["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == phase)
+            .unwrap();
+        let (start, end) = (secs(p["start_utc"].as_str().unwrap()), secs(p["end_utc"].as_str().unwrap()));
+        let found = incidents.iter().find(|i| i["cause"] == cause).unwrap_or_else(|| panic!("no {cause} incident"));
+        let (fs, fe) = (secs(found["start"].as_str().unwrap()), secs(found["end"].as_str().unwrap()));
+        assert!((fs - start).abs() <= bucket, "{cause} starts {fs} vs {start}");
+        assert!((fe - end).abs() <= bucket, "{cause} ends {fe} vs {end}");
+        // The headline names it.
+        assert!(
+            s["headline"].as_array().unwrap().iter().any(|h| h["cause"] == cause),
+            "headline lacks {cause}"
+        );
+    }
+    // Listings: each receiver's refusals start when the lab switched it.
+    for (phase, list) in [
+        ("bl-spamhaus-example.com", "zen.spamhaus.org"),
+        ("bl-microsoft-outlook-like", "microsoft"),
+        ("bl-gmail-like", "gmail"),
+        ("bl-spamcop-bigisp", "bl.spamcop.net"),
+    ] {
+        let p = manifest["phases"].as_array().unwrap().iter().find(|p| p["id"] == phase).unwrap();
+        let start = secs(p["start_utc"].as_str().unwrap());
+        let ep = s["blacklistings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["list"] == list)
+            .unwrap_or_else(|| panic!("no episode for {list}"));
+        let first = secs(ep["first_seen"].as_str().unwrap());
+        assert!((first - start).abs() <= bucket, "{list} first seen {first} vs {start}");
+    }
+    assert_eq!(s["headline"][0]["cause"], "blacklisted");
+}
+
+#[test]
+fn the_compromised_mailbox_ranks_first() {
+    let Some(lab) = lab() else { return };
+    let (s, _tmp) = analyze(&[lab.join("logs").to_str().unwrap()]);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(lab.join("groundtruth/manifest.json")).unwrap()).unwrap();
+    // The source that bursted before the first listing.
+    let culprit = manifest["spam_sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["phase"] == "spam-burst-dave")
+        .unwrap();
+    let want = format!("sasl:{}", culprit["sasl_username"].as_str().unwrap());
+    let suspects = s["suspects"].as_array().unwrap();
+    assert_eq!(suspects[0]["identity"], want.as_str());
+    // Legitimate identities score far below it.
+    let top = suspects[0]["score"].as_f64().unwrap();
+    for legit in manifest["legit_identities"].as_array().unwrap() {
+        let id = legit.as_str().unwrap().split('(').next().unwrap();
+        if let Some(x) = suspects.iter().find(|x| x["identity"] == id) {
+            assert!(x["score"].as_f64().unwrap() * 5.0 < top, "{id} scores {} vs {top}", x["score"]);
+        }
+    }
+    // Its evidence names the password guessing and the many client IPs.
+    let evidence = suspects[0]["evidence"].to_string();
+    assert!(evidence.contains("failed logins"), "{evidence}");
+    assert!(evidence.contains("client IPs"), "{evidence}");
+}
