@@ -7,13 +7,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: {source}")]
+    #[error("{path}: {source}{}", io_hint(.source))]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: corrupt or truncated gzip data after {offset} decompressed bytes: {message}")]
+    #[error("{path}: corrupt or truncated gzip data after {offset} decompressed bytes: {message}; the lines before it were analyzed; copy the file again from the server (`gzip -t FILE` checks a copy)")]
     Gzip {
         path: PathBuf,
         offset: u64,
@@ -35,6 +35,17 @@ pub enum Error {
     Usage(String),
     #[error("writing {what}: {message}")]
     Report { what: String, message: String },
+}
+
+/// What to do about a file we could not read.
+fn io_hint(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => {
+            "; run as a user who may read it, or copy it readable (`sudo cp FILE . && sudo chown $USER FILE`)"
+        }
+        std::io::ErrorKind::NotFound => "; check the path (a link to nothing shows the same)",
+        _ => "",
+    }
 }
 
 impl Error {

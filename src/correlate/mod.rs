@@ -14,6 +14,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use crate::classify::{Cause, Classifier, ConnectFailure, Verdict};
 use crate::parse::{
     DeliveryStatus, EventKind, LineEvent, QueueId, RejectAction, RejectStage, Span, Stamp,
@@ -23,7 +25,7 @@ use crate::time::{LogTime, DAY};
 /// Interned byte strings: hosts, addresses, domains, identities, texts.
 #[derive(Debug, Default)]
 pub struct Interner {
-    map: HashMap<Box<[u8]>, u32>,
+    map: FxHashMap<Box<[u8]>, u32>,
     items: Vec<Box<[u8]>>,
 }
 
@@ -274,19 +276,21 @@ struct SeriesYear {
 pub struct Correlator<'c> {
     classifier: &'c Classifier,
     years: YearPolicy,
-    series_year: HashMap<u32, SeriesYear>,
-    live: HashMap<(Sym, QueueId), Message>,
-    roots: HashMap<u32, Root>,
+    series_year: FxHashMap<u32, SeriesYear>,
+    live: FxHashMap<(Sym, QueueId), Message>,
+    roots: FxHashMap<u32, Root>,
     /// Children announced by `queued as` before their first line.
-    pending_parent: HashMap<(Sym, QueueId), (u32, Sym, LogTime)>,
+    pending_parent: FxHashMap<(Sym, QueueId), (u32, Sym, LogTime)>,
     /// Notification children announced before their first line.
-    pending_notice: HashMap<(Sym, QueueId), Sym>,
-    verdicts: HashMap<Box<[u8]>, (Verdict, Sym)>,
+    pending_notice: FxHashMap<(Sym, QueueId), Sym>,
+    verdicts: FxHashMap<Box<[u8]>, (Verdict, Sym)>,
     /// Message-ids of live messages submitted from outside, to recognise a
     /// content filter's re-injected copy before it is delivered.
-    by_message_id: HashMap<(Sym, Sym), (u32, Sym, LogTime)>,
+    by_message_id: FxHashMap<(Sym, Sym), (u32, Sym, LogTime)>,
     last_kind_deferral: Option<Outcome>,
     window: (Option<LogTime>, Option<LogTime>),
+    /// The last host seen and its symbol: most lines share one host.
+    last_host: (Vec<u8>, Sym),
     pub findings: Findings,
 }
 
@@ -344,15 +348,16 @@ impl<'c> Correlator<'c> {
         Correlator {
             classifier,
             years,
-            series_year: HashMap::new(),
-            live: HashMap::new(),
-            roots: HashMap::new(),
-            pending_parent: HashMap::new(),
-            pending_notice: HashMap::new(),
-            verdicts: HashMap::new(),
-            by_message_id: HashMap::new(),
+            series_year: FxHashMap::default(),
+            live: FxHashMap::default(),
+            roots: FxHashMap::default(),
+            pending_parent: FxHashMap::default(),
+            pending_notice: FxHashMap::default(),
+            verdicts: FxHashMap::default(),
+            by_message_id: FxHashMap::default(),
             last_kind_deferral: None,
             window: (None, None),
+            last_host: (Vec::new(), 0),
             findings: Findings {
                 strings: Interner::new(),
                 ..Findings::default()
@@ -563,7 +568,14 @@ impl<'c> Correlator<'c> {
             let span = self.findings.source_span.entry(source).or_insert((time, time));
             span.0 = span.0.min(time);
             span.1 = span.1.max(time);
-            let host = self.findings.strings.intern(ev.host.get(chunk));
+            let host_bytes = ev.host.get(chunk);
+            let host = if self.last_host.1 != 0 && self.last_host.0 == host_bytes {
+                self.last_host.1
+            } else {
+                let sym = self.findings.strings.intern(host_bytes);
+                self.last_host = (host_bytes.to_vec(), sym);
+                sym
+            };
             self.event(host, time, chunk, ev.kind);
         }
     }

@@ -103,11 +103,13 @@ fn rotation_key(name: &str) -> RotationKey {
     }
     // RHEL dateext (maillog-20260103) and postfix logrotate
     // (maillog.20260103-101112).
-    let date_at = stem.char_indices().find(|&(i, _)| {
-        let rest = &stem[i + 1..];
-        matches!(&stem[i..i + 1], "-" | ".") && rest.len() >= 8 && rest.as_bytes()[..8].iter().all(u8::is_ascii_digit)
+    // Bytes, not chars: a name may hold any UTF-8 (`maillog-été`), and a
+    // separator is ASCII, so `i` and `i + 1` are always char boundaries.
+    let sb = stem.as_bytes();
+    let date_at = (0..sb.len()).find(|&i| {
+        matches!(sb[i], b'-' | b'.') && sb.len() - i > 8 && sb[i + 1..i + 9].iter().all(u8::is_ascii_digit)
     });
-    if let Some((i, _)) = date_at {
+    if let Some(i) = date_at {
         let digits: String = stem[i + 1..].chars().filter(char::is_ascii_digit).take(14).collect();
         let mut v: i64 = digits.parse().unwrap_or(0);
         for _ in digits.len()..14 {
@@ -167,6 +169,14 @@ fn sniff(path: &Path) -> io::Result<(Vec<u8>, bool)> {
             match dec.read(&mut out[m..]) {
                 Ok(0) => break,
                 Ok(r) => m += r,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // Nothing readable at all: say so, not "empty file".
+                Err(e) if m == 0 => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("gzip data unreadable from its start ({e}); re-copy the file (`gzip -t` checks a copy)"),
+                    ))
+                }
                 // A truncated gzip still has a readable start.
                 Err(_) => break,
             }
@@ -413,10 +423,13 @@ fn read_source(i: usize, s: &Source, block: usize, tx: &SyncSender<ReadItem>) ->
         let dec = flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(1 << 20, counting));
         return read_stream(i, &s.path, dec, block, tx, true);
     }
-    if !s.live {
+    if !s.live && !in_flux(s) {
         // SAFETY: the file is a rotated log that nothing writes to any more;
         // if it were truncated while mapped, reading the lost pages would
-        // raise SIGBUS. Live files never take this path.
+        // raise SIGBUS. Live files, and rotated ones touched in the last few
+        // minutes (a rotation may still be at work on them), never take this
+        // path; the remaining risk is someone truncating an old rotation by
+        // hand during the run.
         if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
             #[cfg(unix)]
             let _ = map.advise(memmap2::Advice::Sequential);
@@ -449,6 +462,16 @@ fn read_source(i: usize, s: &Source, block: usize, tx: &SyncSender<ReadItem>) ->
     read_stream(i, &s.path, counting, block, tx, false)
 }
 
+/// Modified within the last minutes, or in the future: a rotation (copy,
+/// then truncate) may still be at work on it, so it is read, not mapped.
+fn in_flux(s: &Source) -> bool {
+    const RECENT: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+    match s.mtime {
+        Some(m) => SystemTime::now().duration_since(m).map_or(true, |age| age < RECENT),
+        None => true,
+    }
+}
+
 /// Reports bytes read from disk as progress.
 struct CountingReader<R> {
     inner: R,
@@ -477,12 +500,16 @@ fn read_stream(
 ) -> ReadResult {
     let mut offset = 0u64;
     let mut buf: Vec<u8> = Vec::with_capacity(block + 4096);
+    // How full to fill `buf`: one block, or more while one line is longer
+    // than a block. `scanned`: the bytes known to hold no line end, so a
+    // long line is searched once, not once per read (a 1 GB line).
+    let mut want = block;
+    let mut scanned = 0usize;
     loop {
-        // Fill the buffer up to `block` bytes.
         let mut eof = false;
-        while buf.len() < block {
+        while buf.len() < want {
             let old = buf.len();
-            buf.resize(block, 0);
+            buf.resize(want, 0);
             match r.read(&mut buf[old..]) {
                 Ok(0) => {
                     buf.truncate(old);
@@ -521,22 +548,18 @@ fn read_stream(
         let cut = if eof {
             buf.len()
         } else {
-            match memchr::memrchr(b'\n', &buf) {
-                Some(p) => p + 1,
-                // A line longer than a block: grow until it ends.
+            match memchr::memrchr(b'\n', &buf[scanned..]) {
+                Some(p) => scanned + p + 1,
                 None => {
-                    buf.reserve(block);
-                    let more = buf.len() + block;
-                    let old = buf.len();
-                    buf.resize(more, 0);
-                    match r.read(&mut buf[old..]) {
-                        Ok(n) => buf.truncate(old + n),
-                        Err(_) => buf.truncate(old),
-                    }
+                    // A line longer than a block: read on until it ends.
+                    scanned = buf.len();
+                    want = buf.len() + block;
                     continue;
                 }
             }
         };
+        want = block;
+        scanned = 0;
         let rest = buf.split_off(cut);
         let len = buf.len() as u64;
         let full = std::mem::replace(&mut buf, {

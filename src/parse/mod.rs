@@ -6,7 +6,7 @@ pub mod postfix;
 pub mod queue;
 pub mod syslog;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 pub use postfix::{DeliveryStatus, EventKind, QueueId, RejectAction, RejectStage, Span};
 pub use syslog::Stamp;
@@ -37,7 +37,7 @@ pub struct LineStats {
     pub not_understood: u64,
     /// Lines without a syslog stamp we know (counted in `other`).
     pub no_header: u64,
-    pub by_program: HashMap<Box<[u8]>, ProgramLines>,
+    pub by_program: FxHashMap<Box<[u8]>, ProgramLines>,
     pub not_understood_examples: Vec<String>,
     pub no_header_examples: Vec<String>,
 }

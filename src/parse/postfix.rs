@@ -218,19 +218,35 @@ pub enum EventKind {
 static F_SASL_USER: LazyLock<memmem::Finder<'static>> =
     LazyLock::new(|| memmem::Finder::new(b"sasl_username="));
 static F_STATUS: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"status="));
+static F_SOCKET_WANTED: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b" socket: wanted attribute"));
 
 /// The value of `key=` in `s`, up to the next `, ` or end; `<...>` kept
-/// whole (addresses may hold commas). Keys must start a field.
+/// whole (addresses may hold commas). Keys must start a field. One pass,
+/// no searcher to build: this runs on most lines.
 fn field<'a>(s: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
-    let mut from = 0;
-    while let Some(p) = memmem::find(&s[from..], key) {
-        let at = from + p;
-        let starts_field = at == 0 || matches!(s[at - 1], b' ' | b',');
-        if starts_field {
-            let v = &s[at + key.len()..];
-            return Some(value_end(v));
+    let mut i = 0;
+    while i < s.len() {
+        // A field starts at `i`: read its key.
+        let rest = &s[i..];
+        if rest.starts_with(key) {
+            return Some(value_end(&rest[key.len()..]));
         }
-        from = at + 1;
+        // Skip this field's value (an address may hold separators).
+        let eq = rest.iter().position(|&c| c == b'=' || c == b' ' || c == b',');
+        let skip = match eq {
+            Some(e) if rest[e] == b'=' => e + 1 + value_end(&rest[e + 1..]).len(),
+            Some(e) => e,
+            None => return None,
+        };
+        i += skip;
+        // Separators: `, ` or ` `.
+        while i < s.len() && (s[i] == b',' || s[i] == b' ') {
+            i += 1;
+        }
+        if skip == 0 {
+            i += 1;
+        }
     }
     None
 }
@@ -534,8 +550,8 @@ fn with_queue_id(chunk: &[u8], service: &[u8], qid: QueueId, rest: &[u8]) -> Opt
     if rest == b"released from hold" {
         return Some(EventKind::Released { qid });
     }
-    if let Some(p) = memmem::find(rest, b" notification: ") {
-        if rest.starts_with(b"sender ") || rest.starts_with(b"postmaster ") {
+    if rest.starts_with(b"sender ") || rest.starts_with(b"postmaster ") {
+        if let Some(p) = memmem::find(rest, b" notification: ") {
             if let Some(child) = QueueId::parse(rest[p + 15..].trim_ascii_end()) {
                 return Some(EventKind::Notification { qid, child });
             }
@@ -653,7 +669,7 @@ fn verbose_debug(msg: &[u8]) -> bool {
         b"rec_",
     ];
     if PREFIXES.iter().any(|p| msg.starts_with(p))
-        || memchr::memmem::find(msg, b" socket: wanted attribute").is_some()
+        || F_SOCKET_WANTED.find(msg).is_some()
         || msg.ends_with(b" stream disconnect")
     {
         return true;
@@ -713,7 +729,7 @@ fn informational(service: &[u8], msg: &[u8]) -> bool {
         b"oqmgr",
         b"pipe",
     ];
-    if CHATTY.contains(&service) || verbose_debug(msg) || tls_chatter(msg) || config_dump(msg) {
+    if CHATTY.contains(&service) {
         return true;
     }
     const PREFIXES: &[&[u8]] = &[
@@ -786,7 +802,7 @@ fn informational(service: &[u8], msg: &[u8]) -> bool {
         b"Verified",
         b"Anonymous",
     ];
-    PREFIXES.iter().any(|p| msg.starts_with(p))
+    PREFIXES.iter().any(|p| msg.starts_with(p)) || verbose_debug(msg) || tls_chatter(msg) || config_dump(msg)
 }
 
 #[cfg(test)]

@@ -131,6 +131,12 @@ pub fn parse_stamp(line: &[u8]) -> Option<(Stamp, usize)> {
         // rsyslog templates that put the year first: `2013 Jun 12 06:35:24.123`.
         if line.get(4) == Some(&b' ') {
             let year = digits(line, 0, 4)? as i32;
+            // Only a month name may follow: recursing on `2013 2013 2013 ...`
+            // would nest once per five bytes and overflow the stack on a
+            // long hostile line.
+            if !line.get(5).is_some_and(u8::is_ascii_alphabetic) {
+                return None;
+            }
             let (stamp, used) = parse_stamp(&line[5..])?;
             return match stamp {
                 Stamp::YearLess {
