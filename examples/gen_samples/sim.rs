@@ -671,17 +671,6 @@ pub struct Sim {
     line: String,
 }
 
-fn local_domain(d: &str) -> bool {
-    matches!(
-        d,
-        "shop-example.com"
-            | "bakery-example.net"
-            | "studio-example.org"
-            | "oldblog-example.org"
-            | "mx1.hosting-example.net"
-    )
-}
-
 impl Sim {
     pub fn new(cfg: Config) -> Sim {
         let mut rng = Rng::new(cfg.seed);
