@@ -291,6 +291,8 @@ pub struct Correlator<'c> {
     window: (Option<LogTime>, Option<LogTime>),
     /// The last host seen and its symbol: most lines share one host.
     last_host: (Vec<u8>, Sym),
+    /// Events since the last sweep of stale messages.
+    since_sweep: u32,
     pub findings: Findings,
 }
 
@@ -358,6 +360,7 @@ impl<'c> Correlator<'c> {
             last_kind_deferral: None,
             window: (None, None),
             last_host: (Vec::new(), 0),
+            since_sweep: 0,
             findings: Findings {
                 strings: Interner::new(),
                 ..Findings::default()
@@ -577,7 +580,32 @@ impl<'c> Correlator<'c> {
                 sym
             };
             self.event(host, time, chunk, ev.kind);
+            self.since_sweep += 1;
+            if self.since_sweep >= 1 << 20 {
+                self.since_sweep = 0;
+                self.sweep(time);
+            }
         }
+    }
+
+    /// Drops messages whose `removed` line never came (lost lines, logs
+    /// cut): after a week a message has expired or been delivered, and
+    /// keeping it would make memory grow with the input.
+    fn sweep(&mut self, now: LogTime) {
+        let cutoff = now.0 - 7 * DAY;
+        let stale: Vec<(Sym, QueueId)> = self
+            .live
+            .iter()
+            .filter(|(_, m)| m.arrival.0 < cutoff)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in stale {
+            if let Some(m) = self.live.remove(&k) {
+                self.forget(k.0, &m);
+            }
+        }
+        self.pending_parent.retain(|_, v| v.2 .0 >= cutoff);
+        self.by_message_id.retain(|_, v| v.2 .0 >= cutoff);
     }
 
     fn event(&mut self, host: Sym, time: LogTime, chunk: &[u8], kind: EventKind) {
