@@ -55,7 +55,7 @@ impl Config {
 
 /// Lines written at scale 1.0 for the default story, measured; `--lines N`
 /// divides by it to pick a scale.
-pub const LINES_AT_SCALE_1: f64 = 52_000.0;
+pub const LINES_AT_SCALE_1: f64 = 51_500.0;
 
 // ---------------------------------------------------------------------------
 // PRNG: SplitMix64, small and good enough for traffic shapes.
@@ -152,7 +152,11 @@ pub fn iso(t: i64) -> String {
 /// `Mon Dec 29 09:40:12`, as `postqueue -p` shows arrival times.
 fn queue_stamp(t: i64) -> String {
     let days = EPOCH_DAYS + t.div_euclid(DAY);
-    format!("{} {}", WEEKDAYS[days.rem_euclid(7) as usize], syslog_stamp(t))
+    format!(
+        "{} {}",
+        WEEKDAYS[days.rem_euclid(7) as usize],
+        syslog_stamp(t)
+    )
 }
 
 /// Hour of day 0..24 and day index of a time.
@@ -245,15 +249,34 @@ const FIRST: [&str; 24] = [
     "yara", "zoe",
 ];
 const LAST: [&str; 20] = [
-    "weber", "schmidt", "meyer", "fischer", "wagner", "becker", "hoffmann", "koch", "richter",
-    "klein", "wolf", "neumann", "braun", "zimmermann", "krause", "martin", "dubois", "rossi",
-    "jansen", "novak",
+    "weber",
+    "schmidt",
+    "meyer",
+    "fischer",
+    "wagner",
+    "becker",
+    "hoffmann",
+    "koch",
+    "richter",
+    "klein",
+    "wolf",
+    "neumann",
+    "braun",
+    "zimmermann",
+    "krause",
+    "martin",
+    "dubois",
+    "rossi",
+    "jansen",
+    "novak",
 ];
 const W1: [&str; 12] = [
     "alpen", "nord", "sun", "blue", "green", "star", "metro", "city", "euro", "tech", "river",
     "oak",
 ];
-const W2: [&str; 8] = ["mail", "net", "web", "shop", "media", "haus", "works", "trade"];
+const W2: [&str; 8] = [
+    "mail", "net", "web", "shop", "media", "haus", "works", "trade",
+];
 const TLDS: [&str; 7] = [".de", ".com", ".net", ".fr", ".it", ".nl", ".at"];
 
 // Traffic sources, by index.
@@ -334,7 +357,11 @@ impl Story {
                 burst_start + 90 * MIN + j(rng, 5),
                 Some(3 * DAY + 12 * HOUR + j(rng, 20)),
             ),
-            (Listing::Barracuda, script_start + 40 * MIN + j(rng, 5), None),
+            (
+                Listing::Barracuda,
+                script_start + 40 * MIN + j(rng, 5),
+                None,
+            ),
         ];
         Story {
             start,
@@ -751,7 +778,10 @@ impl Sim {
             Provider::Gmail,
         );
         self.domains[g2].listing = Some(Listing::GmailRate);
-        for (d, ip) in [("outlook.com", "52.101.68.17"), ("hotmail.com", "52.101.73.4")] {
+        for (d, ip) in [
+            ("outlook.com", "52.101.68.17"),
+            ("hotmail.com", "52.101.73.4"),
+        ] {
             let mx = format!("{}.olc.protection.outlook.com", d.replace('.', "-"));
             let i = self.add_domain(d, &mx, ip, Provider::Microsoft);
             self.domains[i].listing = Some(Listing::Microsoft);
@@ -762,13 +792,43 @@ impl Sim {
             "67.195.204.72",
             Provider::Yahoo,
         );
-        self.add_domain("web.de", "mx-ha03.web.de", "212.227.15.10", Provider::Generic);
-        self.add_domain("gmx.de", "mx00.emig.gmx.net", "212.227.17.5", Provider::Generic);
+        self.add_domain(
+            "web.de",
+            "mx-ha03.web.de",
+            "212.227.15.10",
+            Provider::Generic,
+        );
+        self.add_domain(
+            "gmx.de",
+            "mx00.emig.gmx.net",
+            "212.227.17.5",
+            Provider::Generic,
+        );
         for (d, mx, ip, l) in [
-            ("kabelnet-example.de", "mx.kabelnet-example.de", "192.0.2.31", Listing::Spamhaus),
-            ("telco-example.fr", "mx1.telco-example.fr", "192.0.2.32", Listing::Spamhaus),
-            ("bigisp-example.net", "mx.bigisp-example.net", "192.0.2.33", Listing::Spamcop),
-            ("corp-example.com", "mail.corp-example.com", "192.0.2.34", Listing::Barracuda),
+            (
+                "kabelnet-example.de",
+                "mx.kabelnet-example.de",
+                "192.0.2.31",
+                Listing::Spamhaus,
+            ),
+            (
+                "telco-example.fr",
+                "mx1.telco-example.fr",
+                "192.0.2.32",
+                Listing::Spamhaus,
+            ),
+            (
+                "bigisp-example.net",
+                "mx.bigisp-example.net",
+                "192.0.2.33",
+                Listing::Spamcop,
+            ),
+            (
+                "corp-example.com",
+                "mail.corp-example.com",
+                "192.0.2.34",
+                Listing::Barracuda,
+            ),
         ] {
             let i = self.add_domain(d, mx, ip, Provider::Generic);
             self.domains[i].listing = Some(l);
@@ -818,7 +878,15 @@ impl Sim {
 
         self.local_users = SASL_USERS
             .iter()
-            .chain([MIKE, SALES, "info@oldblog-example.org", "office@shop-example.com"].iter())
+            .chain(
+                [
+                    MIKE,
+                    SALES,
+                    "info@oldblog-example.org",
+                    "office@shop-example.com",
+                ]
+                .iter(),
+            )
             .map(|s| s.to_string())
             .collect();
 
@@ -842,7 +910,12 @@ impl Sim {
             for l in 0..3 {
                 let addr = self.local_users[(u + l + 1) % N_SASL].clone();
                 let dom = self.dom_of(&addr);
-                list.push(Contact { addr, dom, unknown: false, full: false });
+                list.push(Contact {
+                    addr,
+                    dom,
+                    unknown: false,
+                    full: false,
+                });
             }
             self.contacts.push(list);
         }
@@ -879,7 +952,8 @@ impl Sim {
             };
             let ip = format!(
                 "{}.{}",
-                self.rng.pick(&["209.85.218", "40.107.21", "212.227.126", "203.0.113"]),
+                self.rng
+                    .pick(&["209.85.218", "40.107.21", "212.227.126", "203.0.113"]),
                 self.rng.range(2, 250)
             );
             self.external_senders.push((p.addr, host, ip));
@@ -887,7 +961,8 @@ impl Sim {
         for _ in 0..8 {
             let ip = format!(
                 "{}.{}.{}.{}",
-                self.rng.pick(&["45", "103", "185", "91", "177", "41", "36", "196"]),
+                self.rng
+                    .pick(&["45", "103", "185", "91", "177", "41", "36", "196"]),
                 self.rng.range(10, 250),
                 self.rng.range(1, 250),
                 self.rng.range(2, 250)
@@ -915,12 +990,21 @@ impl Sim {
             2 => format!("{}{l}@{}", &f[..1], self.domains[dom].name),
             _ => format!("{f}_{l}@{}", self.domains[dom].name),
         };
-        Contact { addr, dom, unknown, full: false }
+        Contact {
+            addr,
+            dom,
+            unknown,
+            full: false,
+        }
     }
 
     fn schedule(&mut self, t: i64, ev: Ev) {
         self.seq += 1;
-        self.heap.push(Sched { t, seq: self.seq, ev });
+        self.heap.push(Sched {
+            t,
+            seq: self.seq,
+            ev,
+        });
     }
 
     fn pid(&mut self, prog: &'static str, churn: f64) -> u32 {
@@ -987,6 +1071,11 @@ impl Sim {
 
     /// Messages (or events) per hour of a source at time t, before scaling.
     fn rate(&self, src: usize, t: i64) -> f64 {
+        // Tuned so that scale 1 gives about 50 k lines.
+        0.75 * self.base_rate(src, t)
+    }
+
+    fn base_rate(&self, src: usize, t: i64) -> f64 {
         let (h, day) = hour_of(t);
         let weekend = matches!(day, 0 | 1 | 7) || day == 5; // Sat, Sun, Sat; Jan 1
         let office = match h {
@@ -999,13 +1088,8 @@ impl Sim {
             SRC_SASL..=5 => 1.1 * office,
             SRC_SALES => 0.9 * office,
             // The newsletter: the same trickle every day, 07:00 to 21:00.
-            SRC_NEWS => {
-                if (7..21).contains(&h) {
-                    9.0
-                } else {
-                    0.0
-                }
-            }
+            SRC_NEWS if (7..21).contains(&h) => 9.0,
+            SRC_NEWS => 0.0,
             SRC_ORDERS => 0.6 + 0.6 * office,
             SRC_WWW => 0.15,
             SRC_INBOUND => 2.0 + 5.0 * office,
@@ -1017,20 +1101,8 @@ impl Sim {
                     0.5 * office
                 }
             }
-            SRC_SCRIPT => {
-                if t >= s.script_start && t < s.script_end {
-                    130.0
-                } else {
-                    0.0
-                }
-            }
-            SRC_BRUTE => {
-                if t >= s.brute_start && t < s.brute_end {
-                    110.0
-                } else {
-                    0.0
-                }
-            }
+            SRC_SCRIPT if t >= s.script_start && t < s.script_end => 130.0,
+            SRC_BRUTE if t >= s.brute_start && t < s.brute_end => 110.0,
             SRC_BOTS => 2.5,
             SRC_IMAP => 6.0 * office + 0.5,
             _ => 0.0,
@@ -1115,7 +1187,11 @@ impl Sim {
     fn arrive(&mut self, src: usize, t: i64) -> io::Result<()> {
         match src {
             SRC_SASL..=5 => {
-                let n = if self.rng.chance(0.7) { 1 } else { self.rng.range(2, 3) as usize };
+                let n = if self.rng.chance(0.7) {
+                    1
+                } else {
+                    self.rng.range(2, 3) as usize
+                };
                 let rc = self.pick_contacts(src, n);
                 let ip = format!("203.0.113.{}", 100 + src);
                 let host = format!("dyn-{}.dsl.example-isp.net", 100 + src);
@@ -1144,7 +1220,14 @@ impl Sim {
                 let c = self.subscribers[self.news_cursor % self.subscribers.len()].clone();
                 self.news_cursor += 1;
                 *self.c.newsletter_per_day.entry(t / DAY).or_default() += 1;
-                self.pickup(t, NEWS_UID, "newsletter@shop-example.com", None, vec![c], false)
+                self.pickup(
+                    t,
+                    NEWS_UID,
+                    "newsletter@shop-example.com",
+                    None,
+                    vec![c],
+                    false,
+                )
             }
             SRC_ORDERS => {
                 let c = self.rng.pick(&self.customers).clone();
@@ -1157,7 +1240,14 @@ impl Sim {
                     unknown: false,
                     full: false,
                 };
-                self.pickup(t, 33, "www-data@mx1.hosting-example.net", Some("www-data"), vec![to], false)
+                self.pickup(
+                    t,
+                    33,
+                    "www-data@mx1.hosting-example.net",
+                    Some("www-data"),
+                    vec![to],
+                    false,
+                )
             }
             SRC_INBOUND => self.inbound(t),
             SRC_INBOUND_REJECT => self.inbound_reject(t),
@@ -1188,7 +1278,14 @@ impl Sim {
             SRC_SCRIPT => {
                 let n = self.rng.range(1, 2) as usize;
                 let rc = self.spam_rcpts(n);
-                self.pickup(t, SCRIPT_UID, "oldblog@mx1.hosting-example.net", Some("oldblog"), rc, true)
+                self.pickup(
+                    t,
+                    SCRIPT_UID,
+                    "oldblog@mx1.hosting-example.net",
+                    Some("oldblog"),
+                    rc,
+                    true,
+                )
             }
             SRC_BRUTE => self.failed_login(t, "unknown", "45.142.120.61", MIKE, true),
             SRC_BOTS => {
@@ -1203,7 +1300,11 @@ impl Sim {
                 let u = format!(
                     "{}@{}",
                     self.rng.pick(&users),
-                    self.rng.pick(&["shop-example.com", "bakery-example.net", "studio-example.org"])
+                    self.rng.pick(&[
+                        "shop-example.com",
+                        "bakery-example.net",
+                        "studio-example.org"
+                    ])
                 );
                 self.failed_login(t, "unknown", &ip, &u, false)
             }
@@ -1241,6 +1342,7 @@ impl Sim {
         v
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn make_msg(
         &mut self,
         t: i64,
@@ -1254,16 +1356,17 @@ impl Sim {
     ) -> u64 {
         let serial = self.next_serial;
         self.next_serial += 1;
-        let msgid = format!(
-            "<{}.{}@{}>",
-            iso(t).replace(['-', 'T', ':'], ""),
-            qid,
-            if origin == Origin::Bounce || sender.is_empty() {
-                FQDN
-            } else {
+        // Postfix makes the Message-Id of what it creates itself (pickup,
+        // bounces); mail clients make their own.
+        let stamp = iso(t).replace(['-', 'T', ':'], "");
+        let msgid = match origin {
+            Origin::Bounce | Origin::Uid(_) => format!("<{stamp}.{qid}@{FQDN}>"),
+            _ => format!(
+                "<{stamp}.{:08}@{}>",
+                self.rng.range(0, 99_999_999),
                 sender.rsplit('@').next().unwrap_or(FQDN)
-            }
-        );
+            ),
+        };
         let m = Msg {
             qid,
             stage,
@@ -1299,7 +1402,13 @@ impl Sim {
     fn enqueue_lines(&mut self, t: i64, serial: u64) -> io::Result<()> {
         let (qid, msgid, sender, size, n) = {
             let m = &self.live[&serial];
-            (m.qid.clone(), m.msgid.clone(), m.sender.clone(), m.size, m.rcpts.len())
+            (
+                m.qid.clone(),
+                m.msgid.clone(),
+                m.sender.clone(),
+                m.size,
+                m.rcpts.len(),
+            )
         };
         let p = self.pid("postfix/cleanup", 0.01);
         self.line.clear();
@@ -1342,7 +1451,11 @@ impl Sim {
         let _ = write!(
             self.line,
             "{qid}: client={host}[{ip}], sasl_method={}, sasl_username={login}",
-            if self.rng.chance(0.7) { "PLAIN" } else { "LOGIN" }
+            if self.rng.chance(0.7) {
+                "PLAIN"
+            } else {
+                "LOGIN"
+            }
         );
         self.emit(t, prog, p)?;
         self.c.received += 1;
@@ -1353,7 +1466,11 @@ impl Sim {
             self.rng.range(1800, 90_000)
         };
         if origin == Origin::Mike {
-            let e = self.c.culprit_msgs.entry(if spam { "mike" } else { "mike-legit" }).or_default();
+            let e = self
+                .c
+                .culprit_msgs
+                .entry(if spam { "mike" } else { "mike-legit" })
+                .or_default();
             e.0 += 1;
             e.1 += n as u64;
             if spam {
@@ -1409,7 +1526,16 @@ impl Sim {
         } else {
             self.rng.range(900, 6000)
         };
-        let serial = self.make_msg(t, qid, sender, Origin::Uid(uid), rc, spam, size, Stage::PreFilter);
+        let serial = self.make_msg(
+            t,
+            qid,
+            sender,
+            Origin::Uid(uid),
+            rc,
+            spam,
+            size,
+            Stage::PreFilter,
+        );
         self.enqueue_lines(t, serial)?;
         let d = self.rng.range(0, 700) as i64;
         self.schedule(t + d, Ev::Attempt(serial));
@@ -1430,8 +1556,22 @@ impl Sim {
         self.emit(t, "postfix/smtpd", p)?;
         self.c.received += 1;
         let size = self.rng.range(3000, 250_000);
-        let rc = vec![Contact { addr: to, dom, unknown: false, full: false }];
-        let serial = self.make_msg(t, qid, &sender, Origin::Inbound, rc, false, size, Stage::PreFilter);
+        let rc = vec![Contact {
+            addr: to,
+            dom,
+            unknown: false,
+            full: false,
+        }];
+        let serial = self.make_msg(
+            t,
+            qid,
+            &sender,
+            Origin::Inbound,
+            rc,
+            false,
+            size,
+            Stage::PreFilter,
+        );
         self.enqueue_lines(t, serial)?;
         self.line.clear();
         let _ = write!(
@@ -1578,7 +1718,9 @@ impl Sim {
     // -- delivery -------------------------------------------------------------
 
     fn attempt(&mut self, serial: u64, t: i64) -> io::Result<()> {
-        let Some(m) = self.live.get(&serial) else { return Ok(()) };
+        let Some(m) = self.live.get(&serial) else {
+            return Ok(());
+        };
         if m.held {
             return Ok(());
         }
@@ -1587,7 +1729,7 @@ impl Sim {
             return self.expire(serial, t);
         }
         match m.stage {
-            Stage::PreFilter => self.to_filter(serial, t),
+            Stage::PreFilter => self.hand_to_filter(serial, t),
             Stage::Deliver => self.deliver(serial, t),
         }
     }
@@ -1635,7 +1777,7 @@ impl Sim {
         }
     }
 
-    fn to_filter(&mut self, serial: u64, t: i64) -> io::Result<()> {
+    fn hand_to_filter(&mut self, serial: u64, t: i64) -> io::Result<()> {
         let p = self.pid("postfix/smtp", 0.05);
         if self.filter_down(t) {
             self.line.clear();
@@ -1664,7 +1806,13 @@ impl Sim {
         let lp = self.pid("postfix/smtpd#local", 0.02);
         let (old, n, sender, origin, spam) = {
             let m = &self.live[&serial];
-            (m.qid.clone(), m.rcpts.len(), m.sender.clone(), m.origin, m.spam)
+            (
+                m.qid.clone(),
+                m.rcpts.len(),
+                m.sender.clone(),
+                m.origin,
+                m.spam,
+            )
         };
         self.line.clear();
         self.line.push_str("connect from localhost[127.0.0.1]");
@@ -1710,7 +1858,7 @@ impl Sim {
         self.line.clear();
         let _ = write!(
             self.line,
-            "({ap}-{:02}) Passed {}, {} <{sender}> -> <{first_rcpt}>{}, Queue-ID: {old}, Message-ID: {msgid}, mail_id: {mail_id}, Hits: {:.3}, size: {size}, queued_as: {new}, {} ms",
+            "({ap}-{:02}) Passed {} {} <{sender}> -> <{first_rcpt}>{}, Queue-ID: {old}, Message-ID: {msgid}, mail_id: {mail_id}, Hits: {:.3}, size: {size}, queued_as: {new}, {} ms",
             self.rng.range(1, 99),
             if spam && self.rng.chance(0.3) { "SPAMMY" } else { "CLEAN" },
             if outbound { "{RelayedOutbound}, ORIGINATING LOCAL [127.0.0.1]:41234" } else { "{RelayedInbound}, [127.0.0.1]:41234" },
@@ -1847,7 +1995,11 @@ impl Sim {
         } else if port25 || d.dead {
             Some((
                 format!("connect to {}[{}]:25: Connection timed out", d.mx, d.ip),
-                if port25 { "port25_blocked" } else { "remote_unavailable" },
+                if port25 {
+                    "port25_blocked"
+                } else {
+                    "remote_unavailable"
+                },
                 "4.4.1",
             ))
         } else if self.rng.chance(0.002) {
@@ -1863,6 +2015,11 @@ impl Sim {
             None
         };
         if let Some((reason, cause, dsn)) = conn_fail {
+            let relay_kv = if dsn == "4.4.2" {
+                relay.clone()
+            } else {
+                "none".to_string()
+            };
             if dsn == "4.4.1" {
                 self.line.clear();
                 self.line.push_str(&reason);
@@ -1872,15 +2029,11 @@ impl Sim {
             }
             for &ri in idx {
                 let addr = self.live[&serial].rcpts[ri].addr.clone();
-                let dl = self.delays(
-                    t,
-                    arrival,
-                    if dsn == "4.4.1" { 30.0 } else { 0.0 },
-                );
+                let dl = self.delays(t, arrival, if dsn == "4.4.1" { 30.0 } else { 0.0 });
                 self.line.clear();
                 let _ = write!(
                     self.line,
-                    "{qid}: to=<{addr}>, relay=none, {dl}, dsn={dsn}, status=deferred ({reason})"
+                    "{qid}: to=<{addr}>, relay={relay_kv}, {dl}, dsn={dsn}, status=deferred ({reason})"
                 );
                 self.emit(t, "postfix/smtp", p)?;
                 self.record_deferral(serial, cause, &reason, ri);
@@ -1907,7 +2060,8 @@ impl Sim {
                 "host {}[{}] refused to talk to me: 554 5.7.1 Service unavailable; Client host [{OUR_IP}] blocked using b.barracudacentral.org; http://www.barracudanetworks.com/reputation/?pr=1&ip={OUR_IP}",
                 d.mx, d.ip
             );
-            self.dead_until.insert(dom, (t + 4 * MIN, reason.clone(), "blacklisted"));
+            self.dead_until
+                .insert(dom, (t + 4 * MIN, reason.clone(), "blacklisted"));
             for &ri in idx {
                 let addr = self.live[&serial].rcpts[ri].addr.clone();
                 let dl = self.delays(t, arrival, 0.4);
@@ -1947,7 +2101,7 @@ impl Sim {
                     Listing::GmailRate => (
                         "4.7.0".into(),
                         1,
-                        format!("{host_said} 421-4.7.0 [{OUR_IP}      15] Our system has detected an unusual rate of 421-4.7.0 unsolicited mail originating from your IP address. To protect our 421-4.7.0 users from spam, mail sent from your IP address has been temporarily 421-4.7.0 rate limited. Please visit 421-4.7.0  https://support.google.com/mail/?p=UnsolicitedRateLimitError to 421 4.7.0 review our Bulk Email Senders Guidelines. {:x}si{}qkb.{} - gsmtp (in reply to end of DATA command)", self.rng.range(0x100000, 0xffffff), self.rng.range(1_000_000, 9_999_999), self.rng.range(100, 999)),
+                        format!("{host_said} 421-4.7.0 [{OUR_IP:<15}15] Our system has detected an unusual rate of 421-4.7.0 unsolicited mail originating from your IP address. To protect our 421-4.7.0 users from spam, mail sent from your IP address has been temporarily 421-4.7.0 rate limited. Please visit 421-4.7.0  https://support.google.com/mail/?p=UnsolicitedRateLimitError to 421 4.7.0 review our Bulk Email Senders Guidelines. {:x}si{}qkb.{} - gsmtp (in reply to end of DATA command)", self.rng.range(0x100000, 0xffffff), self.rng.range(1_000_000, 9_999_999), self.rng.range(100, 999)),
                         "rate_limited",
                     ),
                     Listing::Spamcop => (
@@ -2090,11 +2244,24 @@ impl Sim {
             full: false,
         }];
         let size = 2400 + m.size.min(8000) / 4;
-        let serial = self.make_msg(t, nq.clone(), "", Origin::Bounce, rc, false, size, Stage::Deliver);
+        let serial = self.make_msg(
+            t,
+            nq.clone(),
+            "",
+            Origin::Bounce,
+            rc,
+            false,
+            size,
+            Stage::Deliver,
+        );
         self.enqueue_lines(t, serial)?;
         let bp = self.pid("postfix/bounce", 0.05);
         self.line.clear();
-        let _ = write!(self.line, "{}: sender non-delivery notification: {nq}", m.qid);
+        let _ = write!(
+            self.line,
+            "{}: sender non-delivery notification: {nq}",
+            m.qid
+        );
         self.emit(t, "postfix/bounce", bp)?;
         self.schedule(t + 5, Ev::Attempt(serial));
         Ok(())
@@ -2106,7 +2273,11 @@ impl Sim {
         self.line.clear();
         if m.sender.is_empty() {
             // A bounce that could not be delivered is just dropped.
-            let _ = write!(self.line, "{}: from=<>, status=expired, returned to sender", m.qid);
+            let _ = write!(
+                self.line,
+                "{}: from=<>, status=expired, returned to sender",
+                m.qid
+            );
         } else {
             let _ = write!(
                 self.line,
@@ -2216,7 +2387,11 @@ impl Sim {
                     m.qid,
                     m.size,
                     queue_stamp(m.queued),
-                    if m.sender.is_empty() { "MAILER-DAEMON" } else { &m.sender }
+                    if m.sender.is_empty() {
+                        "MAILER-DAEMON"
+                    } else {
+                        &m.sender
+                    }
                 );
                 total += m.size;
                 if m.held {
@@ -2290,8 +2465,16 @@ oldblog:x:10005:1003::/var/www/vhosts/oldblog-example.org:/bin/false
     fn truth(&self, files: Vec<Value>, queue: Value) -> Value {
         let s = &self.story;
         let c = &self.c;
-        let first = files.first().and_then(|f| f["first"].as_str()).unwrap_or("").to_string();
-        let last = files.last().and_then(|f| f["last"].as_str()).unwrap_or("").to_string();
+        let first = files
+            .first()
+            .and_then(|f| f["first"].as_str())
+            .unwrap_or("")
+            .to_string();
+        let last = files
+            .last()
+            .and_then(|f| f["last"].as_str())
+            .unwrap_or("")
+            .to_string();
         let causes: Vec<Value> = c
             .causes
             .iter()
@@ -2321,7 +2504,11 @@ oldblog:x:10005:1003::/var/www/vhosts/oldblog-example.org:/bin/false
                 .map(|d| d.name.as_str())
                 .collect();
             let seen = c.listing_seen.get(l.list());
-            let episode = if l == Listing::Barracuda { "script-burst" } else { "mailbox-burst" };
+            let episode = if l == Listing::Barracuda {
+                "script-burst"
+            } else {
+                "mailbox-burst"
+            };
             incidents.push(json!({
                 "cause": l.cause(),
                 "list": l.list(),
@@ -2422,7 +2609,8 @@ fn name_files(out: &Path, segs: &[SegInfo]) -> io::Result<Vec<Value>> {
         };
         let dest = out.join(&name);
         if plain {
-            let mut dec = flate2::read::MultiGzDecoder::new(io::BufReader::new(File::open(&s.tmp)?));
+            let mut dec =
+                flate2::read::MultiGzDecoder::new(io::BufReader::new(File::open(&s.tmp)?));
             let mut w = BufWriter::with_capacity(1 << 20, File::create(&dest)?);
             let mut buf = vec![0u8; 1 << 20];
             loop {
@@ -2482,13 +2670,19 @@ fn truth_md(t: &Value) -> String {
         t["seed"], t["scale"], t["host"].as_str().unwrap_or(""), t["server_ip"].as_str().unwrap_or(""),
         t["first_line"].as_str().unwrap_or(""), t["last_line"].as_str().unwrap_or("")
     );
-    let _ = writeln!(s, "## Totals (the product's counting rules)\n\n| total | value |\n|---|---|");
+    let _ = writeln!(
+        s,
+        "## Totals (the product's counting rules)\n\n| total | value |\n|---|---|"
+    );
     if let Some(o) = t["totals"].as_object() {
         for (k, v) in o {
             let _ = writeln!(s, "| {k} | {v} |");
         }
     }
-    let _ = writeln!(s, "\n## Causes\n\n| cause | deferral events | bounces | expired |\n|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "\n## Causes\n\n| cause | deferral events | bounces | expired |\n|---|---|---|---|"
+    );
     for c in t["causes"].as_array().into_iter().flatten() {
         let _ = writeln!(
             s,
@@ -2533,7 +2727,10 @@ fn truth_md(t: &Value) -> String {
             c["recipients"]
         );
     }
-    let _ = writeln!(s, "\n## Decoys (must not rank as spam suspects)\n\n| identity | why |\n|---|---|");
+    let _ = writeln!(
+        s,
+        "\n## Decoys (must not rank as spam suspects)\n\n| identity | why |\n|---|---|"
+    );
     for d in t["decoys"].as_array().into_iter().flatten() {
         let _ = writeln!(
             s,
@@ -2542,7 +2739,10 @@ fn truth_md(t: &Value) -> String {
             d["why"].as_str().unwrap_or("")
         );
     }
-    let _ = writeln!(s, "\n## Files (oldest first)\n\n| file | lines | first | last |\n|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "\n## Files (oldest first)\n\n| file | lines | first | last |\n|---|---|---|---|"
+    );
     for f in t["files"].as_array().into_iter().flatten() {
         let _ = writeln!(
             s,

@@ -10,7 +10,7 @@ pub mod suspects;
 
 use std::collections::{HashMap, HashSet};
 
-use crate::classify::{delisting_url, judge_port25, Cause, ConnectAttempt};
+use crate::classify::{delisting_url, judge_port25, Cause, ConnectAttempt, ConnectFailure};
 use crate::correlate::{Findings, OutcomeStatus, Sym};
 use crate::model::*;
 use crate::time::{LogTime, TimeFormat, DAY, HOUR, MINUTE};
@@ -37,6 +37,10 @@ impl Default for AnalysisOptions {
         }
     }
 }
+
+/// The least an incident holds: deferrals, or messages refused.
+const MIN_INCIDENT_EVENTS: u64 = 10;
+const MIN_INCIDENT_MESSAGES: u64 = 5;
 
 /// Bucket widths a timeline may use, smallest first.
 const BUCKETS: [i64; 10] = [
@@ -110,16 +114,60 @@ pub fn apply_port25_judgement(f: &mut Findings) {
         })
         .collect();
     let verdicts = judge_port25(&attempts);
-    // A destination that also fails on its own, away from any block, is
-    // down by itself: its failures during a block are not evidence of one.
-    let chronic: HashSet<&str> = domains
-        .iter()
-        .zip(&verdicts)
-        .filter(|(_, blocked)| !**blocked)
-        .map(|(d, _)| d.as_str())
+    let window = crate::classify::PORT25_WINDOW;
+    let times: Vec<i64> = idx.iter().map(|&i| f.outcomes[i].time.0).collect();
+    let kinds: Vec<ConnectFailure> = attempts.iter().map(|a| a.failure).collect();
+    // Blocked times per failure kind: a block shows one kind of failure.
+    let mut blocked: HashMap<ConnectFailure, Vec<i64>> = HashMap::new();
+    for k in (0..idx.len()).filter(|&k| verdicts[k]) {
+        blocked.entry(kinds[k]).or_default().push(times[k]);
+    }
+    for v in blocked.values_mut() {
+        v.sort_unstable();
+    }
+    let near = |k: usize, dist: i64| {
+        let Some(ts) = blocked.get(&kinds[k]) else {
+            return false;
+        };
+        let t = times[k];
+        let p = ts.partition_point(|&x| x < t - dist);
+        p < ts.len() && ts[p] <= t + dist
+    };
+    // A destination that also fails well away from any block is down by
+    // itself (a dead host): during a block its failures count as the
+    // block's only while other destinations fail the same way around them,
+    // before and after; otherwise the tail of the judgement window would
+    // take in a dead host's failures after the block has lifted.
+    let chronic: HashSet<&str> = (0..idx.len())
+        .filter(|&k| !verdicts[k] && !near(k, 2 * window))
+        .map(|k| domains[k].as_str())
         .collect();
-    for ((&i, blocked), d) in idx.iter().zip(&verdicts).zip(&domains) {
-        if *blocked && !chronic.contains(d.as_str()) {
+    // At a block's edges traffic is thin and the judgement needs a few
+    // destinations to fail first: failures just before it belong to it.
+    let candidate = |k: usize| verdicts[k] || near(k, window);
+    let mut others: HashMap<ConnectFailure, Vec<i64>> = HashMap::new();
+    for k in (0..idx.len()).filter(|&k| candidate(k) && !chronic.contains(domains[k].as_str())) {
+        others.entry(kinds[k]).or_default().push(times[k]);
+    }
+    for v in others.values_mut() {
+        v.sort_unstable();
+    }
+    let surrounded = |k: usize| {
+        let Some(ts) = others.get(&kinds[k]) else {
+            return false;
+        };
+        let t = times[k];
+        let p = ts.partition_point(|&x| x < t);
+        let before = p > 0 && t - ts[p - 1] <= window;
+        let q = ts.partition_point(|&x| x <= t);
+        let after = q < ts.len() && ts[q] - t <= window;
+        before && after
+    };
+    let verdict: Vec<bool> = (0..idx.len())
+        .map(|k| candidate(k) && (!chronic.contains(domains[k].as_str()) || surrounded(k)))
+        .collect();
+    for (k, &i) in idx.iter().enumerate() {
+        if verdict[k] {
             f.outcomes[i].cause = Cause::Port25Blocked;
         }
     }
@@ -269,7 +317,11 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
             }
             let from = LogTime(start_bucket + i as i64 * bucket);
             let to = LogTime(start_bucket + (j as i64 + 1) * bucket);
-            incidents.push(build_incident(f, cause, from, to, deferrals_total, fmt));
+            let inc = build_incident(f, cause, from, to, deferrals_total, fmt);
+            // A handful of refusals is noise, not an incident.
+            if inc.1.deferral_events >= MIN_INCIDENT_EVENTS || inc.1.messages >= MIN_INCIDENT_MESSAGES {
+                incidents.push(inc);
+            }
             i = j + 1;
         }
     }

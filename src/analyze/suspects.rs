@@ -18,10 +18,16 @@
 //! - for SASL logins: how many client IPs used the login, and failed logins
 //!   of the same account before its first success (password guessing).
 //!
-//! score = 100 * sqrt(share) * (0.40 burst' + 0.25 unknown + 0.10 refused
-//! + 0.15 ips' + 0.10 guessing'), each primed term scaled to 0..1.
+//! score = 100 * sqrt(share) * (0.45 burst' + 0.30 unknown + 0.05 refused
+//! + 0.10 ips' + 0.10 guessing'), each primed term scaled to 0..1:
+//! burst' = ln(burst) / ln(50), ips' = (ips - 2) / 4, guessing' =
+//! failures / 10. Refusals weigh little: once the server is listed, every
+//! sender's mail is refused.
 //!
 //! Volume alone cannot make a suspect: a steady sender has burst' near 0.
+//! Identities scoring under [`MIN_SCORE`] show no anomaly and are not
+//! listed (they stay in the senders table); Postfix's own bounce notices
+//! are a consequence, never a source.
 
 use std::collections::{HashMap, HashSet};
 
@@ -30,6 +36,9 @@ use crate::classify::Cause;
 use crate::correlate::{Findings, IdentityKind, OutcomeStatus, Sym};
 use crate::model::Suspect;
 use crate::time::{LogTime, MINUTE};
+
+/// The least score of a listed suspect.
+pub const MIN_SCORE: f64 = 10.0;
 
 #[derive(Default)]
 struct Window {
@@ -71,7 +80,7 @@ pub fn rank(f: &Findings, episodes: &[Episode], opts: &AnalysisOptions) -> Vec<S
             }
         }
     }
-    let mut v: Vec<Suspect> = best.into_values().filter(|s| s.score >= 1.0).collect();
+    let mut v: Vec<Suspect> = best.into_values().filter(|s| s.score >= MIN_SCORE).collect();
     v.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.identity.cmp(&b.identity)));
     v.truncate(20);
     for (i, s) in v.iter_mut().enumerate() {
@@ -168,6 +177,9 @@ fn rank_one(f: &Findings, onset: LogTime, label: &str, opts: &AnalysisOptions) -
         let raw = f.strings.get(id).to_vec();
         let name = String::from_utf8_lossy(&raw).into_owned();
         let kind = f.senders.get(&id).and_then(|s| s.kind);
+        if kind == Some(IdentityKind::Local) {
+            continue;
+        }
         let share = w.recipients as f64 / total_recipients as f64;
         let window_len = (onset.0 - from.0).max(MINUTE) as f64;
         let burst = if history >= lookback / 2 && history > 0 {
@@ -177,11 +189,11 @@ fn rank_one(f: &Findings, onset: LogTime, label: &str, opts: &AnalysisOptions) -
         } else {
             (w.second_half as f64 + 1.0) / (w.first_half as f64 + 1.0)
         };
-        let burst_n = ((1.0 + burst.max(0.0)).ln() / 51f64.ln()).min(1.0);
+        let burst_n = (burst.max(1.0).ln() / 50f64.ln()).min(1.0);
         let unknown_n = (*unknown.get(&id).unwrap_or(&0) as f64 / w.recipients as f64).min(1.0);
         let refused_n = (*refused.get(&id).unwrap_or(&0) as f64 / w.recipients as f64).min(1.0);
         let ip_count = ips.get(&id).map_or(0, |s| s.len());
-        let ips_n = (ip_count.saturating_sub(1) as f64 / 4.0).min(1.0);
+        let ips_n = (ip_count.saturating_sub(2) as f64 / 4.0).min(1.0);
         let (failed, failed_ips) = failures
             .get(&raw)
             .filter(|_| first_login.contains_key(&id))
@@ -190,7 +202,7 @@ fn rank_one(f: &Findings, onset: LogTime, label: &str, opts: &AnalysisOptions) -
         let guess_n = (failed as f64 / 10.0).min(1.0);
         let score = 100.0
             * share.sqrt()
-            * (0.40 * burst_n + 0.25 * unknown_n + 0.10 * refused_n + 0.15 * ips_n + 0.10 * guess_n);
+            * (0.45 * burst_n + 0.30 * unknown_n + 0.05 * refused_n + 0.10 * ips_n + 0.10 * guess_n);
         let score = (score * 10.0).round() / 10.0;
 
         let display = display_identity(&name, &opts.passwd);

@@ -374,6 +374,9 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
     })
 }
 
+/// A file written into the report folder beside the standard ones.
+type ExtraFile = (String, Vec<u8>);
+
 /// Reads the queue dumps, joins them to the logs, and writes the cleanup
 /// selections per suspect (ids files for `postsuper -d -`, never run here).
 fn queue_section(
@@ -383,7 +386,7 @@ fn queue_section(
     classifier: &Classifier,
     fmt: &TimeFormat,
     summary: &mut Summary,
-) -> Result<(Option<model::QueueSummary>, Vec<(String, Vec<u8>)>)> {
+) -> Result<(Option<model::QueueSummary>, Vec<ExtraFile>)> {
     use crate::parse::queue as q;
     let zone = match &cfg.timezone {
         Some(z) => jiff::tz::TimeZone::get(z).ok(),

@@ -288,6 +288,9 @@ pub struct Correlator<'c> {
     /// content filter's re-injected copy before it is delivered.
     by_message_id: FxHashMap<(Sym, Sym), (u32, Sym, LogTime)>,
     last_kind_deferral: Option<Outcome>,
+    /// Outcomes that `last message repeated N times` may still add: a
+    /// hostile log of such lines must not grow memory without end.
+    repeats_left: u64,
     window: (Option<LogTime>, Option<LogTime>),
     /// The last host seen and its symbol: most lines share one host.
     last_host: (Vec<u8>, Sym),
@@ -358,6 +361,7 @@ impl<'c> Correlator<'c> {
             verdicts: FxHashMap::default(),
             by_message_id: FxHashMap::default(),
             last_kind_deferral: None,
+            repeats_left: 1_000_000,
             window: (None, None),
             last_host: (Vec::new(), 0),
             since_sweep: 0,
@@ -797,7 +801,9 @@ impl<'c> Correlator<'c> {
             EventKind::Repeated { times } => {
                 // syslog folded identical deferrals into one line.
                 if let Some(mut o) = self.last_kind_deferral {
-                    for _ in 0..times.min(10_000) {
+                    let n = u64::from(times.min(10_000)).min(self.repeats_left);
+                    self.repeats_left -= n;
+                    for _ in 0..n {
                         o.time = time;
                         self.findings.outcomes.push(o);
                         if o.status == OutcomeStatus::Deferred {
@@ -806,9 +812,9 @@ impl<'c> Correlator<'c> {
                     }
                 }
             }
-            EventKind::Info | EventKind::NotUnderstood => {}
+            EventKind::Info | EventKind::NotUnderstood | EventKind::Mark => {}
         }
-        if !matches!(kind, EventKind::Delivery { .. } | EventKind::Repeated { .. }) {
+        if !matches!(kind, EventKind::Delivery { .. } | EventKind::Repeated { .. } | EventKind::Mark) {
             self.last_kind_deferral = None;
         }
     }

@@ -111,6 +111,8 @@ pub fn parse_chunk(chunk: &[u8]) -> ParsedChunk {
         stats: LineStats::default(),
     };
     let st = &mut out.stats;
+    let mut first_mark: Option<LineEvent> = None;
+    let mut last_mark: Option<LineEvent> = None;
     for line in lines(chunk) {
         if line.is_empty() || line.iter().all(|c| c.is_ascii_whitespace()) {
             continue;
@@ -125,6 +127,16 @@ pub fn parse_chunk(chunk: &[u8]) -> ParsedChunk {
             continue;
         };
         let line_start = Span::of(chunk, line).start;
+        let mark = LineEvent {
+            stamp: h.stamp,
+            host: Span::of(chunk, h.host),
+            line_start,
+            kind: EventKind::Mark,
+        };
+        if first_mark.is_none() {
+            first_mark = Some(mark);
+        }
+        last_mark = Some(mark);
         if !syslog::is_postfix(h.program) {
             st.other += 1;
             st.count_program(h.program, false);
@@ -161,6 +173,10 @@ pub fn parse_chunk(chunk: &[u8]) -> ParsedChunk {
             });
         }
     }
+    if let (Some(first), Some(last)) = (first_mark, last_mark) {
+        out.events.insert(0, first);
+        out.events.push(last);
+    }
     out
 }
 
@@ -187,7 +203,9 @@ Nov 28 18:30:14 mail last message repeated 2 times\n";
         assert_eq!(p.stats.other, 3);
         assert_eq!(p.stats.no_header, 1);
         assert_eq!(p.stats.not_understood, 1);
-        assert_eq!(p.events.len(), 2); // removed + repeated
+        assert_eq!(p.events.len(), 4); // mark, removed, repeated, mark
+        assert_eq!(p.events[0].kind, EventKind::Mark);
+        assert_eq!(p.events[3].kind, EventKind::Mark);
         assert_eq!(p.stats.by_program[&b"postfix/smtpd"[..]].not_understood, 1);
     }
 }

@@ -212,6 +212,10 @@ pub enum EventKind {
     },
     /// Understood, and carries nothing the analysis keeps.
     Info,
+    /// The first or last stamped line of a chunk, of any program: keeps the
+    /// period and the year inference right when other programs' lines
+    /// open or close the logs.
+    Mark,
     NotUnderstood,
 }
 
