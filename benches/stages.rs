@@ -28,10 +28,15 @@ fn read_logs(dir: &Path) -> Vec<u8> {
     names.sort();
     let mut out = Vec::new();
     for p in names {
-        let Ok(bytes) = std::fs::read(&p) else { continue };
+        let Ok(bytes) = std::fs::read(&p) else {
+            continue;
+        };
         if bytes.starts_with(&[0x1f, 0x8b]) {
             let _ = flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_end(&mut out);
-        } else if p.file_name().is_some_and(|n| n.to_string_lossy().contains("log")) {
+        } else if p
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().contains("log"))
+        {
             out.extend_from_slice(&bytes);
         }
     }
@@ -59,7 +64,9 @@ static REASONS: LazyLock<Vec<String>> = LazyLock::new(|| {
     parse::lines(&INPUT)
         .filter_map(|l| {
             let s = String::from_utf8_lossy(l);
-            let p = s.find("status=deferred (").or_else(|| s.find("status=bounced ("))?;
+            let p = s
+                .find("status=deferred (")
+                .or_else(|| s.find("status=bounced ("))?;
             let open = s[p..].find('(')? + p + 1;
             Some(s[open..s.len().saturating_sub(1)].to_string())
         })
@@ -69,13 +76,15 @@ static REASONS: LazyLock<Vec<String>> = LazyLock::new(|| {
 
 #[divan::bench]
 fn header(b: Bencher) {
-    b.counter(BytesCount::new(INPUT.len())).counter(ItemsCount::new(*LINES)).bench(|| {
-        let mut n = 0usize;
-        for line in parse::lines(&INPUT) {
-            n += usize::from(parse::syslog::parse_header(line).is_some());
-        }
-        n
-    });
+    b.counter(BytesCount::new(INPUT.len()))
+        .counter(ItemsCount::new(*LINES))
+        .bench(|| {
+            let mut n = 0usize;
+            for line in parse::lines(&INPUT) {
+                n += usize::from(parse::syslog::parse_header(line).is_some());
+            }
+            n
+        });
 }
 
 #[divan::bench]
@@ -89,7 +98,10 @@ fn parse_chunk(b: Bencher) {
 fn classify(b: Bencher) {
     let c = Classifier::builtin();
     b.counter(ItemsCount::new(REASONS.len())).bench(|| {
-        REASONS.iter().filter(|r| c.classify(r).cause.id() != "unknown").count()
+        REASONS
+            .iter()
+            .filter(|r| c.classify(r).cause.id() != "unknown")
+            .count()
     });
 }
 
@@ -97,17 +109,19 @@ fn classify(b: Bencher) {
 fn correlate(b: Bencher) {
     let c = Classifier::builtin();
     let parsed = parse::parse_chunk(&INPUT);
-    b.counter(BytesCount::new(INPUT.len())).counter(ItemsCount::new(*LINES)).bench(|| {
-        let mut cor = Correlator::new(
-            &c,
-            YearPolicy {
-                forced: Some(2026),
-                anchor: None,
-            },
-        );
-        cor.consume(0, 1, &INPUT, &parsed.events);
-        cor.finish().counts.received
-    });
+    b.counter(BytesCount::new(INPUT.len()))
+        .counter(ItemsCount::new(*LINES))
+        .bench(|| {
+            let mut cor = Correlator::new(
+                &c,
+                YearPolicy {
+                    forced: Some(2026),
+                    anchor: None,
+                },
+            );
+            cor.consume(0, 1, &INPUT, &parsed.events);
+            cor.finish().counts.received
+        });
 }
 
 #[divan::bench]
@@ -123,20 +137,21 @@ fn aggregate(b: Bencher) {
     );
     cor.consume(0, 1, &INPUT, &parsed.events);
     let findings = cor.finish();
-    b.counter(ItemsCount::new(findings.outcomes.len())).bench(|| {
-        let mut f = postmortem::correlate::Findings {
-            strings: Default::default(),
-            ..Default::default()
-        };
-        // Findings is not Clone (it owns the interner): rebuild a copy of the
-        // records the analysis reads.
-        f.outcomes = findings.outcomes.clone();
-        f.outbound = findings.outbound.clone();
-        f.first = findings.first;
-        f.last = findings.last;
-        f.counts = findings.counts.clone();
-        let mut s = postmortem::model::Summary::default();
-        postmortem::analyze::summarize(&mut f, &Default::default(), &mut s);
-        s.timeline.rows.len()
-    });
+    b.counter(ItemsCount::new(findings.outcomes.len()))
+        .bench(|| {
+            let mut f = postmortem::correlate::Findings {
+                strings: Default::default(),
+                ..Default::default()
+            };
+            // Findings is not Clone (it owns the interner): rebuild a copy of the
+            // records the analysis reads.
+            f.outcomes = findings.outcomes.clone();
+            f.outbound = findings.outbound.clone();
+            f.first = findings.first;
+            f.last = findings.last;
+            f.counts = findings.counts.clone();
+            let mut s = postmortem::model::Summary::default();
+            postmortem::analyze::summarize(&mut f, &Default::default(), &mut s);
+            s.timeline.rows.len()
+        });
 }

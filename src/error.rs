@@ -19,7 +19,9 @@ pub enum Error {
         offset: u64,
         message: String,
     },
-    #[error("no maillog found in {searched}; try `postmortem analyze samples/` or name the log files")]
+    #[error(
+        "no maillog found in {searched}; try `postmortem analyze samples/` or name the log files"
+    )]
     NoInput { searched: String },
     #[error("{path}:{line}: {message}")]
     Syntax {

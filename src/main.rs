@@ -132,7 +132,9 @@ struct QueueArgs {
 fn parse_duration(s: &str) -> Result<i64, String> {
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = num.parse().map_err(|_| format!("{s:?} is not a duration like 5m, 1h or 1d"))?;
+    let n: i64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 5m, 1h or 1d"))?;
     let mult = match unit {
         "s" => 1000,
         "m" | "min" | "" => MINUTE,
@@ -151,12 +153,27 @@ fn parse_when(s: &str) -> Result<LogTime, String> {
     let bad = || format!("{s:?} is not a time like 2026-01-03 or 2026-01-03T10:00");
     let s = s.trim();
     let (date, time) = s.split_once(['T', ' ']).unwrap_or((s, "00:00:00"));
-    let d: Vec<u32> = date.split('-').map(|x| x.parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
-    let t: Vec<u32> = time.split(':').map(|x| x.parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
+    let d: Vec<u32> = date
+        .split('-')
+        .map(|x| x.parse().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    let t: Vec<u32> = time
+        .split(':')
+        .map(|x| x.parse().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
     if d.len() != 3 || t.is_empty() || t.len() > 3 {
         return Err(bad());
     }
-    LogTime::from_civil(d[0] as i32, d[1], d[2], t[0], *t.get(1).unwrap_or(&0), *t.get(2).unwrap_or(&0), 0).ok_or_else(bad)
+    LogTime::from_civil(
+        d[0] as i32,
+        d[1],
+        d[2],
+        t[0],
+        *t.get(1).unwrap_or(&0),
+        *t.get(2).unwrap_or(&0),
+        0,
+    )
+    .ok_or_else(bad)
 }
 
 struct Bar(indicatif::ProgressBar);
@@ -205,8 +222,10 @@ fn analyze(a: AnalyzeArgs) -> Result<ExitCode, String> {
     let bar = if show {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} reading {bytes}/{total_bytes} {wide_bar} {bytes_per_sec} {eta}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} reading {bytes}/{total_bytes} {wide_bar} {bytes_per_sec} {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         b
     } else {
@@ -216,7 +235,11 @@ fn analyze(a: AnalyzeArgs) -> Result<ExitCode, String> {
     let mut out = std::io::stdout().lock();
     if !a.quiet {
         let color = postmortem::report::use_color(std::io::stdout().is_terminal());
-        let _ = write!(out, "{}", postmortem::report::render_terminal(&outcome.summary, color));
+        let _ = write!(
+            out,
+            "{}",
+            postmortem::report::render_terminal(&outcome.summary, color)
+        );
     }
     if let Some(dir) = &outcome.out_dir {
         let _ = writeln!(out, "report: {}", dir.join("report.html").display());
@@ -224,7 +247,11 @@ fn analyze(a: AnalyzeArgs) -> Result<ExitCode, String> {
     for p in &outcome.summary.problems {
         eprintln!("postmortem: {p}");
     }
-    Ok(if outcome.partial { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    Ok(if outcome.partial {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn default_paths() -> Vec<PathBuf> {
@@ -248,18 +275,21 @@ fn run() -> Result<ExitCode, String> {
         Command::Queue(q) => queue(q),
         Command::Explain { text, rules } => {
             let classifier = match rules {
-                Some(p) => postmortem::classify::Classifier::from_rules_file(&p).map_err(|e| e.to_string())?,
+                Some(p) => postmortem::classify::Classifier::from_rules_file(&p)
+                    .map_err(|e| e.to_string())?,
                 None => postmortem::classify::Classifier::builtin(),
             };
             let text = text.join(" ");
             if text.trim().is_empty() {
                 return Err("give the reason text to explain, e.g. postmortem explain 'Connection timed out'".into());
             }
-            postmortem::cmd::explain::run(&classifier, &text, &mut std::io::stdout().lock()).map_err(|e| e.to_string())?;
+            postmortem::cmd::explain::run(&classifier, &text, &mut std::io::stdout().lock())
+                .map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Causes => {
-            postmortem::cmd::causes::run(&mut std::io::stdout().lock()).map_err(|e| e.to_string())?;
+            postmortem::cmd::causes::run(&mut std::io::stdout().lock())
+                .map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -270,14 +300,24 @@ fn queue(q: QueueArgs) -> Result<ExitCode, String> {
     use postmortem::cmd::queue::{parse_dump_time, QueueConfig};
     use postmortem::parse::queue::{DumpTimeSource, QueueName};
     let classifier = match &q.rules {
-        Some(p) => postmortem::classify::Classifier::from_rules_file(p).map_err(|e| e.to_string())?,
+        Some(p) => {
+            postmortem::classify::Classifier::from_rules_file(p).map_err(|e| e.to_string())?
+        }
         None => postmortem::classify::Classifier::builtin(),
     };
-    let dump_time = q.dump_time.as_deref().map(parse_dump_time).transpose().map_err(|e| e.to_string())?;
+    let dump_time = q
+        .dump_time
+        .as_deref()
+        .map(parse_dump_time)
+        .transpose()
+        .map_err(|e| e.to_string())?;
     let shape_queues = q
         .shape_queues
         .iter()
-        .map(|s| QueueName::from_id(s).ok_or_else(|| format!("unknown queue {s:?}; use hold, active, incoming, deferred")))
+        .map(|s| {
+            QueueName::from_id(s)
+                .ok_or_else(|| format!("unknown queue {s:?}; use hold, active, incoming, deferred"))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let select = q
         .select
@@ -294,11 +334,16 @@ fn queue(q: QueueArgs) -> Result<ExitCode, String> {
         ids_out: q.ids_out,
         oldest: q.oldest,
     };
-    let outcome = postmortem::cmd::queue::run(&cfg, &classifier, &mut std::io::stdout().lock()).map_err(|e| e.to_string())?;
+    let outcome = postmortem::cmd::queue::run(&cfg, &classifier, &mut std::io::stdout().lock())
+        .map_err(|e| e.to_string())?;
     for p in &outcome.problems {
         eprintln!("postmortem: {p}");
     }
-    Ok(if outcome.partial() { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    Ok(if outcome.partial() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn main() -> ExitCode {

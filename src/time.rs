@@ -59,13 +59,34 @@ pub fn days_in_month(y: i32, m: u32) -> u32 {
 
 impl LogTime {
     /// None when the fields do not form a real date and time.
-    pub fn from_civil(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32, ms: u32) -> Option<LogTime> {
-        if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60 || ms > 999 {
+    pub fn from_civil(
+        y: i32,
+        mo: u32,
+        d: u32,
+        h: u32,
+        mi: u32,
+        s: u32,
+        ms: u32,
+    ) -> Option<LogTime> {
+        if !(1..=12).contains(&mo)
+            || d == 0
+            || d > days_in_month(y, mo)
+            || h > 23
+            || mi > 59
+            || s > 60
+            || ms > 999
+        {
             return None;
         }
         let days = days_from_civil(y, mo, d);
         // A leap second (:60) is folded into the next second's start.
-        Some(LogTime(days * DAY + h as i64 * HOUR + mi as i64 * MINUTE + s.min(59) as i64 * SECOND + ms as i64))
+        Some(LogTime(
+            days * DAY
+                + h as i64 * HOUR
+                + mi as i64 * MINUTE
+                + s.min(59) as i64 * SECOND
+                + ms as i64,
+        ))
     }
 
     pub fn civil(self) -> (i32, u32, u32, u32, u32, u32, u32) {
@@ -127,9 +148,15 @@ impl TimeFormat {
     }
 
     pub fn with_zone(name: &str) -> crate::Result<Self> {
-        let zone = jiff::tz::TimeZone::get(name)
-            .map_err(|e| crate::Error::Usage(format!("unknown --timezone {name:?}: {e}; use an IANA name such as Europe/Berlin or UTC")))?;
-        Ok(TimeFormat { zone: Some(zone), name: Some(name.to_string()) })
+        let zone = jiff::tz::TimeZone::get(name).map_err(|e| {
+            crate::Error::Usage(format!(
+                "unknown --timezone {name:?}: {e}; use an IANA name such as Europe/Berlin or UTC"
+            ))
+        })?;
+        Ok(TimeFormat {
+            zone: Some(zone),
+            name: Some(name.to_string()),
+        })
     }
 
     pub fn zone_name(&self) -> String {
@@ -140,7 +167,15 @@ impl TimeFormat {
         let mut s = t.iso();
         if let Some(zone) = &self.zone {
             let (y, m, d, h, mi, sec, ms) = t.civil();
-            if let Ok(dt) = jiff::civil::DateTime::new(y as i16, m as i8, d as i8, h as i8, mi as i8, sec as i8, ms as i32 * 1_000_000) {
+            if let Ok(dt) = jiff::civil::DateTime::new(
+                y as i16,
+                m as i8,
+                d as i8,
+                h as i8,
+                mi as i8,
+                sec as i8,
+                ms as i32 * 1_000_000,
+            ) {
                 if let Ok(zoned) = dt.to_zoned_datetime(zone.clone()) {
                     let secs = zoned.offset().seconds();
                     let sign = if secs < 0 { '-' } else { '+' };
@@ -159,7 +194,13 @@ mod tests {
 
     #[test]
     fn civil_round_trip_across_leap_years() {
-        for (y, m, d) in [(1970, 1, 1), (2024, 2, 29), (2026, 12, 31), (2027, 1, 1), (2000, 2, 29)] {
+        for (y, m, d) in [
+            (1970, 1, 1),
+            (2024, 2, 29),
+            (2026, 12, 31),
+            (2027, 1, 1),
+            (2000, 2, 29),
+        ] {
             let t = LogTime::from_civil(y, m, d, 23, 59, 58, 7).unwrap();
             assert_eq!(t.civil(), (y, m, d, 23, 59, 58, 7));
         }

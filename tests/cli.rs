@@ -29,7 +29,12 @@ fn stdin_gives_the_same_totals_as_the_file() {
     let tmp = tempfile::tempdir().unwrap();
     let a = tmp.path().join("a");
     let b = tmp.path().join("b");
-    let st = bin().args(["analyze", "-q", "--year", "2026", "--out"]).arg(&a).arg(&log).status().unwrap();
+    let st = bin()
+        .args(["analyze", "-q", "--year", "2026", "--out"])
+        .arg(&a)
+        .arg(&log)
+        .status()
+        .unwrap();
     assert!(st.success());
     let mut child = bin()
         .args(["analyze", "-q", "--year", "2026", "--out"])
@@ -38,7 +43,12 @@ fn stdin_gives_the_same_totals_as_the_file() {
         .stdin(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(&std::fs::read(&log).unwrap()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&std::fs::read(&log).unwrap())
+        .unwrap();
     assert!(child.wait().unwrap().success());
     assert_eq!(summary(&a)["totals"], summary(&b)["totals"]);
     assert_eq!(summary(&b)["inputs"][0]["path"], "-");
@@ -50,9 +60,25 @@ fn since_and_until_narrow_the_period() {
     let tmp = tempfile::tempdir().unwrap();
     let all = tmp.path().join("all");
     let part = tmp.path().join("part");
-    assert!(bin().args(["analyze", "-q", "--year", "2026", "--out"]).arg(&all).arg(&log).status().unwrap().success());
+    assert!(bin()
+        .args(["analyze", "-q", "--year", "2026", "--out"])
+        .arg(&all)
+        .arg(&log)
+        .status()
+        .unwrap()
+        .success());
     let st = bin()
-        .args(["analyze", "-q", "--year", "2026", "--since", "2026-11-28T18:56", "--until", "2026-11-28 18:56:30", "--out"])
+        .args([
+            "analyze",
+            "-q",
+            "--year",
+            "2026",
+            "--since",
+            "2026-11-28T18:56",
+            "--until",
+            "2026-11-28 18:56:30",
+            "--out",
+        ])
         .arg(&part)
         .arg(&log)
         .status()
@@ -61,12 +87,18 @@ fn since_and_until_narrow_the_period() {
     let (a, p) = (summary(&all), summary(&part));
     assert!(p["period"]["first"].as_str().unwrap() >= "2026-11-28T18:56:00");
     assert!(p["period"]["last"].as_str().unwrap() < "2026-11-28T18:56:30");
-    assert!(p["totals"]["deferral_events"].as_u64().unwrap() < a["totals"]["deferral_events"].as_u64().unwrap());
+    assert!(
+        p["totals"]["deferral_events"].as_u64().unwrap()
+            < a["totals"]["deferral_events"].as_u64().unwrap()
+    );
 }
 
 #[test]
 fn mistakes_get_a_clear_message_and_exit_1() {
-    let out = bin().args(["analyze", "--since", "yesterday", "x"]).output().unwrap();
+    let out = bin()
+        .args(["analyze", "--since", "yesterday", "x"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a time like 2026-01-03"));
 
@@ -77,14 +109,20 @@ fn mistakes_get_a_clear_message_and_exit_1() {
     assert!(err.contains("no maillog found"), "{err}");
     assert!(err.contains("samples/"), "{err}");
 
-    let out = bin().args(["analyze", "--timezone", "Mars/Olympus", "x"]).output().unwrap();
+    let out = bin()
+        .args(["analyze", "--timezone", "Mars/Olympus", "x"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
 
 #[test]
 fn explain_names_the_cause_and_rule() {
     let out = bin()
-        .args(["explain", "connect to 127.0.0.1[127.0.0.1]:10024: Connection refused"])
+        .args([
+            "explain",
+            "connect to 127.0.0.1[127.0.0.1]:10024: Connection refused",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -98,7 +136,13 @@ fn causes_lists_the_taxonomy() {
     let out = bin().arg("causes").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for id in ["port25_blocked", "content_filter_down", "dns_failure", "blacklisted", "unknown"] {
+    for id in [
+        "port25_blocked",
+        "content_filter_down",
+        "dns_failure",
+        "blacklisted",
+        "unknown",
+    ] {
         assert!(text.contains(id), "{id} missing");
     }
 }

@@ -28,7 +28,10 @@ fn analyze(args: &[&str]) -> (serde_json::Value, tempfile::TempDir) {
         .arg("--quiet")
         .status()
         .unwrap();
-    assert!(status.success(), "postmortem analyze {args:?} failed: {status}");
+    assert!(
+        status.success(),
+        "postmortem analyze {args:?} failed: {status}"
+    );
     let json = std::fs::read_to_string(out.join("summary.json")).unwrap();
     (serde_json::from_str(&json).unwrap(), tmp)
 }
@@ -77,43 +80,63 @@ fn totals_match_the_lab_ground_truth() {
     // Counts that a reader can take from the log text itself.
     let lines = lab_lines(&lab);
     let count = |f: &dyn Fn(&str) -> bool| lines.iter().filter(|l| f(l)).count() as u64;
-    let delivered = count(&|l| l.contains("status=sent") && !l.contains("relay=127.0.0.1[127.0.0.1]:10024"));
+    let delivered =
+        count(&|l| l.contains("status=sent") && !l.contains("relay=127.0.0.1[127.0.0.1]:10024"));
     assert_eq!(totals["delivered"], delivered);
-    assert_eq!(totals["deferral_events"], count(&|l| l.contains("status=deferred")));
+    assert_eq!(
+        totals["deferral_events"],
+        count(&|l| l.contains("status=deferred"))
+    );
     assert_eq!(totals["bounced"], count(&|l| l.contains("status=bounced")));
     assert_eq!(totals["expired"], count(&|l| l.contains("status=expired")));
     assert_eq!(
         totals["rejected"],
         count(&|l| l.contains("NOQUEUE: reject:") || l.contains(": milter-reject:"))
     );
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(lab.join("groundtruth/manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(lab.join("groundtruth/manifest.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(
         totals["held"],
         manifest["held_queue_ids"].as_array().unwrap().len() as u64
     );
     assert!(totals["deferred_messages"].as_u64().unwrap() > 0);
-    assert!(totals["deferred_messages"].as_u64().unwrap() < totals["deferral_events"].as_u64().unwrap());
+    assert!(
+        totals["deferred_messages"].as_u64().unwrap() < totals["deferral_events"].as_u64().unwrap()
+    );
 }
 
 #[test]
 fn every_lab_line_is_understood_and_the_year_inferred() {
     let Some(lab) = lab() else { return };
     let (s, _tmp) = analyze(&[lab.join("logs").to_str().unwrap()]);
-    let lines = lab_lines(&lab).iter().filter(|l| !l.trim().is_empty()).count() as u64;
+    let lines = lab_lines(&lab)
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .count() as u64;
     assert_eq!(s["lines"]["total"], lines);
-    assert_eq!(s["lines"]["not_understood"], 0, "{}", s["lines"]["not_understood_examples"]);
+    assert_eq!(
+        s["lines"]["not_understood"], 0,
+        "{}",
+        s["lines"]["not_understood_examples"]
+    );
     assert_eq!(s["inputs"].as_array().unwrap().len(), 6);
     // The files are kept with their 2026 modification times.
-    assert_eq!(s["period"]["first"].as_str().unwrap().get(..10), Some("2026-11-28"));
+    assert_eq!(
+        s["period"]["first"].as_str().unwrap().get(..10),
+        Some("2026-11-28")
+    );
 }
 
 #[test]
 fn submissions_per_identity_match_the_lab() {
     let Some(lab) = lab() else { return };
     let (s, _tmp) = analyze(&[lab.join("logs").to_str().unwrap()]);
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(lab.join("groundtruth/manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(lab.join("groundtruth/manifest.json")).unwrap(),
+    )
+    .unwrap();
     let senders = s["top_senders"].as_array().unwrap();
     let mut checked = 0;
     for want in manifest["submissions_by_identity"].as_array().unwrap() {
@@ -138,8 +161,14 @@ fn a_wrong_year_flag_is_obeyed_and_stated() {
     let Some(lab) = lab() else { return };
     let (s, _tmp) = analyze(&[lab.join("logs").to_str().unwrap(), "--year", "2024"]);
     assert_eq!(s["period"]["year_inferred"], 2024);
-    assert!(s["period"]["year_source"].as_str().unwrap().contains("--year"));
-    assert!(s["period"]["first"].as_str().unwrap().starts_with("2024-11-28"));
+    assert!(s["period"]["year_source"]
+        .as_str()
+        .unwrap()
+        .contains("--year"));
+    assert!(s["period"]["first"]
+        .as_str()
+        .unwrap()
+        .starts_with("2024-11-28"));
 }
 
 /// Seconds since midnight of an ISO time (`2026-11-28T18:45:05` or with Z).
@@ -153,8 +182,10 @@ fn secs(iso: &str) -> i64 {
 fn staged_incidents_are_found_in_their_periods() {
     let Some(lab) = lab() else { return };
     let (s, _tmp) = analyze(&[lab.join("logs").to_str().unwrap()]);
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(lab.join("groundtruth/manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(lab.join("groundtruth/manifest.json")).unwrap(),
+    )
+    .unwrap();
     let bucket = s["timeline"]["bucket_seconds"].as_i64().unwrap();
     assert!(bucket > 0);
     let incidents = s["incidents"].as_array().unwrap();
@@ -169,14 +200,30 @@ fn staged_incidents_are_found_in_their_periods() {
             .iter()
             .find(|p| p["id"] == phase)
             .unwrap();
-        let (start, end) = (secs(p["start_utc"].as_str().unwrap()), secs(p["end_utc"].as_str().unwrap()));
-        let found = incidents.iter().find(|i| i["cause"] == cause).unwrap_or_else(|| panic!("no {cause} incident"));
-        let (fs, fe) = (secs(found["start"].as_str().unwrap()), secs(found["end"].as_str().unwrap()));
-        assert!((fs - start).abs() <= bucket, "{cause} starts {fs} vs {start}");
+        let (start, end) = (
+            secs(p["start_utc"].as_str().unwrap()),
+            secs(p["end_utc"].as_str().unwrap()),
+        );
+        let found = incidents
+            .iter()
+            .find(|i| i["cause"] == cause)
+            .unwrap_or_else(|| panic!("no {cause} incident"));
+        let (fs, fe) = (
+            secs(found["start"].as_str().unwrap()),
+            secs(found["end"].as_str().unwrap()),
+        );
+        assert!(
+            (fs - start).abs() <= bucket,
+            "{cause} starts {fs} vs {start}"
+        );
         assert!((fe - end).abs() <= bucket, "{cause} ends {fe} vs {end}");
         // The headline names it.
         assert!(
-            s["headline"].as_array().unwrap().iter().any(|h| h["cause"] == cause),
+            s["headline"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|h| h["cause"] == cause),
             "headline lacks {cause}"
         );
     }
@@ -187,7 +234,12 @@ fn staged_incidents_are_found_in_their_periods() {
         ("bl-gmail-like", "gmail"),
         ("bl-spamcop-bigisp", "bl.spamcop.net"),
     ] {
-        let p = manifest["phases"].as_array().unwrap().iter().find(|p| p["id"] == phase).unwrap();
+        let p = manifest["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == phase)
+            .unwrap();
         let start = secs(p["start_utc"].as_str().unwrap());
         let ep = s["blacklistings"]
             .as_array()
@@ -196,7 +248,10 @@ fn staged_incidents_are_found_in_their_periods() {
             .find(|e| e["list"] == list)
             .unwrap_or_else(|| panic!("no episode for {list}"));
         let first = secs(ep["first_seen"].as_str().unwrap());
-        assert!((first - start).abs() <= bucket, "{list} first seen {first} vs {start}");
+        assert!(
+            (first - start).abs() <= bucket,
+            "{list} first seen {first} vs {start}"
+        );
     }
     assert_eq!(s["headline"][0]["cause"], "blacklisted");
 }
@@ -205,8 +260,10 @@ fn staged_incidents_are_found_in_their_periods() {
 fn the_compromised_mailbox_ranks_first() {
     let Some(lab) = lab() else { return };
     let (s, _tmp) = analyze(&[lab.join("logs").to_str().unwrap()]);
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(lab.join("groundtruth/manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(lab.join("groundtruth/manifest.json")).unwrap(),
+    )
+    .unwrap();
     // The source that bursted before the first listing.
     let culprit = manifest["spam_sources"]
         .as_array()
@@ -222,7 +279,11 @@ fn the_compromised_mailbox_ranks_first() {
     for legit in manifest["legit_identities"].as_array().unwrap() {
         let id = legit.as_str().unwrap().split('(').next().unwrap();
         if let Some(x) = suspects.iter().find(|x| x["identity"] == id) {
-            assert!(x["score"].as_f64().unwrap() * 5.0 < top, "{id} scores {} vs {top}", x["score"]);
+            assert!(
+                x["score"].as_f64().unwrap() * 5.0 < top,
+                "{id} scores {} vs {top}",
+                x["score"]
+            );
         }
     }
     // Its evidence names the password guessing and the many client IPs.

@@ -19,7 +19,9 @@ fn pflogsumm() -> Option<PathBuf> {
 }
 
 fn corpus(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus").join(rel);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus")
+        .join(rel);
     if p.exists() {
         Some(p)
     } else {
@@ -47,7 +49,11 @@ fn grand_totals(pfl: &Path, text: &[u8]) -> std::collections::HashMap<String, u6
     writer.join().unwrap();
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
     let mut totals = std::collections::HashMap::new();
-    for line in report.lines().skip_while(|l| !l.starts_with("Grand Totals")).take(16) {
+    for line in report
+        .lines()
+        .skip_while(|l| !l.starts_with("Grand Totals"))
+        .take(16)
+    {
         let words: Vec<&str> = line.split_whitespace().collect();
         if words.len() >= 2 {
             if let Ok(n) = words[0].parse::<u64>() {
@@ -55,7 +61,10 @@ fn grand_totals(pfl: &Path, text: &[u8]) -> std::collections::HashMap<String, u6
             }
             // "14   deferred  (91  deferrals)"
             if words.len() >= 4 && words[3].starts_with("deferrals") {
-                totals.insert("deferrals".into(), words[2].trim_start_matches('(').parse().unwrap_or(0));
+                totals.insert(
+                    "deferrals".into(),
+                    words[2].trim_start_matches('(').parse().unwrap_or(0),
+                );
             }
         }
     }
@@ -92,8 +101,14 @@ fn grand_totals_agree_on_logs_without_a_content_filter() {
         let t = &s["totals"];
         assert_eq!(t["received"], theirs["received"], "{name} received");
         assert_eq!(t["delivered"], theirs["delivered"], "{name} delivered");
-        assert_eq!(t["deferral_events"], theirs["deferrals"], "{name} deferrals");
-        assert_eq!(t["deferred_messages"], theirs["deferred"], "{name} deferred messages");
+        assert_eq!(
+            t["deferral_events"], theirs["deferrals"],
+            "{name} deferrals"
+        );
+        assert_eq!(
+            t["deferred_messages"], theirs["deferred"],
+            "{name} deferred messages"
+        );
         assert_eq!(t["bounced"], theirs["bounced"], "{name} bounced");
         assert_eq!(t["rejected"], theirs["rejected"], "{name} rejected");
         checked += 1;
@@ -106,15 +121,22 @@ fn grand_totals_agree_on_logs_without_a_content_filter() {
 #[test]
 fn pflogsumm_double_counts_what_passed_the_content_filter() {
     let Some(pfl) = pflogsumm() else { return };
-    let Some(logs) = corpus("lab-1/logs") else { return };
+    let Some(logs) = corpus("lab-1/logs") else {
+        return;
+    };
     let mut text = Vec::new();
-    let mut names: Vec<_> = std::fs::read_dir(&logs).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut names: Vec<_> = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     names.sort_by_key(|p| (p.extension().is_none(), p.clone()));
     for p in &names {
         use std::io::Read;
         let bytes = std::fs::read(p).unwrap();
         if bytes.starts_with(&[0x1f, 0x8b]) {
-            flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_end(&mut text).unwrap();
+            flate2::read::MultiGzDecoder::new(&bytes[..])
+                .read_to_end(&mut text)
+                .unwrap();
         } else {
             text.extend_from_slice(&bytes);
         }
@@ -129,13 +151,19 @@ fn pflogsumm_double_counts_what_passed_the_content_filter() {
     assert!(reinjected > 0);
     // pflogsumm counts each message twice: once from the client, once from
     // the filter's re-injection.
-    assert_eq!(theirs["received"], t["received"].as_u64().unwrap() + reinjected);
+    assert_eq!(
+        theirs["received"],
+        t["received"].as_u64().unwrap() + reinjected
+    );
     // Its `delivered` includes the hand-offs to the filter (port 10024).
     let handoffs = String::from_utf8_lossy(&text)
         .lines()
         .filter(|l| l.contains("status=sent") && l.contains("relay=127.0.0.1[127.0.0.1]:10024"))
         .count() as u64;
-    assert_eq!(theirs["delivered"], t["delivered"].as_u64().unwrap() + handoffs);
+    assert_eq!(
+        theirs["delivered"],
+        t["delivered"].as_u64().unwrap() + handoffs
+    );
     assert_eq!(t["deferral_events"], theirs["deferrals"]);
     assert_eq!(t["bounced"], theirs["bounced"]);
 }

@@ -16,8 +16,11 @@ fn run_samples() -> (serde_json::Value, serde_json::Value, tempfile::TempDir) {
         .status()
         .unwrap();
     assert!(st.success(), "{st}");
-    let s = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
-    let t = serde_json::from_str(&std::fs::read_to_string(root.join("samples/truth.json")).unwrap()).unwrap();
+    let s =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let t =
+        serde_json::from_str(&std::fs::read_to_string(root.join("samples/truth.json")).unwrap())
+            .unwrap();
     (s, t, tmp)
 }
 
@@ -52,7 +55,11 @@ fn totals_and_causes_equal_the_generators_truth() {
             .iter()
             .find(|c| c["cause"] == want["cause"])
             .unwrap_or_else(|| panic!("cause {} missing", want["cause"]));
-        assert_eq!(got["deferral_events"], want["deferral_events"], "{}", want["cause"]);
+        assert_eq!(
+            got["deferral_events"], want["deferral_events"],
+            "{}",
+            want["cause"]
+        );
         assert_eq!(got["bounces"], want["bounces"], "{}", want["cause"]);
     }
     assert_eq!(s["lines"]["not_understood"], 0);
@@ -83,7 +90,11 @@ fn incidents_start_within_one_bucket_of_the_truth() {
                 .find(|e| e["list"] == list)
                 .unwrap_or_else(|| panic!("no episode for {list}"));
             let d = (epoch(got["first_seen"].as_str().unwrap()) - epoch(first)).abs();
-            assert!(d <= bucket, "{list}: first seen {} vs {first}", got["first_seen"]);
+            assert!(
+                d <= bucket,
+                "{list}: first seen {} vs {first}",
+                got["first_seen"]
+            );
             continue;
         }
         let start = epoch(want["start"].as_str().unwrap());
@@ -93,8 +104,20 @@ fn incidents_start_within_one_bucket_of_the_truth() {
             .min_by_key(|i| (epoch(i["start"].as_str().unwrap()) - start).abs())
             .unwrap_or_else(|| panic!("no {cause} incident"));
         let d = (epoch(got["start"].as_str().unwrap()) - start).abs();
-        assert!(d <= bucket, "{cause}: starts {} vs {}", got["start"], want["start"]);
-        assert!(s["headline"].as_array().unwrap().iter().any(|h| h["cause"] == cause), "headline lacks {cause}");
+        assert!(
+            d <= bucket,
+            "{cause}: starts {} vs {}",
+            got["start"],
+            want["start"]
+        );
+        assert!(
+            s["headline"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|h| h["cause"] == cause),
+            "headline lacks {cause}"
+        );
     }
 }
 
@@ -115,11 +138,18 @@ fn culprits_rank_first_and_decoys_stay_out_of_the_top_three() {
         .collect();
     assert!(suspects.len() >= culprits.len(), "{suspects:?}");
     for c in &culprits {
-        assert!(suspects[..culprits.len()].contains(c), "{c} not in the top {}: {suspects:?}", culprits.len());
+        assert!(
+            suspects[..culprits.len()].contains(c),
+            "{c} not in the top {}: {suspects:?}",
+            culprits.len()
+        );
     }
     for d in t["decoys"].as_array().unwrap() {
         let id = d["identity"].as_str().unwrap();
-        assert!(!suspects.iter().take(3).any(|s| *s == id), "decoy {id} in the top 3: {suspects:?}");
+        assert!(
+            !suspects.iter().take(3).any(|s| *s == id),
+            "decoy {id} in the top 3: {suspects:?}"
+        );
     }
 }
 

@@ -13,7 +13,10 @@ use std::sync::LazyLock;
 static CLASSIFIER: LazyLock<Classifier> = LazyLock::new(Classifier::builtin);
 
 fn run(parts: &[&[u8]]) -> postmortem::correlate::Counts {
-    let years = YearPolicy { forced: None, anchor: Some((2026, 11, 29)) };
+    let years = YearPolicy {
+        forced: None,
+        anchor: Some((2026, 11, 29)),
+    };
     let mut c = Correlator::new(&CLASSIFIER, years);
     for p in parts {
         let parsed = parse::parse_chunk(p);
@@ -23,7 +26,9 @@ fn run(parts: &[&[u8]]) -> postmortem::correlate::Counts {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&n, chunk)) = data.split_first() else { return };
+    let Some((&n, chunk)) = data.split_first() else {
+        return;
+    };
     let whole = run(&[chunk]);
     let parts = input::split_lines(chunk, (n % 8) as usize + 1);
     let split = run(&parts);

@@ -7,7 +7,11 @@ use libfuzzer_sys::fuzz_target;
 use postmortem::parse::{self, EventKind, Span};
 
 fn check(chunk: &[u8], s: Span) {
-    assert!(s.start as usize + s.len as usize <= chunk.len(), "span {s:?} outside a chunk of {}", chunk.len());
+    assert!(
+        s.start as usize + s.len as usize <= chunk.len(),
+        "span {s:?} outside a chunk of {}",
+        chunk.len()
+    );
 }
 
 fuzz_target!(|chunk: &[u8]| {
@@ -21,21 +25,41 @@ fuzz_target!(|chunk: &[u8]| {
         check(chunk, ev.host);
         assert!((ev.line_start as usize) < chunk.len());
         match ev.kind {
-            EventKind::Client { client, sasl_username, .. } => {
+            EventKind::Client {
+                client,
+                sasl_username,
+                ..
+            } => {
                 check(chunk, client);
                 check(chunk, sasl_username);
             }
-            EventKind::Delivery { to, orig_to, relay, dsn, reason, .. } => {
+            EventKind::Delivery {
+                to,
+                orig_to,
+                relay,
+                dsn,
+                reason,
+                ..
+            } => {
                 for s in [to, orig_to, relay, dsn, reason] {
                     check(chunk, s);
                 }
             }
-            EventKind::Reject { client, reason, from, to, helo, .. } => {
+            EventKind::Reject {
+                client,
+                reason,
+                from,
+                to,
+                helo,
+                ..
+            } => {
                 for s in [client, reason, from, to, helo] {
                     check(chunk, s);
                 }
             }
-            EventKind::Warning { text } | EventKind::Fatal { text } | EventKind::Panic { text } => check(chunk, text),
+            EventKind::Warning { text } | EventKind::Fatal { text } | EventKind::Panic { text } => {
+                check(chunk, text)
+            }
             _ => {}
         }
     }

@@ -6,7 +6,8 @@ use libfuzzer_sys::fuzz_target;
 use postmortem::parse::queue;
 use std::sync::LazyLock;
 
-static BERLIN: LazyLock<Option<jiff::tz::TimeZone>> = LazyLock::new(|| jiff::tz::TimeZone::get("Europe/Berlin").ok());
+static BERLIN: LazyLock<Option<jiff::tz::TimeZone>> =
+    LazyLock::new(|| jiff::tz::TimeZone::get("Europe/Berlin").ok());
 
 fuzz_target!(|bytes: &[u8]| {
     let d = queue::parse_json(bytes);

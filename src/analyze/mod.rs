@@ -252,10 +252,16 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
     let (Some(first), Some(last)) = (f.first, f.last) else {
         return;
     };
-    let bucket = opts.bucket.unwrap_or_else(|| choose_bucket(last.0 - first.0));
+    let bucket = opts
+        .bucket
+        .unwrap_or_else(|| choose_bucket(last.0 - first.0));
     summary.timeline.bucket_seconds = bucket / 1000;
     let mut cells: HashMap<(i64, Cause), (u64, HashSet<u32>)> = HashMap::new();
-    for o in f.outcomes.iter().filter(|o| o.status == OutcomeStatus::Deferred) {
+    for o in f
+        .outcomes
+        .iter()
+        .filter(|o| o.status == OutcomeStatus::Deferred)
+    {
         let c = cells.entry((o.time.floor(bucket).0, o.cause)).or_default();
         c.0 += 1;
         c.1.insert(o.message);
@@ -282,9 +288,15 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
     // Deferrals and bounces both count: a listing that refuses outright
     // shows as bounces only.
     let mut series_of: HashMap<Cause, Vec<u64>> = HashMap::new();
-    for o in f.outcomes.iter().filter(|o| o.status != OutcomeStatus::Expired) {
+    for o in f
+        .outcomes
+        .iter()
+        .filter(|o| o.status != OutcomeStatus::Expired)
+    {
         let i = ((o.time.floor(bucket).0 - start_bucket) / bucket) as usize;
-        let series = series_of.entry(o.cause).or_insert_with(|| vec![0; n_buckets]);
+        let series = series_of
+            .entry(o.cause)
+            .or_insert_with(|| vec![0; n_buckets]);
         if i < n_buckets {
             series[i] += 1;
         }
@@ -319,7 +331,9 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
             let to = LogTime(start_bucket + (j as i64 + 1) * bucket);
             let inc = build_incident(f, cause, from, to, deferrals_total, fmt);
             // A handful of refusals is noise, not an incident.
-            if inc.1.deferral_events >= MIN_INCIDENT_EVENTS || inc.1.messages >= MIN_INCIDENT_MESSAGES {
+            if inc.1.deferral_events >= MIN_INCIDENT_EVENTS
+                || inc.1.messages >= MIN_INCIDENT_MESSAGES
+            {
                 incidents.push(inc);
             }
             i = j + 1;
@@ -375,7 +389,12 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
             last_seen: st.last.map(|t| fmt.iso(t)),
         })
         .collect();
-    senders.sort_by(|a, b| b.messages.cmp(&a.messages).then(b.recipients.cmp(&a.recipients)).then(a.identity.cmp(&b.identity)));
+    senders.sort_by(|a, b| {
+        b.messages
+            .cmp(&a.messages)
+            .then(b.recipients.cmp(&a.recipients))
+            .then(a.identity.cmp(&b.identity))
+    });
     senders.truncate(10_000);
     summary.top_senders = senders;
 
@@ -404,7 +423,12 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
     summary.headline = headline(summary, &incidents, deferrals_total, fmt, first);
 }
 
-fn top_texts(f: &Findings, counts: HashMap<Sym, u64>, cause: Option<&str>, n: usize) -> Vec<TextCount> {
+fn top_texts(
+    f: &Findings,
+    counts: HashMap<Sym, u64>,
+    cause: Option<&str>,
+    n: usize,
+) -> Vec<TextCount> {
     let mut v: Vec<TextCount> = counts
         .into_iter()
         .map(|(t, c)| TextCount {
@@ -454,16 +478,18 @@ fn build_incident(
     let mut receivers: HashMap<Sym, u64> = HashMap::new();
     let mut first: Option<(LogTime, Sym)> = None;
     let mut last: Option<(LogTime, Sym)> = None;
-    for o in f
-        .outcomes
-        .iter()
-        .filter(|o| o.cause == cause && o.status != OutcomeStatus::Expired && o.time >= from && o.time < to)
-    {
+    for o in f.outcomes.iter().filter(|o| {
+        o.cause == cause && o.status != OutcomeStatus::Expired && o.time >= from && o.time < to
+    }) {
         if o.status == OutcomeStatus::Deferred {
             events += 1;
         }
         messages.insert(o.message);
-        let r = if o.remote_host != 0 { o.remote_host } else { o.recipient_domain };
+        let r = if o.remote_host != 0 {
+            o.remote_host
+        } else {
+            o.recipient_domain
+        };
         *receivers.entry(r).or_default() += 1;
         if first.is_none_or(|f| o.time < f.0) {
             first = Some((o.time, o.text));
@@ -485,7 +511,11 @@ fn build_incident(
             deferral_events: events,
             messages: messages.len() as u64,
             share_of_deferrals: pct(events, deferrals_total),
-            receivers: recv.iter().take(10).map(|r| f.strings.str(r.0).into_owned()).collect(),
+            receivers: recv
+                .iter()
+                .take(10)
+                .map(|r| f.strings.str(r.0).into_owned())
+                .collect(),
             first_example: first.map(|x| f.strings.str(x.1).into_owned()),
             last_example: last.map(|x| f.strings.str(x.1).into_owned()),
         },
@@ -552,7 +582,11 @@ pub fn blacklist_episodes(f: &Findings, max_gap: i64) -> Vec<Episode> {
             let o = &f.outcomes[g];
             messages.insert(o.message);
             domains.insert(o.recipient_domain);
-            let r = if o.remote_host != 0 { o.remote_host } else { o.recipient_domain };
+            let r = if o.remote_host != 0 {
+                o.remote_host
+            } else {
+                o.recipient_domain
+            };
             *receivers.entry(r).or_default() += 1;
             *causes.entry(o.cause).or_default() += 1;
             match o.status {
@@ -588,7 +622,11 @@ pub fn blacklist_episodes(f: &Findings, max_gap: i64) -> Vec<Episode> {
         });
         i = j + 1;
     }
-    out.sort_by(|a, b| a.first.cmp(&b.first).then(a.list_or_receiver.cmp(&b.list_or_receiver)));
+    out.sort_by(|a, b| {
+        a.first
+            .cmp(&b.first)
+            .then(a.list_or_receiver.cmp(&b.list_or_receiver))
+    });
     out
 }
 
@@ -606,15 +644,31 @@ fn headline(
     // Blacklistings first when they exist: they need a source found.
     if !summary.blacklistings.is_empty() {
         let eps = &summary.blacklistings;
-        let first = eps.iter().map(|e| e.first_seen.as_str()).min().unwrap_or_default();
-        let lists: Vec<&str> = eps.iter().filter(|e| e.cause == "blacklisted").map(|e| e.list.as_str()).collect();
-        let limited: Vec<&str> = eps.iter().filter(|e| e.cause == "rate_limited").map(|e| e.list.as_str()).collect();
+        let first = eps
+            .iter()
+            .map(|e| e.first_seen.as_str())
+            .min()
+            .unwrap_or_default();
+        let lists: Vec<&str> = eps
+            .iter()
+            .filter(|e| e.cause == "blacklisted")
+            .map(|e| e.list.as_str())
+            .collect();
+        let limited: Vec<&str> = eps
+            .iter()
+            .filter(|e| e.cause == "rate_limited")
+            .map(|e| e.list.as_str())
+            .collect();
         let messages: u64 = eps.iter().map(|e| e.messages).sum();
         let deferrals: u64 = eps.iter().map(|e| e.deferrals).sum();
         let bounces: u64 = eps.iter().map(|e| e.bounces).sum();
         let mut text = String::new();
         if !lists.is_empty() {
-            text += &format!("The server is blacklisted since {}: {}", short(first), join_some(&lists, 5));
+            text += &format!(
+                "The server is blacklisted since {}: {}",
+                short(first),
+                join_some(&lists, 5)
+            );
         } else {
             text += &format!("Receivers throttle the server since {}", short(first));
         }
@@ -633,7 +687,11 @@ fn headline(
                 s.evidence.first().cloned().unwrap_or_default()
             )
         });
-        let cause = if lists.is_empty() { Cause::RateLimited } else { Cause::Blacklisted };
+        let cause = if lists.is_empty() {
+            Cause::RateLimited
+        } else {
+            Cause::Blacklisted
+        };
         items.push(HeadlineItem {
             cause: cause.id().to_string(),
             title: cause.title().to_string(),
@@ -649,7 +707,9 @@ fn headline(
         .iter()
         .map(|x| &x.1)
         .filter(|i| {
-            Cause::from_id(&i.cause).is_some_and(|c| is_server_problem(c) && !matches!(c, Cause::Blacklisted | Cause::RateLimited))
+            Cause::from_id(&i.cause).is_some_and(|c| {
+                is_server_problem(c) && !matches!(c, Cause::Blacklisted | Cause::RateLimited)
+            })
         })
         .collect();
     ranked.sort_by(|a, b| b.messages.cmp(&a.messages).then(a.start.cmp(&b.start)));

@@ -18,11 +18,14 @@
 //! - for SASL logins: how many client IPs used the login, and failed logins
 //!   of the same account before its first success (password guessing).
 //!
-//! score = 100 * sqrt(share) * (0.45 burst' + 0.30 unknown + 0.05 refused
-//! + 0.10 ips' + 0.10 guessing'), each primed term scaled to 0..1:
-//! burst' = ln(burst) / ln(50), ips' = (ips - 2) / 4, guessing' =
-//! failures / 10. Refusals weigh little: once the server is listed, every
-//! sender's mail is refused.
+//! ```text
+//! score = 100 * sqrt(share)
+//!             * (0.45 burst' + 0.30 unknown + 0.05 refused + 0.10 ips' + 0.10 guessing')
+//! burst' = ln(burst) / ln(50), ips' = (ips - 2) / 4, guessing' = failures / 10
+//! ```
+//!
+//! Each primed term is capped to 0..1. Refusals weigh little: once the
+//! server is listed, every sender's mail is refused.
 //!
 //! Volume alone cannot make a suspect: a steady sender has burst' near 0.
 //! Identities scoring under [`MIN_SCORE`] show no anomaly and are not
@@ -58,7 +61,10 @@ pub fn rank(f: &Findings, episodes: &[Episode], opts: &AnalysisOptions) -> Vec<S
     // cause: a listing spreads from one list to the next within hours.
     let mut onsets: Vec<(LogTime, Vec<&Episode>)> = Vec::new();
     for e in episodes {
-        match onsets.iter_mut().find(|(t, _)| e.first.0 >= t.0 && e.first.0 - t.0 < opts.lookback) {
+        match onsets
+            .iter_mut()
+            .find(|(t, _)| e.first.0 >= t.0 && e.first.0 - t.0 < opts.lookback)
+        {
             Some((_, v)) => v.push(e),
             None => onsets.push((e.first, vec![e])),
         }
@@ -80,8 +86,15 @@ pub fn rank(f: &Findings, episodes: &[Episode], opts: &AnalysisOptions) -> Vec<S
             }
         }
     }
-    let mut v: Vec<Suspect> = best.into_values().filter(|s| s.score >= MIN_SCORE).collect();
-    v.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.identity.cmp(&b.identity)));
+    let mut v: Vec<Suspect> = best
+        .into_values()
+        .filter(|s| s.score >= MIN_SCORE)
+        .collect();
+    v.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.identity.cmp(&b.identity))
+    });
     v.truncate(20);
     for (i, s) in v.iter_mut().enumerate() {
         s.rank = i as u32 + 1;
@@ -137,11 +150,16 @@ fn rank_one(f: &Findings, onset: LogTime, label: &str, opts: &AnalysisOptions) -
             continue;
         }
         // Only the outcomes of the mail it sent in the window.
-        if !win.get(&o.identity).is_some_and(|w| w.messages.contains(&o.message)) {
+        if !win
+            .get(&o.identity)
+            .is_some_and(|w| w.messages.contains(&o.message))
+        {
             continue;
         }
         match o.cause {
-            Cause::UnknownRecipient if o.status == OutcomeStatus::Bounced => *unknown.entry(o.identity).or_default() += 1,
+            Cause::UnknownRecipient if o.status == OutcomeStatus::Bounced => {
+                *unknown.entry(o.identity).or_default() += 1
+            }
             Cause::Blacklisted | Cause::RateLimited => *refused.entry(o.identity).or_default() += 1,
             _ => {}
         }
@@ -154,7 +172,10 @@ fn rank_one(f: &Findings, onset: LogTime, label: &str, opts: &AnalysisOptions) -
         if l.time >= from && l.time < onset {
             ips.entry(l.identity).or_default().insert(l.client_ip);
         }
-        first_login.entry(l.identity).and_modify(|t| *t = (*t).min(l.time)).or_insert(l.time);
+        first_login
+            .entry(l.identity)
+            .and_modify(|t| *t = (*t).min(l.time))
+            .or_insert(l.time);
     }
     let mut failures: HashMap<Vec<u8>, (u64, HashSet<Sym>)> = HashMap::new();
     for lf in &f.login_failures {
@@ -202,7 +223,11 @@ fn rank_one(f: &Findings, onset: LogTime, label: &str, opts: &AnalysisOptions) -
         let guess_n = (failed as f64 / 10.0).min(1.0);
         let score = 100.0
             * share.sqrt()
-            * (0.45 * burst_n + 0.30 * unknown_n + 0.05 * refused_n + 0.10 * ips_n + 0.10 * guess_n);
+            * (0.45 * burst_n
+                + 0.30 * unknown_n
+                + 0.05 * refused_n
+                + 0.10 * ips_n
+                + 0.10 * guess_n);
         let score = (score * 10.0).round() / 10.0;
 
         let display = display_identity(&name, &opts.passwd);
@@ -234,7 +259,10 @@ fn rank_one(f: &Findings, onset: LogTime, label: &str, opts: &AnalysisOptions) -
             ));
         }
         if refused_n >= 0.05 {
-            evidence.push(format!("{:.0}% of its recipients were refused as spam or for reputation", refused_n * 100.0));
+            evidence.push(format!(
+                "{:.0}% of its recipients were refused as spam or for reputation",
+                refused_n * 100.0
+            ));
         }
         if ip_count >= 2 {
             evidence.push(format!("the login was used from {ip_count} client IPs"));
@@ -263,7 +291,8 @@ fn rank_one(f: &Findings, onset: LogTime, label: &str, opts: &AnalysisOptions) -
                 client_ips: ips
                     .get(&id)
                     .map(|s| {
-                        let mut v: Vec<String> = s.iter().map(|&x| f.strings.str(x).into_owned()).collect();
+                        let mut v: Vec<String> =
+                            s.iter().map(|&x| f.strings.str(x).into_owned()).collect();
                         v.sort();
                         v
                     })

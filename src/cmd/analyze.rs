@@ -128,16 +128,19 @@ pub fn read_logs(
     // Parse block k+1 while correlating block k: the correlator is
     // sequential, parsing is parallel.
     let mut pending: Option<(input::Block, Vec<ParsedChunk>)> = None;
-    let correlate = |c: &mut Correlator, stats: &mut Vec<LineStats>, done: (input::Block, Vec<ParsedChunk>)| {
-        let (block, parsed) = done;
-        let bytes = block.data.bytes();
-        let series = sources[block.source].series;
-        let subs = input::split_lines(bytes, parts);
-        for (sub, p) in subs.iter().zip(parsed) {
-            c.consume(block.source, series, sub, &p.events);
-            stats[block.source].merge(p.stats);
-        }
-    };
+    let correlate =
+        |c: &mut Correlator, stats: &mut Vec<LineStats>, done: (input::Block, Vec<ParsedChunk>)| {
+            let (block, parsed) = done;
+            let bytes = block.data.bytes();
+            let series = sources[block.source].series;
+            let subs = input::split_lines(bytes, parts);
+            for (sub, p) in subs.iter().zip(parsed) {
+                c.consume(block.source, series, sub, &p.events);
+                stats[block.source].merge(p.stats);
+            }
+            drop(subs);
+            block.data.release();
+        };
     pool.install(|| {
         for item in rx {
             match item {
@@ -146,7 +149,9 @@ pub fn read_logs(
                     let (parsed, ()) = rayon::join(
                         || {
                             let subs = input::split_lines(block.data.bytes(), parts);
-                            subs.par_iter().map(|s| parse::parse_chunk(s)).collect::<Vec<_>>()
+                            subs.par_iter()
+                                .map(|s| parse::parse_chunk(s))
+                                .collect::<Vec<_>>()
                         },
                         || {
                             if let Some(prev) = prev {
@@ -184,7 +189,11 @@ fn anchor_date(sources: &[Source]) -> Option<(i32, u32, u32)> {
     })?;
     let ts = jiff::Timestamp::try_from(newest).ok()?;
     let zoned = ts.to_zoned_datetime(jiff::tz::TimeZone::system());
-    Some((zoned.year() as i32, zoned.month() as u32, zoned.day() as u32))
+    Some((
+        zoned.year() as i32,
+        zoned.month() as u32,
+        zoned.day() as u32,
+    ))
 }
 
 /// Runs the whole analysis and writes the report.
@@ -229,7 +238,12 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         .cloned()
         .collect();
     if logs.is_empty() && dumps.is_empty() {
-        let searched = cfg.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        let searched = cfg
+            .paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
         if discovery.errors.len() == 1 && discovery.skipped.is_empty() {
             return Err(discovery.errors.into_iter().next().expect("one"));
         }
@@ -242,14 +256,28 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         forced: cfg.year,
         anchor: anchor_date(&logs),
     };
-    let mut analysis = read_logs(&logs, &classifier, years, (cfg.since, cfg.until), cfg.jobs, progress)?;
+    let mut analysis = read_logs(
+        &logs,
+        &classifier,
+        years,
+        (cfg.since, cfg.until),
+        cfg.jobs,
+        progress,
+    )?;
     // A year-less stamp after the newest file was written means the year
     // guess was one too late (logs copied without their dates): redo it a
     // year earlier rather than report times in the future.
     if cfg.year.is_none() && analysis.findings.future_stamps > 0 {
         if let Some((y, _)) = analysis.findings.year.clone() {
             years.forced = Some(y - 1);
-            let redo = read_logs(&logs, &classifier, years, (cfg.since, cfg.until), cfg.jobs, &NoProgress)?;
+            let redo = read_logs(
+                &logs,
+                &classifier,
+                years,
+                (cfg.since, cfg.until),
+                cfg.jobs,
+                &NoProgress,
+            )?;
             analysis = redo;
             if let Some(yr) = analysis.findings.year.as_mut() {
                 yr.1 = format!(
@@ -276,7 +304,9 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
             last: span.map(|x| fmt.iso(x.1)),
             problems: analysis.problems[i].clone(),
         });
-        summary.problems.extend(analysis.problems[i].iter().cloned());
+        summary
+            .problems
+            .extend(analysis.problems[i].iter().cloned());
     }
     for s in &dumps {
         summary.inputs.push(InputInfo {
@@ -328,7 +358,14 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
 
     let mut extra_files = Vec::new();
     if !dumps.is_empty() {
-        let (queue, files) = queue_section(cfg, &dumps, &analysis.findings, &classifier, &fmt, &mut summary)?;
+        let (queue, files) = queue_section(
+            cfg,
+            &dumps,
+            &analysis.findings,
+            &classifier,
+            &fmt,
+            &mut summary,
+        )?;
         summary.queue = queue;
         extra_files.extend(files);
     }
@@ -398,7 +435,9 @@ fn queue_section(
         (None, Some(t), _) => (t, q::DumpTimeSource::NewestLogLine),
         (None, None, Some(m)) => {
             let ts = jiff::Timestamp::try_from(m).map_err(|e| Error::Usage(e.to_string()))?;
-            let dt = ts.to_zoned_datetime(jiff::tz::TimeZone::system()).datetime();
+            let dt = ts
+                .to_zoned_datetime(jiff::tz::TimeZone::system())
+                .datetime();
             let t = LogTime::from_civil(
                 dt.year() as i32,
                 dt.month() as u32,
@@ -418,11 +457,15 @@ fn queue_section(
     for s in dumps {
         let bytes = std::fs::read(&s.path).map_err(|e| Error::io(&s.path, e))?;
         let Some(d) = q::parse(&bytes, dump_time, zone.as_ref()) else {
-            summary.problems.push(format!("{}: not a queue dump after all", s.display()));
+            summary
+                .problems
+                .push(format!("{}: not a queue dump after all", s.display()));
             continue;
         };
         for p in &d.problems {
-            summary.problems.push(format!("{}:{}: {}", s.display(), p.line, p.message));
+            summary
+                .problems
+                .push(format!("{}:{}: {}", s.display(), p.line, p.message));
         }
         for m in d.messages {
             if seen.insert(m.queue_id.clone()) {
@@ -436,7 +479,8 @@ fn queue_section(
     };
     let lookup = |id: &str| -> Option<(String, Option<String>)> {
         let info = findings.live_ids.get(id)?;
-        let identity = crate::analyze::display_identity(&findings.strings.str(info.identity), &passwd);
+        let identity =
+            crate::analyze::display_identity(&findings.strings.str(info.identity), &passwd);
         Some((identity, info.first_cause.map(|c| c.id().to_string())))
     };
     let has_logs = findings.first.is_some();
@@ -511,7 +555,11 @@ fn default_out_dir(root: &Path, summary: &Summary) -> PathBuf {
             .map(|t| t.chars().take(16).filter(|c| *c != ':').collect::<String>())
             .unwrap_or_else(|| "no-dates".to_string())
     };
-    let base = format!("{}_{}", stamp(&summary.period.first), stamp(&summary.period.last));
+    let base = format!(
+        "{}_{}",
+        stamp(&summary.period.first),
+        stamp(&summary.period.last)
+    );
     let mut candidate = root.join(&base);
     let mut n = 2;
     while candidate.exists() {
@@ -527,7 +575,9 @@ fn refuse_output_inside_inputs(out: &Path, inputs: &[PathBuf]) -> Result<()> {
         let p = if p.is_absolute() {
             p.to_path_buf()
         } else {
-            std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+            std::env::current_dir()
+                .map(|d| d.join(p))
+                .unwrap_or_else(|_| p.to_path_buf())
         };
         // Canonicalise the longest existing prefix.
         let mut existing = p.clone();

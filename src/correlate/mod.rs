@@ -13,6 +13,8 @@
 //! nothing is kept per line.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -25,8 +27,9 @@ use crate::time::{LogTime, DAY};
 /// Interned byte strings: hosts, addresses, domains, identities, texts.
 #[derive(Debug, Default)]
 pub struct Interner {
-    map: FxHashMap<Box<[u8]>, u32>,
-    items: Vec<Box<[u8]>>,
+    // One allocation per string, shared by the map and the list.
+    map: FxHashMap<Arc<[u8]>, u32>,
+    items: Vec<Arc<[u8]>>,
 }
 
 pub type Sym = u32;
@@ -43,7 +46,7 @@ impl Interner {
             return id;
         }
         let id = self.items.len() as Sym;
-        let b: Box<[u8]> = s.into();
+        let b: Arc<[u8]> = s.into();
         self.items.push(b.clone());
         self.map.insert(b, id);
         id
@@ -115,7 +118,9 @@ pub struct Outcome {
     /// The list or reputation system named by the reply.
     pub list: Sym,
     pub listed_ip: Sym,
-    /// The exact reason text (interned).
+    /// An exact reason text of this outcome's group: the first one seen
+    /// with the same normalised text (keeping every exact text would keep
+    /// one string per deferral, since replies quote addresses).
     pub text: Sym,
     /// The normalised reason text (interned): groups texts of one cause.
     pub normalised: Sym,
@@ -241,12 +246,14 @@ struct Message {
     /// content filter's re-injection).
     counted_received: bool,
     removed: bool,
-    recipients: Vec<Sym>,
+    /// Hashes of the recipients seen, to count each once.
+    recipients: Vec<u64>,
     first_cause: Option<Cause>,
     first_deferral: Option<LogTime>,
     /// Came from a loopback client: maybe a content filter's re-injection.
     loopback: bool,
-    message_id: Sym,
+    /// Hash of the Message-ID header (0: none seen).
+    message_id: u64,
 }
 
 /// State shared by all copies of one message.
@@ -284,9 +291,11 @@ pub struct Correlator<'c> {
     /// Notification children announced before their first line.
     pending_notice: FxHashMap<(Sym, QueueId), Sym>,
     verdicts: FxHashMap<Box<[u8]>, (Verdict, Sym)>,
+    /// Normalised text -> the first exact text seen for it.
+    examples: FxHashMap<Sym, Sym>,
     /// Message-ids of live messages submitted from outside, to recognise a
     /// content filter's re-injected copy before it is delivered.
-    by_message_id: FxHashMap<(Sym, Sym), (u32, Sym, LogTime)>,
+    by_message_id: FxHashMap<(Sym, u64), (u32, Sym, LogTime)>,
     last_kind_deferral: Option<Outcome>,
     /// Outcomes that `last message repeated N times` may still add: a
     /// hostile log of such lines must not grow memory without end.
@@ -344,7 +353,10 @@ fn is_loopback_ip(ip: &[u8]) -> bool {
 fn queued_as(reason: &[u8]) -> Option<QueueId> {
     let p = memchr::memmem::rfind(reason, b"queued as ")?;
     let rest = &reason[p + 10..];
-    let end = rest.iter().position(|c| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
+    let end = rest
+        .iter()
+        .position(|c| !c.is_ascii_alphanumeric())
+        .unwrap_or(rest.len());
     QueueId::parse(&rest[..end])
 }
 
@@ -359,6 +371,7 @@ impl<'c> Correlator<'c> {
             pending_parent: FxHashMap::default(),
             pending_notice: FxHashMap::default(),
             verdicts: FxHashMap::default(),
+            examples: FxHashMap::default(),
             by_message_id: FxHashMap::default(),
             last_kind_deferral: None,
             repeats_left: 1_000_000,
@@ -437,15 +450,22 @@ impl<'c> Correlator<'c> {
         let verdict = self.classifier.classify(&s);
         let normalised = crate::classify::normalise(&s);
         let norm_sym = self.findings.strings.intern(normalised.as_bytes());
-        // Bound the cache: reason texts carry ids, so most are unique.
-        if self.verdicts.len() > 200_000 {
+        // Bound the cache: reason texts carry addresses, so many are unique.
+        if self.verdicts.len() > 20_000 {
             self.verdicts.clear();
         }
-        self.verdicts.insert(text.into(), (verdict.clone(), norm_sym));
+        self.verdicts
+            .insert(text.into(), (verdict.clone(), norm_sym));
         (verdict, norm_sym)
     }
 
-    fn new_message(&mut self, key: (Sym, QueueId), time: LogTime, identity: Sym, external_origin: bool) -> &mut Message {
+    fn new_message(
+        &mut self,
+        key: (Sym, QueueId),
+        time: LogTime,
+        identity: Sym,
+        external_origin: bool,
+    ) -> &mut Message {
         // A live message under the same id: ids are reused after `removed`;
         // one that never said `removed` (lost lines) is replaced too.
         if let Some(old) = self.live.remove(&key) {
@@ -572,7 +592,11 @@ impl<'c> Correlator<'c> {
             }
             self.findings.first = Some(self.findings.first.map_or(time, |f| f.min(time)));
             self.findings.last = Some(self.findings.last.map_or(time, |l| l.max(time)));
-            let span = self.findings.source_span.entry(source).or_insert((time, time));
+            let span = self
+                .findings
+                .source_span
+                .entry(source)
+                .or_insert((time, time));
             span.0 = span.0.min(time);
             span.1 = span.1.max(time);
             let host_bytes = ev.host.get(chunk);
@@ -681,11 +705,16 @@ impl<'c> Correlator<'c> {
                 if mid.is_empty() {
                     return;
                 }
-                let mid = self.findings.strings.intern(mid);
+                let mid = {
+                    let mut h = rustc_hash::FxHasher::default();
+                    mid.hash(&mut h);
+                    h.finish().max(1)
+                };
                 // Postfix's own bounce notices start at cleanup: no client.
                 let m = self.message((host, qid), time);
                 m.message_id = mid;
-                let (serial, identity, arrival, loopback) = (m.serial, m.identity, m.arrival, m.loopback);
+                let (serial, identity, arrival, loopback) =
+                    (m.serial, m.identity, m.arrival, m.loopback);
                 match self.by_message_id.get(&(host, mid)).copied() {
                     // The same message-id from a loopback client, while the
                     // first copy is still queued: the filter's re-injection.
@@ -694,7 +723,8 @@ impl<'c> Correlator<'c> {
                     }
                     Some(_) => {}
                     None => {
-                        self.by_message_id.insert((host, mid), (serial, identity, arrival));
+                        self.by_message_id
+                            .insert((host, mid), (serial, identity, arrival));
                     }
                 }
             }
@@ -814,7 +844,10 @@ impl<'c> Correlator<'c> {
             }
             EventKind::Info | EventKind::NotUnderstood | EventKind::Mark => {}
         }
-        if !matches!(kind, EventKind::Delivery { .. } | EventKind::Repeated { .. } | EventKind::Mark) {
+        if !matches!(
+            kind,
+            EventKind::Delivery { .. } | EventKind::Repeated { .. } | EventKind::Mark
+        ) {
             self.last_kind_deferral = None;
         }
     }
@@ -840,7 +873,9 @@ impl<'c> Correlator<'c> {
                 let (serial, identity, arrival) = (m.serial, m.identity, m.arrival);
                 let ckey = (host, child);
                 match self.live.get(&ckey) {
-                    Some(c) if c.serial != serial => self.link_child(ckey, serial, identity, arrival),
+                    Some(c) if c.serial != serial => {
+                        self.link_child(ckey, serial, identity, arrival)
+                    }
                     Some(_) => {}
                     None => {
                         self.pending_parent.insert(ckey, (serial, identity, time));
@@ -857,7 +892,10 @@ impl<'c> Correlator<'c> {
         }
         let m = self.message(key, time);
         let (serial, mut identity, arrival) = (m.serial, m.identity, m.arrival);
-        let to_sym_needed = matches!(status, DeliveryStatus::Sent | DeliveryStatus::Deferred | DeliveryStatus::Bounced);
+        let to_sym_needed = matches!(
+            status,
+            DeliveryStatus::Sent | DeliveryStatus::Deferred | DeliveryStatus::Bounced
+        );
         if !to_sym_needed {
             return;
         }
@@ -868,7 +906,11 @@ impl<'c> Correlator<'c> {
             }
         }
         let domain = self.findings.strings.intern(domain_of(to));
-        let rcpt = self.findings.strings.intern(to);
+        let rcpt = {
+            let mut h = rustc_hash::FxHasher::default();
+            to.hash(&mut h);
+            h.finish()
+        };
         let external = is_external_relay(relay);
         // Count each recipient once per message, for the sender table and
         // the outbound volume behind a listing.
@@ -896,11 +938,26 @@ impl<'c> Correlator<'c> {
             }
             DeliveryStatus::Deferred | DeliveryStatus::Bounced => {
                 let (verdict, norm) = self.verdict(reason);
-                let text = self.findings.strings.intern(reason);
+                let text = match self.examples.get(&norm) {
+                    Some(&t) => t,
+                    None => {
+                        let t = self.findings.strings.intern(reason);
+                        self.examples.insert(norm, t);
+                        t
+                    }
+                };
                 let strings = &mut self.findings.strings;
-                let remote_host = strings.intern(verdict.detail.remote_host.as_deref().unwrap_or("").as_bytes());
+                let remote_host = strings.intern(
+                    verdict
+                        .detail
+                        .remote_host
+                        .as_deref()
+                        .unwrap_or("")
+                        .as_bytes(),
+                );
                 let list = strings.intern(verdict.detail.list.as_deref().unwrap_or("").as_bytes());
-                let listed_ip = strings.intern(verdict.detail.listed_ip.as_deref().unwrap_or("").as_bytes());
+                let listed_ip =
+                    strings.intern(verdict.detail.listed_ip.as_deref().unwrap_or("").as_bytes());
                 let outcome = Outcome {
                     time,
                     status: if status == DeliveryStatus::Deferred {

@@ -107,10 +107,16 @@ fn rotation_key(name: &str) -> RotationKey {
     // separator is ASCII, so `i` and `i + 1` are always char boundaries.
     let sb = stem.as_bytes();
     let date_at = (0..sb.len()).find(|&i| {
-        matches!(sb[i], b'-' | b'.') && sb.len() - i > 8 && sb[i + 1..i + 9].iter().all(u8::is_ascii_digit)
+        matches!(sb[i], b'-' | b'.')
+            && sb.len() - i > 8
+            && sb[i + 1..i + 9].iter().all(u8::is_ascii_digit)
     });
     if let Some(i) = date_at {
-        let digits: String = stem[i + 1..].chars().filter(char::is_ascii_digit).take(14).collect();
+        let digits: String = stem[i + 1..]
+            .chars()
+            .filter(char::is_ascii_digit)
+            .take(14)
+            .collect();
         let mut v: i64 = digits.parse().unwrap_or(0);
         for _ in digits.len()..14 {
             v *= 10;
@@ -218,7 +224,12 @@ pub fn detect_kind(head: &[u8]) -> Option<SourceKind> {
 
 /// Collects the candidate files of a folder and its subfolders. Links to
 /// folders are not followed, so a link loop cannot trap the walk.
-fn walk(dir: &Path, depth: usize, found: &mut Vec<(PathBuf, RotationKey, PathBuf)>, d: &mut Discovery) {
+fn walk(
+    dir: &Path,
+    depth: usize,
+    found: &mut Vec<(PathBuf, RotationKey, PathBuf)>,
+    d: &mut Discovery,
+) {
     if depth > 8 {
         return;
     }
@@ -243,7 +254,9 @@ fn walk(dir: &Path, depth: usize, found: &mut Vec<(PathBuf, RotationKey, PathBuf
             }
             continue;
         }
-        let is_file = std::fs::metadata(&path).map(|m| m.is_file()).unwrap_or(false);
+        let is_file = std::fs::metadata(&path)
+            .map(|m| m.is_file())
+            .unwrap_or(false);
         if !is_file {
             if lmeta.file_type().is_symlink() {
                 d.skipped.push(Skipped {
@@ -298,7 +311,10 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
                 });
             }
         } else {
-            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let parent = p.parent().map(Path::to_path_buf).unwrap_or_default();
             found.push((p.clone(), rotation_key(&name), parent));
         }
@@ -307,14 +323,28 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
     found.dedup_by(|a, b| a.0 == b.0);
     let mut series_of: Vec<(PathBuf, String)> = Vec::new();
     for (path, key, folder) in found {
-        let (head, compressed) = match sniff(&path) {
+        // A pipe (`analyze <(journalctl ...)`) cannot be read twice: what a
+        // sniff took would be lost, and a second open waits for a writer
+        // for ever. Read it once, as a plain maillog, like stdin.
+        let regular = std::fs::metadata(&path).map_or(true, |m| m.is_file());
+        let sniffed = if regular {
+            sniff(&path)
+        } else {
+            Ok((Vec::new(), false))
+        };
+        let (head, compressed) = match sniffed {
             Ok(x) => x,
             Err(e) => {
                 d.errors.push(Error::io(&path, e));
                 continue;
             }
         };
-        let Some(kind) = detect_kind(&head) else {
+        let detected = if regular {
+            detect_kind(&head)
+        } else {
+            Some(SourceKind::Maillog)
+        };
+        let Some(kind) = detected else {
             let reason = if head.is_empty() {
                 "empty file".to_string()
             } else {
@@ -339,7 +369,7 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
             bytes: meta.as_ref().map_or(0, |m| m.len()),
             mtime: meta.and_then(|m| m.modified().ok()),
             series,
-            live: key.class == 2 && !compressed,
+            live: (key.class == 2 || !regular) && !compressed,
         });
     }
     d
@@ -353,6 +383,30 @@ pub enum BlockData {
 }
 
 impl BlockData {
+    /// Tells the kernel the block's pages of a mapped file are done with,
+    /// so that resident memory does not grow with the file. Call only once
+    /// nothing borrows from the block any more.
+    pub fn release(&self) {
+        if let BlockData::Mapped(m, r) = self {
+            // The offset must be page-aligned: round the start up.
+            let page = 4096;
+            let start = r.start.div_ceil(page) * page;
+            if start < r.end {
+                // SAFETY: the mapping is read-only and private to us, and
+                // the caller guarantees no slice of this range is alive;
+                // after MADV_DONTNEED a read would fetch the page again
+                // from the file, so even a stray read stays correct.
+                let _ = unsafe {
+                    m.unchecked_advise_range(
+                        memmap2::UncheckedAdvice::DontNeed,
+                        start,
+                        r.end - start,
+                    )
+                };
+            }
+        }
+    }
+
     pub fn bytes(&self) -> &[u8] {
         match self {
             BlockData::Mapped(m, r) => &m[r.clone()],
@@ -374,9 +428,15 @@ pub struct Block {
 pub enum ReadItem {
     Block(Block),
     /// Reading stopped early; what came before was delivered.
-    Failed { source: usize, error: Error },
+    Failed {
+        source: usize,
+        error: Error,
+    },
     /// The source was read to its end (or to its failure).
-    Done { source: usize, bytes: u64 },
+    Done {
+        source: usize,
+        bytes: u64,
+    },
     /// Bytes of input consumed, for the progress bar.
     Progress(u64),
 }
@@ -419,8 +479,12 @@ fn read_source(i: usize, s: &Source, block: usize, tx: &SyncSender<ReadItem>) ->
     }
     let file = File::open(&s.path).map_err(|e| (0, Error::io(&s.path, e)))?;
     if s.compressed {
-        let counting = CountingReader { inner: file, tx: tx.clone() };
-        let dec = flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(1 << 20, counting));
+        let counting = CountingReader {
+            inner: file,
+            tx: tx.clone(),
+        };
+        let dec =
+            flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(1 << 20, counting));
         return read_stream(i, &s.path, dec, block, tx, true);
     }
     if !s.live && !in_flux(s) {
@@ -450,7 +514,9 @@ fn read_source(i: usize, s: &Source, block: usize, tx: &SyncSender<ReadItem>) ->
                     offset: start as u64,
                     data: BlockData::Mapped(map.clone(), start..end),
                 });
-                if tx.send(item).is_err() || tx.send(ReadItem::Progress((end - start) as u64)).is_err() {
+                if tx.send(item).is_err()
+                    || tx.send(ReadItem::Progress((end - start) as u64)).is_err()
+                {
                     return Ok(end as u64);
                 }
                 start = end;
@@ -458,7 +524,10 @@ fn read_source(i: usize, s: &Source, block: usize, tx: &SyncSender<ReadItem>) ->
             return Ok(len as u64);
         }
     }
-    let counting = CountingReader { inner: file, tx: tx.clone() };
+    let counting = CountingReader {
+        inner: file,
+        tx: tx.clone(),
+    };
     read_stream(i, &s.path, counting, block, tx, false)
 }
 
@@ -467,7 +536,9 @@ fn read_source(i: usize, s: &Source, block: usize, tx: &SyncSender<ReadItem>) ->
 fn in_flux(s: &Source) -> bool {
     const RECENT: std::time::Duration = std::time::Duration::from_secs(10 * 60);
     match s.mtime {
-        Some(m) => SystemTime::now().duration_since(m).map_or(true, |age| age < RECENT),
+        Some(m) => SystemTime::now()
+            .duration_since(m)
+            .map_or(true, |age| age < RECENT),
         None => true,
     }
 }
@@ -611,8 +682,18 @@ mod tests {
         assert!(rotation_key("mail.log.1") < rotation_key("mail.log"));
         assert!(rotation_key("maillog-20251227") < rotation_key("maillog-20260103.gz"));
         assert!(rotation_key("maillog-20260103.gz") < rotation_key("maillog"));
-        assert!(rotation_key("maillog.20261128-183500.gz") < rotation_key("maillog.20261128-184002.gz"));
+        assert!(
+            rotation_key("maillog.20261128-183500.gz") < rotation_key("maillog.20261128-184002.gz")
+        );
         assert!(rotation_key("maillog.20261128-185500.gz") < rotation_key("maillog"));
+    }
+
+    #[test]
+    fn rotation_keys_of_non_ascii_names() {
+        // Used to slice inside `é` and panic.
+        assert_eq!(rotation_key("maillog-été").class, 2);
+        assert_eq!(rotation_key("почта-20260103.gz").base, "почта");
+        assert!(rotation_key("почта-20260103.gz") < rotation_key("почта"));
     }
 
     #[test]

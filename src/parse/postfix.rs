@@ -221,7 +221,8 @@ pub enum EventKind {
 
 static F_SASL_USER: LazyLock<memmem::Finder<'static>> =
     LazyLock::new(|| memmem::Finder::new(b"sasl_username="));
-static F_STATUS: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"status="));
+static F_STATUS: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"status="));
 static F_SOCKET_WANTED: LazyLock<memmem::Finder<'static>> =
     LazyLock::new(|| memmem::Finder::new(b" socket: wanted attribute"));
 
@@ -237,7 +238,9 @@ fn field<'a>(s: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
             return Some(value_end(&rest[key.len()..]));
         }
         // Skip this field's value (an address may hold separators).
-        let eq = rest.iter().position(|&c| c == b'=' || c == b' ' || c == b',');
+        let eq = rest
+            .iter()
+            .position(|&c| c == b'=' || c == b' ' || c == b',');
         let skip = match eq {
             Some(e) if rest[e] == b'=' => e + 1 + value_end(&rest[e + 1..]).len(),
             Some(e) => e,
@@ -388,7 +391,9 @@ pub fn repeated(msg: &[u8]) -> Option<u32> {
 
 fn sasl_failure(chunk: &[u8], msg: &[u8]) -> Option<EventKind> {
     let rest = msg.strip_prefix(b"warning: ")?;
-    if memmem::find(rest, b"authentication failed").is_none() || memmem::find(rest, b"SASL").is_none() {
+    if memmem::find(rest, b"authentication failed").is_none()
+        || memmem::find(rest, b"SASL").is_none()
+    {
         return None;
     }
     let client_end = memmem::find(rest, b": SASL")?;
@@ -403,7 +408,12 @@ fn sasl_failure(chunk: &[u8], msg: &[u8]) -> Option<EventKind> {
     })
 }
 
-fn reject(chunk: &[u8], qid: Option<QueueId>, stage: RejectStage, rest: &[u8]) -> Option<EventKind> {
+fn reject(
+    chunk: &[u8],
+    qid: Option<QueueId>,
+    stage: RejectStage,
+    rest: &[u8],
+) -> Option<EventKind> {
     let (action, rest) = if let Some(r) = rest.strip_prefix(b"reject: ") {
         (RejectAction::Reject, r)
     } else if let Some(r) = rest.strip_prefix(b"milter-reject: ") {
@@ -541,7 +551,9 @@ fn with_queue_id(chunk: &[u8], service: &[u8], qid: QueueId, rest: &[u8]) -> Opt
             message_id: sp(m),
         });
     }
-    if rest == b"removed" || (rest.starts_with(b"removed") && !rest.get(7).is_some_and(u8::is_ascii_alphanumeric)) {
+    if rest == b"removed"
+        || (rest.starts_with(b"removed") && !rest.get(7).is_some_and(u8::is_ascii_alphanumeric))
+    {
         return Some(if service == b"postsuper" {
             EventKind::Deleted { qid }
         } else {
@@ -679,7 +691,9 @@ fn verbose_debug(msg: &[u8]) -> bool {
         return true;
     }
     // `some_function_name: ...`: Postfix's verbose logs name the function.
-    let end = msg.iter().position(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_'));
+    let end = msg
+        .iter()
+        .position(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_'));
     matches!(end, Some(e) if e > 3 && msg[e] == b':' && msg[..e].contains(&b'_'))
 }
 
@@ -688,7 +702,8 @@ fn tls_chatter(msg: &[u8]) -> bool {
     let head = &msg[..msg.len().min(80)];
     memmem::find(head, b"]: TLS ").is_some()
         || memmem::find(head, b"]: Issuing session ticket").is_some()
-        || memmem::find(head, b"]: SSL").is_some() || memmem::find(head, b": certificate ").is_some()
+        || memmem::find(head, b"]: SSL").is_some()
+        || memmem::find(head, b": certificate ").is_some()
 }
 
 /// `name = value` lines that smtpd -v prints for its parameters.
@@ -696,7 +711,10 @@ fn config_dump(msg: &[u8]) -> bool {
     let Some(eq) = memmem::find(msg, b" = ") else {
         return false;
     };
-    eq > 2 && msg[..eq].iter().all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
+    eq > 2
+        && msg[..eq]
+            .iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
 }
 
 /// Lines without a queue id that we recognise and need not keep.
@@ -806,7 +824,10 @@ fn informational(service: &[u8], msg: &[u8]) -> bool {
         b"Verified",
         b"Anonymous",
     ];
-    PREFIXES.iter().any(|p| msg.starts_with(p)) || verbose_debug(msg) || tls_chatter(msg) || config_dump(msg)
+    PREFIXES.iter().any(|p| msg.starts_with(p))
+        || verbose_debug(msg)
+        || tls_chatter(msg)
+        || config_dump(msg)
 }
 
 #[cfg(test)]
@@ -825,7 +846,12 @@ mod tests {
 
     #[test]
     fn queue_id_round_trip() {
-        for id in ["D375AD054A", "4Qw2Rh1GhVz9sXp", "3mPVKl0Mhjz7sXv", "44JCRG5tYPzCqt2"] {
+        for id in [
+            "D375AD054A",
+            "4Qw2Rh1GhVz9sXp",
+            "3mPVKl0Mhjz7sXv",
+            "44JCRG5tYPzCqt2",
+        ] {
             assert_eq!(QueueId::parse(id.as_bytes()).unwrap().to_string(), id);
         }
         assert!(QueueId::parse(b"NOQUEUE").is_some()); // shape-wise an id: callers test NOQUEUE first
@@ -851,8 +877,12 @@ mod tests {
 
     #[test]
     fn lab_pickup_and_qmgr() {
-        let (k, l) = parse(b"Nov 28 18:30:12 mail postfix/pickup[18039]: D375AD054A: uid=33 from=<www-data>");
-        assert!(matches!(k, EventKind::Pickup { uid: Some(33), from, .. } if s(l, from) == "www-data"));
+        let (k, l) = parse(
+            b"Nov 28 18:30:12 mail postfix/pickup[18039]: D375AD054A: uid=33 from=<www-data>",
+        );
+        assert!(
+            matches!(k, EventKind::Pickup { uid: Some(33), from, .. } if s(l, from) == "www-data")
+        );
         let (k, l) = parse(b"Nov 28 18:30:12 mail postfix/qmgr[18040]: D375AD054A: from=<www-data@lab.test>, size=360, nrcpt=1 (queue active)");
         assert!(
             matches!(k, EventKind::QueueActive { size: 360, nrcpt: 1, from, .. } if s(l, from) == "www-data@lab.test")
@@ -885,16 +915,22 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let (k, l) = parse(b"Jan  5 10:00:00 mx postfix/smtp[1]: ABCDEF1234: to=<a@b.c>, orig_to=<x@y>, relay=none, delay=30, delays=30/0/0/0, dsn=4.4.1, status=deferred (connect to mx.b.c[1.2.3.4]:25: Connection timed out)");
-        assert!(matches!(k, EventKind::Delivery { status: DeliveryStatus::Deferred, reason, orig_to, .. }
-            if s(l, reason) == "connect to mx.b.c[1.2.3.4]:25: Connection timed out" && s(l, orig_to) == "x@y"));
+        assert!(
+            matches!(k, EventKind::Delivery { status: DeliveryStatus::Deferred, reason, orig_to, .. }
+            if s(l, reason) == "connect to mx.b.c[1.2.3.4]:25: Connection timed out" && s(l, orig_to) == "x@y")
+        );
     }
 
     #[test]
     fn expired_and_notifications() {
         let (k, l) = parse(b"Nov 28 18:44:01 mail postfix/qmgr[1]: 5F00AD0001: from=<bob@lab.test>, status=expired, returned to sender");
-        assert!(matches!(k, EventKind::Expired { forced: false, from, .. } if s(l, from) == "bob@lab.test"));
+        assert!(
+            matches!(k, EventKind::Expired { forced: false, from, .. } if s(l, from) == "bob@lab.test")
+        );
         let (k, _) = parse(b"Nov 28 18:44:01 mail postfix/bounce[1]: 5F00AD0001: sender non-delivery notification: 6A11BD0002");
-        assert!(matches!(k, EventKind::Notification { child, .. } if child.to_string() == "6A11BD0002"));
+        assert!(
+            matches!(k, EventKind::Notification { child, .. } if child.to_string() == "6A11BD0002")
+        );
         let (k, _) = parse(b"Feb  1 00:00:00 h postfix/qmgr[1]: 5F00AD0001: from=<a@b>, status=force-expired, returned to sender");
         assert!(matches!(k, EventKind::Expired { forced: true, .. }));
     }
@@ -947,7 +983,8 @@ mod tests {
         ));
         let (k, _) = parse(b"Jan  1 00:00:00 h postfix/cleanup[1]: 4A2B3C4D5E: hold: header Subject: x from local; from=<a@b> to=<c@d>");
         assert!(matches!(k, EventKind::Held { .. }));
-        let (k, _) = parse(b"Nov 28 18:55:00 mail postfix/postsuper[1]: A2AA3D073B: placed on hold");
+        let (k, _) =
+            parse(b"Nov 28 18:55:00 mail postfix/postsuper[1]: A2AA3D073B: placed on hold");
         assert!(matches!(k, EventKind::Held { .. }));
     }
 

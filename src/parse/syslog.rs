@@ -144,7 +144,8 @@ pub fn parse_stamp(line: &[u8]) -> Option<(Stamp, usize)> {
                     day,
                     millis_of_day,
                 } => {
-                    let day_start = LogTime::from_civil(year, month as u32, day as u32, 0, 0, 0, 0)?;
+                    let day_start =
+                        LogTime::from_civil(year, month as u32, day as u32, 0, 0, 0, 0)?;
                     Some((
                         Stamp::Full {
                             time: LogTime(day_start.0 + millis_of_day as i64),
@@ -253,7 +254,9 @@ pub fn parse_header(line: &[u8]) -> Option<Header<'_>> {
         }
     }
     // Program: up to `[pid]:` or `:`; none for "last message repeated".
-    let tag_end = rest.iter().position(|&c| c == b' ' || c == b'[' || c == b':');
+    let tag_end = rest
+        .iter()
+        .position(|&c| c == b' ' || c == b'[' || c == b':');
     let (program, pid, message) = match tag_end {
         Some(end) if rest[end] == b'[' => {
             let close = memchr::memchr(b']', &rest[end..]).map(|p| end + p);
@@ -270,7 +273,8 @@ pub fn parse_header(line: &[u8]) -> Option<Header<'_>> {
             }
         }
         Some(end) if rest[end] == b':' => {
-            let msg_start = (end + 1 + usize::from(rest.get(end + 1) == Some(&b' '))).min(rest.len());
+            let msg_start =
+                (end + 1 + usize::from(rest.get(end + 1) == Some(&b' '))).min(rest.len());
             (&rest[..end], None, &rest[msg_start..])
         }
         _ => (&rest[..0], None, rest),
@@ -317,7 +321,8 @@ mod tests {
 
     #[test]
     fn traditional_stamp_from_lab() {
-        let line = b"Nov 28 18:30:12 mail postfix/pickup[18039]: D375AD054A: uid=33 from=<www-data>";
+        let line =
+            b"Nov 28 18:30:12 mail postfix/pickup[18039]: D375AD054A: uid=33 from=<www-data>";
         let h = parse_header(line).unwrap();
         assert_eq!(h.stamp.month_day(), Some((11, 28)));
         assert_eq!(h.stamp.in_year(2026), Some(t(2026, 11, 28, 18, 30, 12, 0)));
@@ -339,7 +344,8 @@ mod tests {
 
     #[test]
     fn rfc3339_with_fraction_and_offsets() {
-        let h = parse_header(b"2026-01-03T10:11:12.123456+01:00 mx postfix/qmgr[9]: ABC: removed").unwrap();
+        let h = parse_header(b"2026-01-03T10:11:12.123456+01:00 mx postfix/qmgr[9]: ABC: removed")
+            .unwrap();
         assert_eq!(
             h.stamp,
             Stamp::Full {
@@ -355,7 +361,8 @@ mod tests {
                 offset: Some(-5 * 3600)
             }
         );
-        let z = parse_header(b"2021-03-06T06:09:00.000Z Mar  6 07:08:59 host postfix/smtp[1]: x").unwrap();
+        let z = parse_header(b"2021-03-06T06:09:00.000Z Mar  6 07:08:59 host postfix/smtp[1]: x")
+            .unwrap();
         assert_eq!(z.host, b"host");
         assert_eq!(z.program, b"postfix/smtp");
     }

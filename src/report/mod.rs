@@ -1,32 +1,358 @@
-//! Reports (stub: the real exporters replace this file).
+//! Everything written from a [`Summary`]: the report folder (HTML, JSON, CSV)
+//! and the short terminal view.
+//!
+//! Each exporter is a pure function of the Summary (plus options) to bytes,
+//! testable without a disk; [`write_report`] is the one writer that puts the
+//! bytes in a folder, and does it so that a killed or failed run never leaves
+//! a half report that looks whole: everything goes into a hidden sibling
+//! folder first, which is renamed into place only when complete.
+
+pub mod csv;
+pub mod html;
+pub mod redact;
+pub mod terminal;
+
+pub use html::render_html;
+pub use redact::{redact, RedactOptions};
+pub use terminal::{render_terminal, use_color};
+
 use crate::model::Summary;
+use crate::Error;
+use serde::Serialize;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Default)]
-pub struct RedactOptions {
-    pub salt: String,
-    pub keep: Vec<String>,
-}
-
-#[derive(Debug, Clone, Default)]
 pub struct ReportOptions {
+    /// Replace an existing report folder.
     pub force: bool,
+    /// Pseudonymise the Summary (and the extra files) before writing.
     pub redact: Option<RedactOptions>,
+    /// What the report's times are in: "server local time" or a zone name.
     pub time_label: String,
+    /// More files for the folder (ids files per suspect, `queue.csv`), as
+    /// (file name, bytes). A name must be a plain file name.
     pub extra_files: Vec<(String, Vec<u8>)>,
 }
 
-pub fn write_report(summary: &Summary, out_dir: &Path, _opts: &ReportOptions) -> crate::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(out_dir).map_err(|e| crate::Error::io(out_dir, e))?;
-    let p = out_dir.join("summary.json");
-    std::fs::write(&p, serde_json::to_string_pretty(summary).unwrap()).map_err(|e| crate::Error::io(&p, e))?;
-    Ok(vec![p])
+/// `summary.json`: the Summary as pretty JSON (schema in `model`).
+pub fn render_json(summary: &Summary) -> crate::Result<String> {
+    serde_json::to_string_pretty(summary).map_err(|e| Error::Report {
+        what: "summary.json".to_string(),
+        message: e.to_string(),
+    })
 }
 
-pub fn render_terminal(summary: &Summary, _color: bool) -> String {
-    serde_json::to_string_pretty(&summary.headline).unwrap()
+/// Every file of the report folder as (name, bytes), redacted when asked.
+/// Pure: nothing touches the disk.
+pub fn render_files(
+    summary: &Summary,
+    opts: &ReportOptions,
+) -> crate::Result<Vec<(String, Vec<u8>)>> {
+    let redactor = opts.redact.as_ref().map(|r| {
+        let mut keep = r.keep.clone();
+        keep.extend(
+            summary
+                .blacklistings
+                .iter()
+                .filter_map(|b| b.listed_ip.clone()),
+        );
+        redact::Redactor::new(&RedactOptions {
+            salt: r.salt.clone(),
+            keep,
+        })
+    });
+    let summary: Cow<Summary> = match &redactor {
+        Some(r) => {
+            let mut s = summary.clone();
+            r.redact_summary(&mut s);
+            Cow::Owned(s)
+        }
+        None => Cow::Borrowed(summary),
+    };
+    let mut files = vec![
+        (
+            "report.html".to_string(),
+            render_html(&summary, opts)?.into_bytes(),
+        ),
+        (
+            "summary.json".to_string(),
+            render_json(&summary)?.into_bytes(),
+        ),
+    ];
+    files.extend(csv::render_csvs(&summary)?);
+    for (name, bytes) in &opts.extra_files {
+        check_file_name(name)?;
+        let bytes = match &redactor {
+            Some(r) => r.text(&String::from_utf8_lossy(bytes)).into_bytes(),
+            None => bytes.clone(),
+        };
+        files.push((name.clone(), bytes));
+    }
+    Ok(files)
 }
 
-pub fn use_color(t: bool) -> bool {
-    t
+/// Writes the report folder and returns the paths written (inside
+/// `out_dir`). Refuses an existing `out_dir` unless `opts.force`; even then
+/// it only replaces a folder that is empty or holds a report, never some
+/// other folder named by mistake.
+pub fn write_report(
+    summary: &Summary,
+    out_dir: &Path,
+    opts: &ReportOptions,
+) -> crate::Result<Vec<PathBuf>> {
+    if out_dir.exists() {
+        if !opts.force {
+            return Err(Error::OutputExists {
+                path: out_dir.to_path_buf(),
+            });
+        }
+        check_replaceable(out_dir)?;
+    }
+    let files = render_files(summary, opts)?;
+    write_folder(out_dir, &files, opts.force)
+}
+
+/// Puts the files in a hidden sibling folder, then renames it to `out_dir`.
+fn write_folder(
+    out_dir: &Path,
+    files: &[(String, Vec<u8>)],
+    force: bool,
+) -> crate::Result<Vec<PathBuf>> {
+    let name = out_dir.file_name().ok_or_else(|| {
+        Error::Usage(format!(
+            "{}: the report folder needs a name (e.g. reports/incident-42)",
+            out_dir.display()
+        ))
+    })?;
+    let parent = match out_dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+    let tmp = parent.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    if tmp.exists() {
+        // Left by an earlier run of this very process id: ours to remove.
+        std::fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    }
+    std::fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    let written = write_all(&tmp, files);
+    if let Err(e) = written {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    if force && out_dir.exists() {
+        if let Err(e) = std::fs::remove_dir_all(out_dir) {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(Error::io(out_dir, e));
+        }
+    }
+    if let Err(e) = std::fs::rename(&tmp, out_dir) {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(Error::io(out_dir, e));
+    }
+    Ok(files.iter().map(|(n, _)| out_dir.join(n)).collect())
+}
+
+fn write_all(dir: &Path, files: &[(String, Vec<u8>)]) -> crate::Result<()> {
+    use std::io::Write;
+    for (name, bytes) in files {
+        let path = dir.join(name);
+        // create_new: two files of one name are a bug, not an overwrite.
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        f.write_all(bytes).map_err(|e| Error::io(&path, e))?;
+    }
+    Ok(())
+}
+
+/// A file name from a caller must stay inside the folder.
+fn check_file_name(name: &str) -> crate::Result<()> {
+    let plain = !name.is_empty()
+        && !name.starts_with('.')
+        && !name.contains(['/', '\\', '\0'])
+        && name.len() <= 200;
+    if plain {
+        Ok(())
+    } else {
+        Err(Error::Report {
+            what: name.to_string(),
+            message: "an extra report file needs a plain file name".to_string(),
+        })
+    }
+}
+
+/// `--force` replaces a report, not a home folder given as `--out` by mistake.
+fn check_replaceable(out_dir: &Path) -> crate::Result<()> {
+    let looks_like_report =
+        out_dir.join("summary.json").is_file() || out_dir.join("report.html").is_file();
+    let empty = std::fs::read_dir(out_dir).is_ok_and(|mut d| d.next().is_none());
+    if out_dir.is_dir() && (looks_like_report || empty) {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "{} exists and is not a postmortem report folder; --force only replaces report folders",
+            out_dir.display()
+        )))
+    }
+}
+
+/// The causes in the order reports list them, with fixed colours.
+///
+/// Colours: Okabe-Ito and Paul Tol's palettes, distinguishable with the
+/// common colour-vision deficiencies; the four causes of most stuck queues get
+/// the strongest ones. A cause id outside the list (a user rule) gets grey.
+pub const CAUSE_COLORS: &[(&str, &str)] = &[
+    ("port25_blocked", "#D55E00"),
+    ("content_filter_down", "#E69F00"),
+    ("dns_failure", "#CC79A7"),
+    ("blacklisted", "#882255"),
+    ("rate_limited", "#0072B2"),
+    ("greylisted", "#B8B8B8"),
+    ("auth_policy", "#56B4E9"),
+    ("mailbox_full", "#009E73"),
+    ("unknown_recipient", "#F0E442"),
+    ("tls_failure", "#332288"),
+    ("relay_auth_failure", "#44AA99"),
+    ("remote_unavailable", "#999933"),
+    ("local_system", "#AA4499"),
+    ("unknown", "#6E6E6E"),
+];
+
+pub fn cause_color(cause: &str) -> &'static str {
+    CAUSE_COLORS
+        .iter()
+        .find(|(c, _)| *c == cause)
+        .map_or("#8C8C8C", |(_, col)| col)
+}
+
+/// Position of a cause in the fixed order; unknown ids sort last.
+pub fn cause_rank(cause: &str) -> usize {
+    CAUSE_COLORS
+        .iter()
+        .position(|(c, _)| *c == cause)
+        .unwrap_or(CAUSE_COLORS.len())
+}
+
+/// A piece of a fix step: commands are quoted with backticks in the text.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Segment {
+    pub text: String,
+    pub code: bool,
+}
+
+/// Splits "Restart it: `systemctl restart amavis`." into text and code
+/// pieces, so the template can put commands in `<code>` without ever
+/// treating the text as markup.
+pub fn segments(step: &str) -> Vec<Segment> {
+    let mut out = Vec::new();
+    for (i, piece) in step.split('`').enumerate() {
+        if !piece.is_empty() {
+            out.push(Segment {
+                text: piece.to_string(),
+                code: i % 2 == 1,
+            });
+        }
+    }
+    out
+}
+
+/// Lookup and removal portals whose links the report may make clickable.
+const DELISTING_HOSTS: &[&str] = &[
+    "check.spamhaus.org",
+    "www.spamhaus.org",
+    "www.spamcop.net",
+    "www.barracudacentral.org",
+    "barracudacentral.org",
+    "sender.office.com",
+    "www.uceprotect.net",
+    "ipcheck.proofpoint.com",
+    "www.mimecast.com",
+    "ers.trendmicro.com",
+    "postmaster.google.com",
+    "support.google.com",
+    "senders.yahooinc.com",
+    "help.yahoo.com",
+    "csi.cloudmark.com",
+    "www.spamrats.com",
+    "www.abuseat.org",
+    "www.sorbs.net",
+];
+
+/// The URL as a link target when it is `https://` to a known portal and has
+/// nothing odd in it (credentials, ports, spaces, quotes); otherwise `None`
+/// and the report shows it as text.
+pub fn safe_delisting_link(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("https://")?;
+    if url.len() > 300
+        || url
+            .bytes()
+            .any(|b| b <= b' ' || b >= 0x7f || b"\"'<>\\`".contains(&b))
+    {
+        return None;
+    }
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let host = &rest[..end];
+    DELISTING_HOSTS
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(host))
+        .then_some(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fix_steps_split_into_text_and_commands() {
+        let s = segments("Restart it and Postfix: `systemctl restart amavis && postfix reload`; read `journalctl -u amavis`.");
+        assert_eq!(s.len(), 5);
+        assert!(s[1].code && s[1].text == "systemctl restart amavis && postfix reload");
+        assert!(!s[2].code && s[2].text == "; read ");
+        assert!(s[3].code && !s[4].code);
+        assert_eq!(segments("no command").len(), 1);
+    }
+
+    #[test]
+    fn only_known_portals_become_links() {
+        assert!(safe_delisting_link("https://check.spamhaus.org/").is_some());
+        assert!(safe_delisting_link("https://www.spamcop.net/bl.shtml?198.51.100.25").is_some());
+        for bad in [
+            "javascript:alert(1)",
+            "http://check.spamhaus.org/",
+            "https://check.spamhaus.org.evil.example/",
+            "https://evil.example/?check.spamhaus.org",
+            "https://user@check.spamhaus.org/",
+            "https://check.spamhaus.org:8443/",
+            "https://check.spamhaus.org/\"onmouseover=alert(1)",
+            "https://check.spamhaus.org/ x",
+        ] {
+            assert_eq!(safe_delisting_link(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_cause_has_a_distinct_colour() {
+        let mut seen: Vec<&str> = CAUSE_COLORS.iter().map(|(_, c)| *c).collect();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), CAUSE_COLORS.len());
+        assert_eq!(cause_color("blacklisted"), "#882255");
+        assert_eq!(cause_rank("port25_blocked"), 0);
+    }
+
+    #[test]
+    fn extra_file_names_stay_in_the_folder() {
+        assert!(check_file_name("suspect-1-queued-ids.txt").is_ok());
+        for bad in ["../x", "a/b", ".hidden", "", "a\\b"] {
+            assert!(check_file_name(bad).is_err(), "{bad}");
+        }
+    }
 }

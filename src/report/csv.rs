@@ -1,0 +1,320 @@
+//! The CSV tables of a report, written by polars from a [`Summary`].
+//!
+//! Every table is a pure function of the Summary to bytes. Column names are
+//! snake_case and part of the public schema (README); times stay the ISO 8601
+//! strings of the Summary. Text cells come from strangers' log lines, so any
+//! cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, tab, CR
+//! first) gets a leading `'`; numeric columns are numeric dtypes, so a count
+//! or a negative age is never touched. Lists in one cell are joined with `; `.
+//!
+//! `queue_shape.csv` has `domain`, `total`, then one column per qshape age
+//! bucket: `min_5` holds messages up to 5 minutes old, ..., `min_1280`, and
+//! `min_1280_plus` the older ones.
+
+use crate::model::{Summary, TextCount};
+use polars::prelude::{Column, CsvWriter, DataFrame, SerWriter};
+
+/// One table under construction: named columns of equal length.
+struct Table {
+    name: &'static str,
+    height: usize,
+    columns: Vec<Column>,
+}
+
+impl Table {
+    fn new(name: &'static str, height: usize) -> Table {
+        Table {
+            name,
+            height,
+            columns: Vec::new(),
+        }
+    }
+
+    fn text<'a>(mut self, col: &str, values: impl Iterator<Item = &'a str>) -> Self {
+        let v: Vec<String> = values.map(neutralise).collect();
+        self.columns.push(Column::new(col.into(), v));
+        self
+    }
+
+    fn opt_text<'a>(mut self, col: &str, values: impl Iterator<Item = Option<&'a str>>) -> Self {
+        let v: Vec<Option<String>> = values.map(|o| o.map(neutralise)).collect();
+        self.columns.push(Column::new(col.into(), v));
+        self
+    }
+
+    fn list<'a, L: AsRef<[String]> + 'a>(
+        self,
+        col: &str,
+        values: impl Iterator<Item = &'a L>,
+    ) -> Self {
+        let joined: Vec<String> = values.map(|l| l.as_ref().join("; ")).collect();
+        self.text(col, joined.iter().map(String::as_str))
+    }
+
+    fn uint(mut self, col: &str, values: impl Iterator<Item = u64>) -> Self {
+        self.columns
+            .push(Column::new(col.into(), values.collect::<Vec<u64>>()));
+        self
+    }
+
+    fn float(mut self, col: &str, values: impl Iterator<Item = f64>) -> Self {
+        self.columns
+            .push(Column::new(col.into(), values.collect::<Vec<f64>>()));
+        self
+    }
+
+    fn into_bytes(self) -> crate::Result<(String, Vec<u8>)> {
+        let name = self.name;
+        let err = |e: polars::prelude::PolarsError| crate::Error::Report {
+            what: name.to_string(),
+            message: e.to_string(),
+        };
+        let mut df = DataFrame::new(self.height, self.columns).map_err(err)?;
+        let mut out = Vec::new();
+        // The tables are small aggregates: one thread avoids waking the pool.
+        CsvWriter::new(&mut out)
+            .n_threads(1)
+            .finish(&mut df)
+            .map_err(err)?;
+        Ok((name.to_string(), out))
+    }
+}
+
+/// Makes a text cell inert in a spreadsheet: a cell that begins with a
+/// formula character gets a leading `'`, unless it is a plain number (`-3`).
+pub fn neutralise(cell: &str) -> String {
+    let risky = matches!(
+        cell.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    );
+    if risky && !is_plain_number(cell) {
+        let mut s = String::with_capacity(cell.len() + 1);
+        s.push('\'');
+        s.push_str(cell);
+        s
+    } else {
+        cell.to_string()
+    }
+}
+
+fn is_plain_number(cell: &str) -> bool {
+    let digits = cell.strip_prefix('-').unwrap_or(cell);
+    let mut parts = digits.splitn(2, '.');
+    let int = parts.next().unwrap_or("");
+    let frac = parts.next();
+    !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// All CSV tables of the report, in a fixed order, as (file name, bytes).
+pub fn render_csvs(s: &Summary) -> crate::Result<Vec<(String, Vec<u8>)>> {
+    let mut out = vec![
+        timeline(s).into_bytes()?,
+        causes(s).into_bytes()?,
+        incidents(s).into_bytes()?,
+        blacklist(s).into_bytes()?,
+        suspects(s).into_bytes()?,
+        senders(s).into_bytes()?,
+        text_counts("unclassified.csv", &s.unclassified).into_bytes()?,
+        text_counts("inbound_rejects.csv", &s.inbound_rejects).into_bytes()?,
+    ];
+    if s.queue.is_some() {
+        out.push(queue_shape(s)?.into_bytes()?);
+    }
+    Ok(out)
+}
+
+fn timeline(s: &Summary) -> Table {
+    let r = &s.timeline.rows;
+    Table::new("timeline.csv", r.len())
+        .text("bucket_start", r.iter().map(|x| x.bucket_start.as_str()))
+        .text("cause", r.iter().map(|x| x.cause.as_str()))
+        .uint("deferral_events", r.iter().map(|x| x.deferral_events))
+        .uint("deferred_messages", r.iter().map(|x| x.deferred_messages))
+}
+
+fn causes(s: &Summary) -> Table {
+    let r = &s.causes;
+    Table::new("causes.csv", r.len())
+        .text("cause", r.iter().map(|x| x.cause.as_str()))
+        .text("title", r.iter().map(|x| x.title.as_str()))
+        .uint("deferral_events", r.iter().map(|x| x.deferral_events))
+        .uint("deferred_messages", r.iter().map(|x| x.deferred_messages))
+        .uint("bounces", r.iter().map(|x| x.bounces))
+        .uint("expired", r.iter().map(|x| x.expired))
+        .float("share_of_deferrals", r.iter().map(|x| x.share_of_deferrals))
+        .opt_text("first", r.iter().map(|x| x.first.as_deref()))
+        .opt_text("last", r.iter().map(|x| x.last.as_deref()))
+        .opt_text("top_detail", r.iter().map(|x| x.top_detail.as_deref()))
+        .opt_text("example", r.iter().map(|x| x.example.as_deref()))
+        .list("fix", r.iter().map(|x| &x.fix))
+}
+
+fn incidents(s: &Summary) -> Table {
+    let r = &s.incidents;
+    Table::new("incidents.csv", r.len())
+        .text("cause", r.iter().map(|x| x.cause.as_str()))
+        .text("start", r.iter().map(|x| x.start.as_str()))
+        .text("end", r.iter().map(|x| x.end.as_str()))
+        .uint("deferral_events", r.iter().map(|x| x.deferral_events))
+        .uint("messages", r.iter().map(|x| x.messages))
+        .float("share_of_deferrals", r.iter().map(|x| x.share_of_deferrals))
+        .list("receivers", r.iter().map(|x| &x.receivers))
+        .opt_text(
+            "first_example",
+            r.iter().map(|x| x.first_example.as_deref()),
+        )
+        .opt_text("last_example", r.iter().map(|x| x.last_example.as_deref()))
+}
+
+fn blacklist(s: &Summary) -> Table {
+    let r = &s.blacklistings;
+    Table::new("blacklist.csv", r.len())
+        .text("list", r.iter().map(|x| x.list.as_str()))
+        .list("receivers", r.iter().map(|x| &x.receivers))
+        .text("first_seen", r.iter().map(|x| x.first_seen.as_str()))
+        .text("last_seen", r.iter().map(|x| x.last_seen.as_str()))
+        .uint("deferrals", r.iter().map(|x| x.deferrals))
+        .uint("bounces", r.iter().map(|x| x.bounces))
+        .uint("messages", r.iter().map(|x| x.messages))
+        .uint("recipient_domains", r.iter().map(|x| x.recipient_domains))
+        .opt_text("listed_ip", r.iter().map(|x| x.listed_ip.as_deref()))
+        .opt_text(
+            "delisting_url",
+            r.iter().map(|x| x.delisting_url.as_deref()),
+        )
+        .text("cause", r.iter().map(|x| x.cause.as_str()))
+        .text("example", r.iter().map(|x| x.example.as_str()))
+}
+
+fn suspects(s: &Summary) -> Table {
+    let r = &s.suspects;
+    Table::new("suspects.csv", r.len())
+        .uint("rank", r.iter().map(|x| u64::from(x.rank)))
+        .text("identity", r.iter().map(|x| x.identity.as_str()))
+        .text("kind", r.iter().map(|x| x.kind.as_str()))
+        .float("score", r.iter().map(|x| x.score))
+        .text("episode", r.iter().map(|x| x.episode.as_str()))
+        .uint("messages", r.iter().map(|x| x.messages))
+        .uint("recipients", r.iter().map(|x| x.recipients))
+        .uint("recipient_domains", r.iter().map(|x| x.recipient_domains))
+        .float("share_of_outbound", r.iter().map(|x| x.share_of_outbound))
+        .float("burst_factor", r.iter().map(|x| x.burst_factor))
+        .float(
+            "unknown_recipient_share",
+            r.iter().map(|x| x.unknown_recipient_share),
+        )
+        .float("refused_share", r.iter().map(|x| x.refused_share))
+        .list("client_ips", r.iter().map(|x| &x.client_ips))
+        .uint(
+            "failed_logins_before",
+            r.iter().map(|x| x.failed_logins_before),
+        )
+        .list("evidence", r.iter().map(|x| &x.evidence))
+        .list("fix", r.iter().map(|x| &x.fix))
+        .opt_text(
+            "queued_ids_file",
+            r.iter().map(|x| x.queued_ids_file.as_deref()),
+        )
+}
+
+fn senders(s: &Summary) -> Table {
+    let r = &s.top_senders;
+    Table::new("senders.csv", r.len())
+        .text("identity", r.iter().map(|x| x.identity.as_str()))
+        .text("kind", r.iter().map(|x| x.kind.as_str()))
+        .uint("messages", r.iter().map(|x| x.messages))
+        .uint("recipients", r.iter().map(|x| x.recipients))
+        .uint("delivered", r.iter().map(|x| x.delivered))
+        .uint("deferred", r.iter().map(|x| x.deferred))
+        .uint("bounced", r.iter().map(|x| x.bounced))
+        .uint("expired", r.iter().map(|x| x.expired))
+        .uint("rejected", r.iter().map(|x| x.rejected))
+        .opt_text("first_seen", r.iter().map(|x| x.first_seen.as_deref()))
+        .opt_text("last_seen", r.iter().map(|x| x.last_seen.as_deref()))
+}
+
+fn text_counts(name: &'static str, r: &[TextCount]) -> Table {
+    Table::new(name, r.len())
+        .text("text", r.iter().map(|x| x.text.as_str()))
+        .uint("count", r.iter().map(|x| x.count))
+        .opt_text("cause", r.iter().map(|x| x.cause.as_deref()))
+}
+
+/// Column names of `queue_shape.csv` after `domain` and `total`.
+pub fn shape_bucket_names(bucket_minutes: &[u64]) -> Vec<String> {
+    let mut names: Vec<String> = bucket_minutes.iter().map(|m| format!("min_{m}")).collect();
+    names.push(match bucket_minutes.last() {
+        Some(m) => format!("min_{m}_plus"),
+        None => "min_0_plus".to_string(),
+    });
+    names
+}
+
+fn queue_shape(s: &Summary) -> crate::Result<Table> {
+    let Some(q) = &s.queue else {
+        return Ok(Table::new("queue_shape.csv", 0));
+    };
+    let r = &q.shape.rows;
+    let names = shape_bucket_names(&q.shape.bucket_minutes);
+    let mut t = Table::new("queue_shape.csv", r.len())
+        .text("domain", r.iter().map(|x| x.domain.as_str()))
+        .uint("total", r.iter().map(|x| x.total));
+    for (i, name) in names.iter().enumerate() {
+        // A short row (a dump parser that knew fewer buckets) reads as zeros.
+        t = t.uint(
+            name,
+            r.iter().map(|x| x.counts.get(i).copied().unwrap_or(0)),
+        );
+    }
+    Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_get_a_quote_numbers_do_not() {
+        assert_eq!(
+            neutralise("=HYPERLINK(\"http://evil\",\"x\")"),
+            "'=HYPERLINK(\"http://evil\",\"x\")"
+        );
+        assert_eq!(neutralise("+1-2"), "'+1-2");
+        assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(neutralise("\tx"), "'\tx");
+        assert_eq!(neutralise("\rx"), "'\rx");
+        assert_eq!(neutralise("-12"), "-12");
+        assert_eq!(neutralise("-12.5"), "-12.5");
+        assert_eq!(neutralise("-12.5e3"), "'-12.5e3");
+        assert_eq!(neutralise("-"), "'-");
+        // A real reason text passes unchanged.
+        let t = "connect to 127.0.0.1[127.0.0.1]:10024: Connection refused";
+        assert_eq!(neutralise(t), t);
+    }
+
+    #[test]
+    fn timeline_csv_has_its_documented_header_and_numbers() {
+        let mut s = Summary::default();
+        s.timeline.rows.push(crate::model::TimelineRow {
+            bucket_start: "2025-12-30T10:00:00".into(),
+            cause: "content_filter_down".into(),
+            deferral_events: 41,
+            deferred_messages: 12,
+        });
+        let (name, bytes) = timeline(&s).into_bytes().unwrap();
+        assert_eq!(name, "timeline.csv");
+        let text = String::from_utf8(bytes).unwrap();
+        assert_eq!(
+            text,
+            "bucket_start,cause,deferral_events,deferred_messages\n2025-12-30T10:00:00,content_filter_down,41,12\n"
+        );
+    }
+
+    #[test]
+    fn shape_columns_name_each_age_bucket() {
+        let names = shape_bucket_names(&[5, 10, 1280]);
+        assert_eq!(names, ["min_5", "min_10", "min_1280", "min_1280_plus"]);
+    }
+}
