@@ -370,9 +370,6 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         extra_files.extend(files);
     }
 
-    if cfg.redact {
-        summary.redacted = true;
-    }
     if cfg.no_report {
         return Ok(AnalyzeOutcome {
             summary,
@@ -386,15 +383,16 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         None => default_out_dir(&cfg.reports_root, &summary),
     };
     refuse_output_inside_inputs(&out_dir, &cfg.paths)?;
+    let redact = cfg.redact.then(|| crate::report::RedactOptions {
+        salt: cfg.salt.clone(),
+        keep: Vec::new(),
+    });
     let files = crate::report::write_report(
         &summary,
         &out_dir,
         &crate::report::ReportOptions {
             force: cfg.force,
-            redact: cfg.redact.then(|| crate::report::RedactOptions {
-                salt: cfg.salt.clone(),
-                keep: Vec::new(),
-            }),
+            redact: redact.clone(),
             time_label: if fmt.zone_name() == "local" {
                 "server local time".to_string()
             } else {
@@ -403,6 +401,10 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
             extra_files,
         },
     )?;
+    // What the terminal shows is as redacted as the files (same pseudonyms).
+    if let Some(r) = &redact {
+        crate::report::redact(&mut summary, r);
+    }
     Ok(AnalyzeOutcome {
         summary,
         out_dir: Some(out_dir),
@@ -492,8 +494,40 @@ fn queue_section(
         fmt,
         has_logs.then_some(&lookup as &dyn Fn(&str) -> Option<(String, Option<String>)>),
     );
+    // queue.csv: every queued recipient with what the logs say.
+    let mut cache = crate::analyze::queue::CauseCache::new(classifier);
+    let mut rows = Vec::new();
+    for m in &merged.messages {
+        let joined = lookup(&m.queue_id);
+        for r in &m.recipients {
+            let cause = match (&r.reason, m.queue) {
+                (_, q::QueueName::Hold) => "held".to_string(),
+                (Some(reason), _) => cache.cause_of(reason).to_string(),
+                (None, _) => joined
+                    .as_ref()
+                    .and_then(|j| j.1.clone())
+                    .unwrap_or_else(|| "never_tried".to_string()),
+            };
+            rows.push(crate::report::csv::QueueRow {
+                queue_id: m.queue_id.clone(),
+                queue: m.queue.id().to_string(),
+                arrival: fmt.iso(m.arrival),
+                age_minutes: ((dump_time.0 - m.arrival.0).max(0) / crate::time::MINUTE) as u64,
+                size: m.size,
+                sender: m.sender.clone(),
+                recipient: r.address.clone(),
+                domain: q::address_domain(&r.address),
+                cause,
+                reason: r.reason.clone(),
+                identity: joined.as_ref().map(|j| j.0.clone()),
+            });
+        }
+    }
+    let mut files = vec![(
+        "queue.csv".to_string(),
+        crate::report::csv::queue_csv(&rows)?,
+    )];
     // One ids file per suspect with mail still queued.
-    let mut files = Vec::new();
     for s in summary.suspects.iter_mut() {
         let ids: Vec<&str> = merged
             .messages

@@ -318,3 +318,37 @@ mod tests {
         assert_eq!(names, ["min_5", "min_10", "min_1280", "min_1280_plus"]);
     }
 }
+
+/// One queued recipient, a row of `queue.csv`.
+#[derive(Debug, Clone, Default)]
+pub struct QueueRow {
+    pub queue_id: String,
+    pub queue: String,
+    pub arrival: String,
+    pub age_minutes: u64,
+    pub size: u64,
+    pub sender: String,
+    pub recipient: String,
+    pub domain: String,
+    pub cause: String,
+    pub reason: Option<String>,
+    pub identity: Option<String>,
+}
+
+/// `queue.csv`: one row per queued recipient (the full queue; the Summary
+/// keeps only aggregates and the oldest messages).
+pub fn queue_csv(rows: &[QueueRow]) -> crate::Result<Vec<u8>> {
+    let t = Table::new("queue.csv", rows.len())
+        .text("queue_id", rows.iter().map(|r| r.queue_id.as_str()))
+        .text("queue", rows.iter().map(|r| r.queue.as_str()))
+        .text("arrival", rows.iter().map(|r| r.arrival.as_str()))
+        .uint("age_minutes", rows.iter().map(|r| r.age_minutes))
+        .uint("size", rows.iter().map(|r| r.size))
+        .text("sender", rows.iter().map(|r| r.sender.as_str()))
+        .text("recipient", rows.iter().map(|r| r.recipient.as_str()))
+        .text("domain", rows.iter().map(|r| r.domain.as_str()))
+        .text("cause", rows.iter().map(|r| r.cause.as_str()))
+        .opt_text("reason", rows.iter().map(|r| r.reason.as_deref()))
+        .opt_text("identity", rows.iter().map(|r| r.identity.as_deref()));
+    Ok(t.into_bytes()?.1)
+}
