@@ -142,9 +142,17 @@ pub fn apply_port25_judgement(f: &mut Findings) {
         .filter(|&k| !verdicts[k] && !near(k, 2 * window))
         .map(|k| domains[k].as_str())
         .collect();
-    // At a block's edges traffic is thin and the judgement needs a few
+    // At a block's start traffic is thin and the judgement needs a few
     // destinations to fail first: failures just before it belong to it.
-    let candidate = |k: usize| verdicts[k] || near(k, window);
+    let ahead = |k: usize| {
+        let Some(ts) = blocked.get(&kinds[k]) else {
+            return false;
+        };
+        let t = times[k];
+        let p = ts.partition_point(|&x| x <= t);
+        p < ts.len() && ts[p] - t <= window
+    };
+    let candidate = |k: usize| verdicts[k] || ahead(k);
     let mut others: HashMap<ConnectFailure, Vec<i64>> = HashMap::new();
     for k in (0..idx.len()).filter(|&k| candidate(k) && !chronic.contains(domains[k].as_str())) {
         others.entry(kinds[k]).or_default().push(times[k]);

@@ -291,6 +291,8 @@ pub struct Correlator<'c> {
     /// Notification children announced before their first line.
     pending_notice: FxHashMap<(Sym, QueueId), Sym>,
     verdicts: FxHashMap<Box<[u8]>, (Verdict, Sym)>,
+    /// Scratch space for verdict cache keys.
+    key_buf: Vec<u8>,
     /// Normalised text -> the first exact text seen for it.
     examples: FxHashMap<Sym, Sym>,
     /// Message-ids of live messages submitted from outside, to recognise a
@@ -349,6 +351,29 @@ fn is_loopback_ip(ip: &[u8]) -> bool {
     ip.starts_with(b"127.") || ip == b"::1"
 }
 
+/// The verdict cache key of a reason text: words holding an `@` become
+/// `@`, long words with three or more digits (message ids, counters)
+/// become `#`; reply codes, `host[ip]:port` and everything else stay, so
+/// two texts with one key classify alike, details included.
+fn shape_key(text: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    for (n, word) in text.split(|&c| c == b' ').enumerate() {
+        if n > 0 {
+            out.push(b' ');
+        }
+        if memchr::memchr(b'@', word).is_some() {
+            out.push(b'@');
+        } else if word.len() > 6
+            && word.iter().filter(|c| c.is_ascii_digit()).count() >= 3
+            && !word.iter().any(|c| matches!(c, b'[' | b']' | b':' | b'/'))
+        {
+            out.push(b'#');
+        } else {
+            out.extend_from_slice(word);
+        }
+    }
+}
+
 /// The queue id named by `... queued as NEWID` at the end of a reply.
 fn queued_as(reason: &[u8]) -> Option<QueueId> {
     let p = memchr::memmem::rfind(reason, b"queued as ")?;
@@ -372,6 +397,7 @@ impl<'c> Correlator<'c> {
             pending_notice: FxHashMap::default(),
             verdicts: FxHashMap::default(),
             examples: FxHashMap::default(),
+            key_buf: Vec::new(),
             by_message_id: FxHashMap::default(),
             last_kind_deferral: None,
             repeats_left: 1_000_000,
@@ -443,8 +469,14 @@ impl<'c> Correlator<'c> {
     }
 
     fn verdict(&mut self, text: &[u8]) -> (Verdict, Sym) {
-        if let Some(v) = self.verdicts.get(text) {
-            return v.clone();
+        // Replies differ mostly in addresses and message ids: key the cache
+        // on the text without them, so the regexes run once per shape.
+        let mut key = std::mem::take(&mut self.key_buf);
+        shape_key(text, &mut key);
+        let hit = self.verdicts.get(key.as_slice()).cloned();
+        if let Some(v) = hit {
+            self.key_buf = key;
+            return v;
         }
         let s = String::from_utf8_lossy(text);
         let verdict = self.classifier.classify(&s);
@@ -455,7 +487,8 @@ impl<'c> Correlator<'c> {
             self.verdicts.clear();
         }
         self.verdicts
-            .insert(text.into(), (verdict.clone(), norm_sym));
+            .insert(key.as_slice().into(), (verdict.clone(), norm_sym));
+        self.key_buf = key;
         (verdict, norm_sym)
     }
 
@@ -1089,6 +1122,46 @@ Jan  4 09:00:02 mx postfix/smtp[3]: ABCDE12345: to=<y@remote.test>, relay=mx.rem
         assert_eq!(f.senders[&shop].deferred, 1);
         assert_eq!(f.live_ids.len(), 1);
         assert_eq!(f.live_ids["ABCDE12345"].identity, shop);
+    }
+
+    #[test]
+    fn cache_key_drops_addresses_and_ids_but_keeps_codes() {
+        let mut a = Vec::new();
+        let mut b = Vec::new();
+        shape_key(
+            b"host mx.example.com[192.0.2.1] said: 550 5.1.1 <anna@example.com>: User unknown",
+            &mut a,
+        );
+        shape_key(
+            b"host mx.example.com[192.0.2.1] said: 550 5.1.1 <bob@example.com>: User unknown",
+            &mut b,
+        );
+        assert_eq!(a, b);
+        shape_key(
+            b"host mx.example.com[192.0.2.1] said: 450 4.1.1 <anna@example.com>: User unknown",
+            &mut b,
+        );
+        assert_ne!(a, b);
+        // The filter's port and a remote MX's port never share a key.
+        shape_key(
+            b"connect to 127.0.0.1[127.0.0.1]:10024: Connection refused",
+            &mut a,
+        );
+        shape_key(
+            b"connect to mx.example.com[192.0.2.31]:25: Connection refused",
+            &mut b,
+        );
+        assert_ne!(a, b);
+        // Gmail's per-message ids do not split a key.
+        shape_key(
+            b"review our Bulk Email Senders Guidelines. 31539dsi9032594qkb.632 - gsmtp",
+            &mut a,
+        );
+        shape_key(
+            b"review our Bulk Email Senders Guidelines. a1c064si6795317qkb.681 - gsmtp",
+            &mut b,
+        );
+        assert_eq!(a, b);
     }
 
     #[test]

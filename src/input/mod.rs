@@ -578,19 +578,23 @@ fn read_stream(
     let mut scanned = 0usize;
     loop {
         let mut eof = false;
-        while buf.len() < want {
-            let old = buf.len();
+        // Zero the buffer once per block, not once per read: a decoder
+        // returns a few KiB a call, and re-zeroing the rest of a 16 MiB
+        // buffer each time cost more than the decompression.
+        let mut filled = buf.len();
+        if filled < want {
             buf.resize(want, 0);
-            match r.read(&mut buf[old..]) {
+        }
+        while filled < want {
+            match r.read(&mut buf[filled..want]) {
                 Ok(0) => {
-                    buf.truncate(old);
                     eof = true;
                     break;
                 }
-                Ok(n) => buf.truncate(old + n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(old),
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    buf.truncate(old);
+                    buf.truncate(filled);
                     // Deliver what was read before the failure.
                     let delivered = offset + buf.len() as u64;
                     if !buf.is_empty() {
@@ -613,6 +617,7 @@ fn read_stream(
                 }
             }
         }
+        buf.truncate(filled);
         if buf.is_empty() {
             return Ok(offset);
         }
