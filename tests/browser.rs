@@ -261,7 +261,12 @@ fn the_report_renders_in_chromium_without_the_network() {
         }
     }
 
-    let shot = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/report-screenshot.png");
+    // Under the build folder (CARGO_TARGET_DIR may put it outside the clone).
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    std::fs::create_dir_all(&target).expect("build folder");
+    let shot = target.join("report-screenshot.png");
     let _ = std::fs::remove_file(&shot);
     let out = run(
         &browser,
