@@ -228,13 +228,13 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
     let logs: Vec<Source> = discovery
         .sources
         .iter()
-        .filter(|s| s.kind == SourceKind::Maillog)
+        .filter(|s| matches!(s.kind, SourceKind::Maillog | SourceKind::JournalJson))
         .cloned()
         .collect();
     let dumps: Vec<Source> = discovery
         .sources
         .iter()
-        .filter(|s| s.kind != SourceKind::Maillog)
+        .filter(|s| matches!(s.kind, SourceKind::QueueText | SourceKind::QueueJson))
         .cloned()
         .collect();
     if logs.is_empty() && dumps.is_empty() {

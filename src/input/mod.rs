@@ -26,6 +26,9 @@ use crate::error::Error;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {
     Maillog,
+    /// `journalctl -o json`: one JSON record a line, turned into syslog
+    /// lines as it is read.
+    JournalJson,
     QueueText,
     QueueJson,
 }
@@ -34,6 +37,7 @@ impl SourceKind {
     pub fn id(self) -> &'static str {
         match self {
             SourceKind::Maillog => "maillog",
+            SourceKind::JournalJson => "journal_json",
             SourceKind::QueueText => "queue_text",
             SourceKind::QueueJson => "queue_json",
         }
@@ -196,6 +200,12 @@ fn sniff(path: &Path) -> io::Result<(Vec<u8>, bool)> {
 /// Judges content: a maillog has syslog-stamped lines, a queue dump has
 /// postqueue's shapes.
 pub fn detect_kind(head: &[u8]) -> Option<SourceKind> {
+    let first = crate::parse::lines(head).find(|l| !l.trim_ascii().is_empty());
+    if let Some(l) = first {
+        if l.starts_with(b"{") && memchr::memmem::find(l, b"\"__REALTIME_TIMESTAMP\"").is_some() {
+            return Some(SourceKind::JournalJson);
+        }
+    }
     if let Some(k) = crate::parse::queue::detect(head) {
         return Some(match k {
             crate::parse::queue::DumpKind::Text => SourceKind::QueueText,
@@ -478,6 +488,25 @@ fn read_source(i: usize, s: &Source, block: usize, tx: &SyncSender<ReadItem>) ->
         return read_stream(i, &s.path, io::stdin().lock(), block, tx, false);
     }
     let file = File::open(&s.path).map_err(|e| (0, Error::io(&s.path, e)))?;
+    if s.kind == SourceKind::JournalJson {
+        let counting = CountingReader {
+            inner: file,
+            tx: tx.clone(),
+        };
+        let raw: Box<dyn Read> = if s.compressed {
+            Box::new(flate2::read::MultiGzDecoder::new(
+                io::BufReader::with_capacity(1 << 20, counting),
+            ))
+        } else {
+            Box::new(counting)
+        };
+        let journal = JournalReader {
+            inner: io::BufReader::with_capacity(1 << 20, raw),
+            pending: Vec::new(),
+            at: 0,
+        };
+        return read_stream(i, &s.path, journal, block, tx, s.compressed);
+    }
     if s.compressed {
         let counting = CountingReader {
             inner: file,
@@ -541,6 +570,87 @@ fn in_flux(s: &Source) -> bool {
             .map_or(true, |age| age < RECENT),
         None => true,
     }
+}
+
+/// Turns `journalctl -o json` records into syslog lines with an RFC 3339
+/// stamp in UTC (`+00:00`: the export's clock, stated, not guessed).
+/// Records it cannot read become a line without a stamp, counted later.
+struct JournalReader<R> {
+    inner: io::BufReader<R>,
+    pending: Vec<u8>,
+    at: usize,
+}
+
+impl<R: Read> Read for JournalReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use io::BufRead;
+        while self.at >= self.pending.len() {
+            self.pending.clear();
+            self.at = 0;
+            let mut line = Vec::new();
+            if self.inner.read_until(b'\n', &mut line)? == 0 {
+                return Ok(0);
+            }
+            journal_record_to_line(&line, &mut self.pending);
+        }
+        let n = buf.len().min(self.pending.len() - self.at);
+        buf[..n].copy_from_slice(&self.pending[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// One journal JSON record as a syslog line (with its `\n`).
+pub fn journal_record_to_line(record: &[u8], out: &mut Vec<u8>) {
+    let trimmed = record.trim_ascii();
+    if trimmed.is_empty() {
+        return;
+    }
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(trimmed) else {
+        out.extend_from_slice(b"unreadable journal record\n");
+        return;
+    };
+    let text = |k: &str| -> Option<String> {
+        match v.get(k)? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            // journald writes non-UTF-8 or binary fields as byte arrays.
+            serde_json::Value::Array(a) => {
+                let bytes: Vec<u8> = a
+                    .iter()
+                    .filter_map(|x| x.as_u64().map(|b| b as u8))
+                    .collect();
+                Some(String::from_utf8_lossy(&bytes).into_owned())
+            }
+            other => Some(other.to_string()),
+        }
+    };
+    let micros: i64 = text("__REALTIME_TIMESTAMP")
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
+    let t = crate::time::LogTime(micros.div_euclid(1000));
+    let (y, mo, d, h, mi, s, ms) = t.civil();
+    let host = text("_HOSTNAME").unwrap_or_default();
+    let ident = text("SYSLOG_IDENTIFIER")
+        .or_else(|| text("_COMM"))
+        .unwrap_or_default();
+    let pid = text("SYSLOG_PID").or_else(|| text("_PID"));
+    let message = text("MESSAGE").unwrap_or_default();
+    use std::io::Write as _;
+    let _ = write!(
+        out,
+        "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}+00:00 {} {}",
+        host.replace(' ', "_"),
+        ident.replace(' ', "_")
+    );
+    if let Some(p) = pid {
+        let _ = write!(out, "[{p}]");
+    }
+    out.extend_from_slice(b": ");
+    // One record, one line: embedded line ends would split it.
+    for c in message.bytes() {
+        out.push(if c == b'\n' || c == b'\r' { b' ' } else { c });
+    }
+    out.push(b'\n');
 }
 
 /// Reports bytes read from disk as progress.
@@ -699,6 +809,30 @@ mod tests {
         assert_eq!(rotation_key("maillog-été").class, 2);
         assert_eq!(rotation_key("почта-20260103.gz").base, "почта");
         assert!(rotation_key("почта-20260103.gz") < rotation_key("почта"));
+    }
+
+    #[test]
+    fn journal_json_records_become_syslog_lines() {
+        let rec = br#"{"SYSLOG_IDENTIFIER":"postfix/smtpd","_HOSTNAME":"andres","__REALTIME_TIMESTAMP":"1789228152650438","SYSLOG_PID":"314894","MESSAGE":"NOQUEUE: reject: RCPT from unknown[91.92.41.82]: 554 5.7.1 <verify@test.com>: Relay access denied; from=<test@test.com> to=<verify@test.com> proto=ESMTP helo=<test.com>"}"#;
+        assert_eq!(detect_kind(rec), Some(SourceKind::JournalJson));
+        let mut out = Vec::new();
+        journal_record_to_line(rec, &mut out);
+        let line = String::from_utf8(out).unwrap();
+        assert!(line.starts_with("2026-09-12T"), "{line}");
+        assert!(
+            line.contains("+00:00 andres postfix/smtpd[314894]: NOQUEUE: reject: RCPT from"),
+            "{line}"
+        );
+        let h = crate::parse::syslog::parse_header(line.trim_end().as_bytes()).unwrap();
+        assert_eq!(h.program, b"postfix/smtpd");
+        // A binary MESSAGE (array of bytes) and junk do not panic.
+        let mut out = Vec::new();
+        journal_record_to_line(
+            br#"{"__REALTIME_TIMESTAMP":"1","MESSAGE":[104,105,255]}"#,
+            &mut out,
+        );
+        journal_record_to_line(b"{not json", &mut out);
+        assert_eq!(String::from_utf8_lossy(&out).lines().count(), 2);
     }
 
     #[test]
