@@ -947,8 +947,16 @@ fn existing_out_folder_is_refused_without_force() {
         !out.join("summary.json").exists(),
         "nothing written into it"
     );
-    // With --force it is replaced by a complete report.
+    // --force replaces only a report folder, never a folder of other
+    // files named by mistake.
     let r = analyze_in(&out, &[&path], &["--force"], Duration::from_secs(60));
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(out.join("keep.txt").exists());
+    // An earlier report is replaced by a complete one.
+    let report = tmp.path().join("report2");
+    let r = analyze_in(&report, &[&path], &[], Duration::from_secs(60));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let r = analyze_in(&report, &[&path], &["--force"], Duration::from_secs(60));
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert_eq!(r.total("delivered"), 5);
 }
