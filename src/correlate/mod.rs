@@ -616,6 +616,8 @@ impl<'c> Correlator<'c> {
 
     /// Consumes the events of one chunk (in log order).
     pub fn consume(&mut self, source: usize, series: u32, chunk: &[u8], events: &[LineEvent]) {
+        // The chunk's first and last times, folded into the totals once.
+        let mut span: Option<(LogTime, LogTime)> = None;
         for ev in events {
             let Some(time) = self.resolve(series, ev.stamp) else {
                 continue;
@@ -623,15 +625,7 @@ impl<'c> Correlator<'c> {
             if self.window.0.is_some_and(|s| time < s) || self.window.1.is_some_and(|u| time >= u) {
                 continue;
             }
-            self.findings.first = Some(self.findings.first.map_or(time, |f| f.min(time)));
-            self.findings.last = Some(self.findings.last.map_or(time, |l| l.max(time)));
-            let span = self
-                .findings
-                .source_span
-                .entry(source)
-                .or_insert((time, time));
-            span.0 = span.0.min(time);
-            span.1 = span.1.max(time);
+            span = Some(span.map_or((time, time), |(a, b)| (a.min(time), b.max(time))));
             let host_bytes = ev.host.get(chunk);
             let host = if self.last_host.1 != 0 && self.last_host.0 == host_bytes {
                 self.last_host.1
@@ -646,6 +640,13 @@ impl<'c> Correlator<'c> {
                 self.since_sweep = 0;
                 self.sweep(time);
             }
+        }
+        if let Some((a, b)) = span {
+            self.findings.first = Some(self.findings.first.map_or(a, |f| f.min(a)));
+            self.findings.last = Some(self.findings.last.map_or(b, |l| l.max(b)));
+            let s = self.findings.source_span.entry(source).or_insert((a, b));
+            s.0 = s.0.min(a);
+            s.1 = s.1.max(b);
         }
     }
 

@@ -258,6 +258,37 @@ fn field<'a>(s: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
     None
 }
 
+/// The `key=value` fields of `s` in order (separators `, ` or ` `).
+fn fields(s: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < s.len() {
+            let rest = &s[i..];
+            let end = rest
+                .iter()
+                .position(|&c| c == b'=' || c == b' ' || c == b',');
+            match end {
+                Some(e) if rest[e] == b'=' => {
+                    let v = value_end(&rest[e + 1..]);
+                    i += e + 1 + v.len();
+                    while i < s.len() && (s[i] == b',' || s[i] == b' ') {
+                        i += 1;
+                    }
+                    return Some((&rest[..e], v));
+                }
+                Some(e) => {
+                    i += e.max(1);
+                    while i < s.len() && (s[i] == b',' || s[i] == b' ') {
+                        i += 1;
+                    }
+                }
+                None => return None,
+            }
+        }
+        None
+    })
+}
+
 fn value_end(v: &[u8]) -> &[u8] {
     if v.first() == Some(&b'<') {
         // Address in brackets: up to `>,` / `>` + space / end.
@@ -492,13 +523,25 @@ fn with_queue_id(chunk: &[u8], service: &[u8], qid: QueueId, rest: &[u8]) -> Opt
             _ => DeliveryStatus::Other,
         };
         let head = &rest[..status];
-        let get = |k: &[u8]| field(head, k).unwrap_or(&head[..0]);
+        // One pass over `to=, orig_to=, relay=, conn_use=, delay=, delays=,
+        // dsn=`: this is the most frequent line.
+        let (mut to, mut orig_to, mut relay, mut dsn) =
+            (&head[..0], &head[..0], &head[..0], &head[..0]);
+        for (k, v) in fields(head) {
+            match k {
+                b"to" => to = v,
+                b"orig_to" => orig_to = v,
+                b"relay" => relay = v,
+                b"dsn" => dsn = v,
+                _ => {}
+            }
+        }
         return Some(EventKind::Delivery {
             qid,
-            to: sp(strip_angle(get(b"to="))),
-            orig_to: sp(strip_angle(get(b"orig_to="))),
-            relay: sp(get(b"relay=")),
-            dsn: sp(get(b"dsn=")),
+            to: sp(strip_angle(to)),
+            orig_to: sp(strip_angle(orig_to)),
+            relay: sp(relay),
+            dsn: sp(dsn),
             status: status_kind,
             reason: sp(reason_after(&st[word_end..])),
         });
