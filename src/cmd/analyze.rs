@@ -368,6 +368,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         )?;
         summary.queue = queue;
         extra_files.extend(files);
+        queue_headline(&mut summary);
     }
 
     if cfg.no_report {
@@ -411,6 +412,45 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         files,
         partial,
     })
+}
+
+/// Without logs (or without incidents in them), the queue says what is
+/// stuck: one headline item per cause holding queued mail.
+fn queue_headline(summary: &mut Summary) {
+    let only_none = summary.headline.iter().all(|h| h.cause == "none");
+    let Some(q) = &summary.queue else { return };
+    if !only_none || q.messages == 0 {
+        return;
+    }
+    let mut items = Vec::new();
+    for kc in q.by_cause.iter().take(4) {
+        let cause = crate::classify::Cause::from_id(&kc.key);
+        let title = cause.map_or(kc.key.replace('_', " "), |c| c.title().to_string());
+        items.push(model::HeadlineItem {
+            cause: kc.key.clone(),
+            title: title.clone(),
+            text: format!(
+                "{title}: {} of the {} queued messages ({} KB) at {}.",
+                kc.messages,
+                q.messages,
+                kc.bytes / 1024,
+                q.dump_time.replace('T', " ")
+            ),
+            messages: kc.messages,
+            evidence: q
+                .oldest
+                .iter()
+                .find(|m| m.cause == kc.key)
+                .and_then(|m| m.reason.clone()),
+            fix: cause.map_or_else(Vec::new, |c| {
+                c.fix().iter().map(|s| s.to_string()).collect()
+            }),
+            ..model::HeadlineItem::default()
+        });
+    }
+    if !items.is_empty() {
+        summary.headline = items;
+    }
 }
 
 /// A file written into the report folder beside the standard ones.

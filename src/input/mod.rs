@@ -485,7 +485,18 @@ type ReadResult = Result<u64, (u64, Error)>;
 
 fn read_source(i: usize, s: &Source, block: usize, tx: &SyncSender<ReadItem>) -> ReadResult {
     if s.is_stdin() {
-        return read_stream(i, &s.path, io::stdin().lock(), block, tx, false);
+        // `zcat` is optional: a gzip stream on stdin is decompressed here.
+        use io::BufRead;
+        let mut input = io::BufReader::with_capacity(1 << 20, io::stdin().lock());
+        let gzip = input
+            .fill_buf()
+            .map(|b| b.starts_with(&[0x1f, 0x8b]))
+            .unwrap_or(false);
+        if gzip {
+            let dec = flate2::read::MultiGzDecoder::new(input);
+            return read_stream(i, &s.path, dec, block, tx, true);
+        }
+        return read_stream(i, &s.path, input, block, tx, false);
     }
     let file = File::open(&s.path).map_err(|e| (0, Error::io(&s.path, e)))?;
     if s.kind == SourceKind::JournalJson {
