@@ -97,6 +97,12 @@ pub struct AnalyzeOutcome {
     pub partial: bool,
 }
 
+/// A parsed chunk and its reasons' verdicts.
+type Parsed = (
+    ParsedChunk,
+    Vec<(u32, std::sync::Arc<crate::correlate::PreVerdict>)>,
+);
+
 /// Everything read from the maillogs.
 pub struct LogAnalysis {
     pub findings: Findings,
@@ -127,15 +133,15 @@ pub fn read_logs(
     let parts = jobs.max(1) * 4;
     // Parse block k+1 while correlating block k: the correlator is
     // sequential, parsing is parallel.
-    let mut pending: Option<(input::Block, Vec<ParsedChunk>)> = None;
+    let mut pending: Option<(input::Block, Vec<Parsed>)> = None;
     let correlate =
-        |c: &mut Correlator, stats: &mut Vec<LineStats>, done: (input::Block, Vec<ParsedChunk>)| {
+        |c: &mut Correlator, stats: &mut Vec<LineStats>, done: (input::Block, Vec<Parsed>)| {
             let (block, parsed) = done;
             let bytes = block.data.bytes();
             let series = sources[block.source].series;
             let subs = input::split_lines(bytes, parts);
-            for (sub, p) in subs.iter().zip(parsed) {
-                c.consume(block.source, series, sub, &p.events);
+            for (sub, (p, pre)) in subs.iter().zip(parsed) {
+                c.consume_classified(block.source, series, sub, &p.events, &pre);
                 stats[block.source].merge(p.stats);
             }
             drop(subs);
@@ -150,7 +156,14 @@ pub fn read_logs(
                         || {
                             let subs = input::split_lines(block.data.bytes(), parts);
                             subs.par_iter()
-                                .map(|s| parse::parse_chunk(s))
+                                .map(|s| {
+                                    let p = parse::parse_chunk(s);
+                                    // The regexes run here, in parallel,
+                                    // not on the sequential correlator.
+                                    let pre =
+                                        crate::correlate::preclassify(s, &p.events, classifier);
+                                    (p, pre)
+                                })
                                 .collect::<Vec<_>>()
                         },
                         || {

@@ -293,6 +293,8 @@ pub struct Correlator<'c> {
     verdicts: FxHashMap<Box<[u8]>, (Verdict, Sym)>,
     /// Scratch space for verdict cache keys.
     key_buf: Vec<u8>,
+    /// The parse worker's verdict for the event being consumed.
+    pre_current: Option<Arc<PreVerdict>>,
     /// Normalised text -> the first exact text seen for it.
     examples: FxHashMap<Sym, Sym>,
     /// Message-ids of live messages submitted from outside, to recognise a
@@ -351,6 +353,68 @@ fn is_loopback_ip(ip: &[u8]) -> bool {
     ip.starts_with(b"127.") || ip == b"::1"
 }
 
+/// A reason text's verdict, computed on a parse worker.
+#[derive(Debug)]
+pub struct PreVerdict {
+    pub verdict: Verdict,
+    pub normalised: String,
+}
+
+thread_local! {
+    /// Each parse worker's verdict cache, keyed like the correlator's.
+    static PRE_CACHE: std::cell::RefCell<FxHashMap<Box<[u8]>, Arc<PreVerdict>>> =
+        std::cell::RefCell::new(FxHashMap::default());
+}
+
+/// Classifies the reason texts of a chunk's deferrals, bounces and rejects
+/// (the events the correlator would classify), in parallel with other
+/// chunks: (event index, verdict), in event order.
+pub fn preclassify(
+    chunk: &[u8],
+    events: &[LineEvent],
+    classifier: &Classifier,
+) -> Vec<(u32, Arc<PreVerdict>)> {
+    let mut out = Vec::new();
+    let mut key = Vec::new();
+    PRE_CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        for (i, ev) in events.iter().enumerate() {
+            let reason = match ev.kind {
+                EventKind::Delivery {
+                    status: DeliveryStatus::Deferred | DeliveryStatus::Bounced,
+                    reason,
+                    ..
+                } => reason,
+                EventKind::Reject {
+                    action: RejectAction::Reject,
+                    reason,
+                    ..
+                } => reason,
+                _ => continue,
+            };
+            let text = reason.get(chunk);
+            shape_key(text, &mut key);
+            let v = match cache.get(key.as_slice()) {
+                Some(v) => v.clone(),
+                None => {
+                    let s = String::from_utf8_lossy(text);
+                    let v = Arc::new(PreVerdict {
+                        verdict: classifier.classify(&s),
+                        normalised: crate::classify::normalise(&s),
+                    });
+                    if cache.len() > 20_000 {
+                        cache.clear();
+                    }
+                    cache.insert(key.as_slice().into(), v.clone());
+                    v
+                }
+            };
+            out.push((i as u32, v));
+        }
+    });
+    out
+}
+
 /// The verdict cache key of a reason text: words holding an `@` become
 /// `@`, long words with three or more digits (message ids, counters)
 /// become `#`; reply codes, `host[ip]:port` and everything else stay, so
@@ -398,6 +462,7 @@ impl<'c> Correlator<'c> {
             verdicts: FxHashMap::default(),
             examples: FxHashMap::default(),
             key_buf: Vec::new(),
+            pre_current: None,
             by_message_id: FxHashMap::default(),
             last_kind_deferral: None,
             repeats_left: 1_000_000,
@@ -469,6 +534,11 @@ impl<'c> Correlator<'c> {
     }
 
     fn verdict(&mut self, text: &[u8]) -> (Verdict, Sym) {
+        // Classified already by a parse worker: only the interning is ours.
+        if let Some(pre) = self.pre_current.take() {
+            let sym = self.findings.strings.intern(pre.normalised.as_bytes());
+            return (pre.verdict.clone(), sym);
+        }
         // Replies differ mostly in addresses and message ids: key the cache
         // on the text without them, so the regexes run once per shape.
         let mut key = std::mem::take(&mut self.key_buf);
@@ -616,6 +686,21 @@ impl<'c> Correlator<'c> {
 
     /// Consumes the events of one chunk (in log order).
     pub fn consume(&mut self, source: usize, series: u32, chunk: &[u8], events: &[LineEvent]) {
+        self.consume_classified(source, series, chunk, events, &[]);
+    }
+
+    /// Like [`Correlator::consume`], with the reason texts already
+    /// classified by [`preclassify`] on a parse worker, which takes the
+    /// regexes off this sequential path.
+    pub fn consume_classified(
+        &mut self,
+        source: usize,
+        series: u32,
+        chunk: &[u8],
+        events: &[LineEvent],
+        pre: &[(u32, Arc<PreVerdict>)],
+    ) {
+        let mut next_pre = 0;
         // The chunk's first and last times, folded into the totals once.
         let mut span: Option<(LogTime, LogTime)> = None;
         for ev in events {
@@ -626,6 +711,15 @@ impl<'c> Correlator<'c> {
                 continue;
             }
             span = Some(span.map_or((time, time), |(a, b)| (a.min(time), b.max(time))));
+            let index = (ev as *const LineEvent as usize - events.as_ptr() as usize)
+                / std::mem::size_of::<LineEvent>().max(1);
+            while next_pre < pre.len() && (pre[next_pre].0 as usize) < index {
+                next_pre += 1;
+            }
+            self.pre_current = match pre.get(next_pre) {
+                Some((i, v)) if *i as usize == index => Some(v.clone()),
+                _ => None,
+            };
             let host_bytes = ev.host.get(chunk);
             let host = if self.last_host.1 != 0 && self.last_host.0 == host_bytes {
                 self.last_host.1
