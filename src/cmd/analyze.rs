@@ -251,12 +251,16 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         .cloned()
         .collect();
     if logs.is_empty() && dumps.is_empty() {
-        let searched = cfg
+        let mut searched = cfg
             .paths
             .iter()
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
             .join(", ");
+        // Say why each file was passed over.
+        for sk in discovery.skipped.iter().take(5) {
+            searched += &format!(" ({}: {})", sk.path.display(), sk.reason);
+        }
         if discovery.errors.len() == 1 && discovery.skipped.is_empty() {
             return Err(discovery.errors.into_iter().next().expect("one"));
         }
@@ -302,6 +306,17 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
     }
     progress.finish();
     partial |= analysis.partial;
+    let postfix_lines: u64 = analysis.stats.iter().map(|s| s.postfix).sum();
+    if postfix_lines == 0 && dumps.is_empty() && !analysis.partial {
+        let read = logs
+            .iter()
+            .map(Source::display)
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(Error::NoInput {
+            searched: format!("{read} (read, but no Postfix log lines in it)"),
+        });
+    }
 
     // Inputs and coverage.
     for (i, s) in logs.iter().enumerate() {
