@@ -397,7 +397,11 @@ pub fn preclassify(
             let v = match cache.get(key.as_slice()) {
                 Some(v) => v.clone(),
                 None => {
-                    let s = String::from_utf8_lossy(text);
+                    // Classify the key, not the text: every text with this
+                    // key then gets the same verdict and group whichever
+                    // worker saw it first, so results never depend on
+                    // thread timing.
+                    let s = String::from_utf8_lossy(&key);
                     let v = Arc::new(PreVerdict {
                         verdict: classifier.classify(&s),
                         normalised: crate::classify::normalise(&s),
@@ -548,7 +552,8 @@ impl<'c> Correlator<'c> {
             self.key_buf = key;
             return v;
         }
-        let s = String::from_utf8_lossy(text);
+        // As in `preclassify`: the key, so results are a function of it.
+        let s = String::from_utf8_lossy(&key);
         let verdict = self.classifier.classify(&s);
         let normalised = crate::classify::normalise(&s);
         let norm_sym = self.findings.strings.intern(normalised.as_bytes());
