@@ -290,7 +290,9 @@ pub struct Correlator<'c> {
     pending_parent: FxHashMap<(Sym, QueueId), (u32, Sym, LogTime)>,
     /// Notification children announced before their first line.
     pending_notice: FxHashMap<(Sym, QueueId), Sym>,
-    verdicts: FxHashMap<Box<[u8]>, (Verdict, Sym)>,
+    verdicts: FxHashMap<Box<[u8]>, VerdictSyms>,
+    /// Symbols of the parse workers' verdicts, by the verdict's address.
+    pre_syms: FxHashMap<usize, (Arc<PreVerdict>, VerdictSyms)>,
     /// Scratch space for verdict cache keys.
     key_buf: Vec<u8>,
     /// The parse worker's verdict for the event being consumed.
@@ -351,6 +353,18 @@ pub fn client_ip(client: &[u8]) -> &[u8] {
 
 fn is_loopback_ip(ip: &[u8]) -> bool {
     ip.starts_with(b"127.") || ip == b"::1"
+}
+
+/// A verdict with its texts interned: what an [`Outcome`] records.
+#[derive(Debug, Clone, Copy)]
+struct VerdictSyms {
+    cause: Cause,
+    connect_failure: Option<ConnectFailure>,
+    port: u16,
+    normalised: Sym,
+    remote_host: Sym,
+    list: Sym,
+    listed_ip: Sym,
 }
 
 /// A reason text's verdict, computed on a parse worker.
@@ -425,20 +439,30 @@ pub fn preclassify(
 /// two texts with one key classify alike, details included.
 fn shape_key(text: &[u8], out: &mut Vec<u8>) {
     out.clear();
-    for (n, word) in text.split(|&c| c == b' ').enumerate() {
-        if n > 0 {
-            out.push(b' ');
+    out.reserve(text.len());
+    let mut start = 0;
+    // One pass per word: this runs for every deferral and bounce.
+    while start <= text.len() {
+        let end = memchr::memchr(b' ', &text[start..]).map_or(text.len(), |p| start + p);
+        let word = &text[start..end];
+        let (mut digits, mut at, mut bracket) = (0usize, false, false);
+        for &c in word {
+            digits += usize::from(c.is_ascii_digit());
+            at |= c == b'@';
+            bracket |= matches!(c, b'[' | b']' | b':' | b'/');
         }
-        if memchr::memchr(b'@', word).is_some() {
+        if at {
             out.push(b'@');
-        } else if word.len() > 6
-            && word.iter().filter(|c| c.is_ascii_digit()).count() >= 3
-            && !word.iter().any(|c| matches!(c, b'[' | b']' | b':' | b'/'))
-        {
+        } else if word.len() > 6 && digits >= 3 && !bracket {
             out.push(b'#');
         } else {
             out.extend_from_slice(word);
         }
+        if end == text.len() {
+            break;
+        }
+        out.push(b' ');
+        start = end + 1;
     }
 }
 
@@ -464,6 +488,7 @@ impl<'c> Correlator<'c> {
             pending_parent: FxHashMap::default(),
             pending_notice: FxHashMap::default(),
             verdicts: FxHashMap::default(),
+            pre_syms: FxHashMap::default(),
             examples: FxHashMap::default(),
             key_buf: Vec::new(),
             pre_current: None,
@@ -537,18 +562,42 @@ impl<'c> Correlator<'c> {
         Some(t)
     }
 
-    fn verdict(&mut self, text: &[u8]) -> (Verdict, Sym) {
-        // Classified already by a parse worker: only the interning is ours.
+    /// A verdict as the records need it: copyable, strings interned.
+    fn syms_of(&mut self, verdict: &Verdict, normalised: &str) -> VerdictSyms {
+        let strings = &mut self.findings.strings;
+        let d = &verdict.detail;
+        VerdictSyms {
+            cause: verdict.cause,
+            connect_failure: verdict.connect_failure,
+            port: d.remote_port.unwrap_or(0),
+            normalised: strings.intern(normalised.as_bytes()),
+            remote_host: strings.intern(d.remote_host.as_deref().unwrap_or("").as_bytes()),
+            list: strings.intern(d.list.as_deref().unwrap_or("").as_bytes()),
+            listed_ip: strings.intern(d.listed_ip.as_deref().unwrap_or("").as_bytes()),
+        }
+    }
+
+    fn verdict(&mut self, text: &[u8]) -> VerdictSyms {
+        // Classified already by a parse worker: look its symbols up by the
+        // shared verdict's address (the entry keeps the verdict alive, so
+        // the address cannot be reused while it is a key).
         if let Some(pre) = self.pre_current.take() {
-            let sym = self.findings.strings.intern(pre.normalised.as_bytes());
-            return (pre.verdict.clone(), sym);
+            let addr = Arc::as_ptr(&pre) as usize;
+            if let Some((_, syms)) = self.pre_syms.get(&addr) {
+                return *syms;
+            }
+            let syms = self.syms_of(&pre.verdict, &pre.normalised);
+            if self.pre_syms.len() > 50_000 {
+                self.pre_syms.clear();
+            }
+            self.pre_syms.insert(addr, (pre, syms));
+            return syms;
         }
         // Replies differ mostly in addresses and message ids: key the cache
         // on the text without them, so the regexes run once per shape.
         let mut key = std::mem::take(&mut self.key_buf);
         shape_key(text, &mut key);
-        let hit = self.verdicts.get(key.as_slice()).cloned();
-        if let Some(v) = hit {
+        if let Some(&v) = self.verdicts.get(key.as_slice()) {
             self.key_buf = key;
             return v;
         }
@@ -556,15 +605,14 @@ impl<'c> Correlator<'c> {
         let s = String::from_utf8_lossy(&key);
         let verdict = self.classifier.classify(&s);
         let normalised = crate::classify::normalise(&s);
-        let norm_sym = self.findings.strings.intern(normalised.as_bytes());
+        let syms = self.syms_of(&verdict, &normalised);
         // Bound the cache: reason texts carry addresses, so many are unique.
         if self.verdicts.len() > 20_000 {
             self.verdicts.clear();
         }
-        self.verdicts
-            .insert(key.as_slice().into(), (verdict.clone(), norm_sym));
+        self.verdicts.insert(key.as_slice().into(), syms);
         self.key_buf = key;
-        (verdict, norm_sym)
+        syms
     }
 
     fn new_message(
@@ -918,7 +966,7 @@ impl<'c> Correlator<'c> {
                     return;
                 }
                 self.findings.counts.rejected += 1;
-                let (verdict, norm) = self.verdict(g(reason));
+                let v = self.verdict(g(reason));
                 let mut identity = 0;
                 if let Some(qid) = qid {
                     if let Some(m) = self.live.get(&(host, qid)) {
@@ -936,8 +984,8 @@ impl<'c> Correlator<'c> {
                 }
                 self.findings.inbound.push(InboundReject {
                     time,
-                    cause: verdict.cause,
-                    normalised: norm,
+                    cause: v.cause,
+                    normalised: v.normalised,
                     identity,
                 });
             }
@@ -1070,7 +1118,8 @@ impl<'c> Correlator<'c> {
                 self.sender_stats(identity).delivered += 1;
             }
             DeliveryStatus::Deferred | DeliveryStatus::Bounced => {
-                let (verdict, norm) = self.verdict(reason);
+                let v = self.verdict(reason);
+                let norm = v.normalised;
                 let text = match self.examples.get(&norm) {
                     Some(&t) => t,
                     None => {
@@ -1079,18 +1128,6 @@ impl<'c> Correlator<'c> {
                         t
                     }
                 };
-                let strings = &mut self.findings.strings;
-                let remote_host = strings.intern(
-                    verdict
-                        .detail
-                        .remote_host
-                        .as_deref()
-                        .unwrap_or("")
-                        .as_bytes(),
-                );
-                let list = strings.intern(verdict.detail.list.as_deref().unwrap_or("").as_bytes());
-                let listed_ip =
-                    strings.intern(verdict.detail.listed_ip.as_deref().unwrap_or("").as_bytes());
                 let outcome = Outcome {
                     time,
                     status: if status == DeliveryStatus::Deferred {
@@ -1098,15 +1135,15 @@ impl<'c> Correlator<'c> {
                     } else {
                         OutcomeStatus::Bounced
                     },
-                    cause: verdict.cause,
-                    connect_failure: verdict.connect_failure,
-                    port: verdict.detail.remote_port.unwrap_or(0),
+                    cause: v.cause,
+                    connect_failure: v.connect_failure,
+                    port: v.port,
                     message: serial,
                     identity,
                     recipient_domain: domain,
-                    remote_host,
-                    list,
-                    listed_ip,
+                    remote_host: v.remote_host,
+                    list: v.list,
+                    listed_ip: v.listed_ip,
                     text,
                     normalised: norm,
                 };
@@ -1122,7 +1159,7 @@ impl<'c> Correlator<'c> {
                     }
                     let m = self.live.get_mut(&key).expect("present");
                     if m.first_cause.is_none() {
-                        m.first_cause = Some(verdict.cause);
+                        m.first_cause = Some(v.cause);
                         m.first_deferral = Some(time);
                     }
                 } else {
