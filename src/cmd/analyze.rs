@@ -383,6 +383,17 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         passwd,
     };
     analyze::summarize(f, &opts, &mut summary);
+    if f.repeats_dropped > 0 {
+        summary.problems.push(format!(
+            "{} repeats of `last message repeated N times` were not counted (more than a million in all)",
+            f.repeats_dropped
+        ));
+    }
+    let own_hosts: Vec<String> = f
+        .hosts
+        .iter()
+        .map(|&h| f.strings.str(h).into_owned())
+        .collect();
 
     let mut extra_files = Vec::new();
     if !dumps.is_empty() {
@@ -412,9 +423,10 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         None => default_out_dir(&cfg.reports_root, &summary),
     };
     refuse_output_inside_inputs(&out_dir, &cfg.paths)?;
+    // The server's own names stay readable: they are not third parties.
     let redact = cfg.redact.then(|| crate::report::RedactOptions {
         salt: cfg.salt.clone(),
-        keep: Vec::new(),
+        keep: own_hosts,
     });
     let files = crate::report::write_report(
         &summary,

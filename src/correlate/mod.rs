@@ -231,6 +231,12 @@ pub struct Findings {
     pub year: Option<(i32, String)>,
     /// Year-less stamps that fell after the anchor (inferred year too late).
     pub future_stamps: u64,
+    /// `last message repeated N times` beyond what is counted (a cap keeps
+    /// a hostile N from exhausting memory).
+    pub repeats_dropped: u64,
+    /// The hosts that wrote the logs (the syslog host field): the server's
+    /// own names, kept readable under `--redact`.
+    pub hosts: Vec<Sym>,
     /// Warnings, normalised, with counts.
     pub warnings: HashMap<Sym, u64>,
     /// Messages known (serial numbers handed out).
@@ -779,6 +785,10 @@ impl<'c> Correlator<'c> {
             } else {
                 let sym = self.findings.strings.intern(host_bytes);
                 self.last_host = (host_bytes.to_vec(), sym);
+                if sym != 0 && !self.findings.hosts.contains(&sym) && self.findings.hosts.len() < 64
+                {
+                    self.findings.hosts.push(sym);
+                }
                 sym
             };
             self.event(host, time, chunk, ev.kind);
@@ -1014,6 +1024,7 @@ impl<'c> Correlator<'c> {
                 if let Some(mut o) = self.last_kind_deferral {
                     let n = u64::from(times.min(10_000)).min(self.repeats_left);
                     self.repeats_left -= n;
+                    self.findings.repeats_dropped += u64::from(times) - n;
                     for _ in 0..n {
                         o.time = time;
                         self.findings.outcomes.push(o);
