@@ -103,17 +103,11 @@ const DAY: i64 = 24 * HOUR;
 /// Days since 1970-01-01 of 2025-12-27, the simulation's day 0.
 const EPOCH_DAYS: i64 = 20449;
 
+/// The product's own calendar arithmetic, so the generator and the parser
+/// cannot disagree about a date.
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719468;
-    let era = if z >= 0 { z } else { z - 146096 } / 146097;
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    let (y, m, d) = postmortem::time::civil_from_days(z);
+    (i64::from(y), m, d)
 }
 
 const MONTHS: [&str; 12] = [
