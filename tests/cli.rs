@@ -146,3 +146,36 @@ fn causes_lists_the_taxonomy() {
         assert!(text.contains(id), "{id} missing");
     }
 }
+
+#[test]
+fn redact_keeps_the_servers_own_name_and_hides_third_parties() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("mail.log");
+    std::fs::write(
+        &log,
+        "Jan  5 10:00:00 mx1.ourserver.example postfix/pickup[1]: ABCDE12345: uid=1000 from=<shop>\n\
+Jan  5 10:00:01 mx1.ourserver.example postfix/qmgr[2]: ABCDE12345: from=<shop@ourserver.example>, size=100, nrcpt=2 (queue active)\n\
+Jan  5 10:00:02 mx1.ourserver.example postfix/smtp[3]: ABCDE12345: to=<anna@customer.example>, relay=none, delay=1, delays=0/0/1/0, dsn=5.4.6, status=bounced (mail for mx1.ourserver.example loops back to myself)\n\
+Jan  5 10:00:03 mx1.ourserver.example postfix/smtp[3]: ABCDE12345: to=<bob@thirdparty.example>, relay=none, delay=1, delays=0/0/1/0, dsn=4.4.1, status=deferred (connect to mx.thirdparty.example[192.0.2.9]:25: Connection refused)\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("r");
+    let st = bin()
+        .args(["analyze", "-q", "--year", "2026", "--redact", "--out"])
+        .arg(&out)
+        .arg(&log)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let mut all = String::new();
+    for e in std::fs::read_dir(&out).unwrap() {
+        all += &std::fs::read_to_string(e.unwrap().path()).unwrap_or_default();
+    }
+    assert!(
+        all.contains("mx1.ourserver.example"),
+        "the server's own name was hidden"
+    );
+    for secret in ["thirdparty.example", "192.0.2.9", "anna@customer.example"] {
+        assert!(!all.contains(secret), "{secret} leaked");
+    }
+}
