@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 use divan::counter::{BytesCount, ItemsCount};
 use divan::Bencher;
 use postmortem::classify::Classifier;
-use postmortem::correlate::{Correlator, YearPolicy};
+use postmortem::correlate::{Correlator, Findings, YearPolicy};
 use postmortem::parse;
 
 fn main() {
@@ -105,51 +105,36 @@ fn classify(b: Bencher) {
     });
 }
 
-#[divan::bench]
-fn correlate(b: Bencher) {
-    let c = Classifier::builtin();
-    let parsed = parse::parse_chunk(&INPUT);
-    b.counter(BytesCount::new(INPUT.len()))
-        .counter(ItemsCount::new(*LINES))
-        .bench(|| {
-            let mut cor = Correlator::new(
-                &c,
-                YearPolicy {
-                    forced: Some(2026),
-                    anchor: None,
-                },
-            );
-            cor.consume(0, 1, &INPUT, &parsed.events);
-            cor.finish().counts.received
-        });
-}
-
-#[divan::bench]
-fn aggregate(b: Bencher) {
-    let c = Classifier::builtin();
-    let parsed = parse::parse_chunk(&INPUT);
+/// The lab lines through the correlator: the findings the analysis reads.
+fn correlate_all(c: &Classifier, parsed: &parse::ParsedChunk) -> Findings {
     let mut cor = Correlator::new(
-        &c,
+        c,
         YearPolicy {
             forced: Some(2026),
             anchor: None,
         },
     );
     cor.consume(0, 1, &INPUT, &parsed.events);
-    let findings = cor.finish();
-    b.counter(ItemsCount::new(findings.outcomes.len()))
-        .bench(|| {
-            let mut f = postmortem::correlate::Findings {
-                strings: Default::default(),
-                ..Default::default()
-            };
-            // Findings is not Clone (it owns the interner): rebuild a copy of the
-            // records the analysis reads.
-            f.outcomes = findings.outcomes.clone();
-            f.outbound = findings.outbound.clone();
-            f.first = findings.first;
-            f.last = findings.last;
-            f.counts = findings.counts.clone();
+    cor.finish()
+}
+
+#[divan::bench]
+fn correlate(b: Bencher) {
+    let c = Classifier::builtin();
+    let parsed = parse::parse_chunk(&INPUT);
+    b.counter(BytesCount::new(INPUT.len()))
+        .counter(ItemsCount::new(*LINES))
+        .bench(|| correlate_all(&c, &parsed).counts.received);
+}
+
+#[divan::bench]
+fn aggregate(b: Bencher) {
+    let c = Classifier::builtin();
+    let parsed = parse::parse_chunk(&INPUT);
+    let outcomes = correlate_all(&c, &parsed).outcomes.len();
+    b.counter(ItemsCount::new(outcomes))
+        .with_inputs(|| correlate_all(&c, &parsed))
+        .bench_local_values(|mut f| {
             let mut s = postmortem::model::Summary::default();
             postmortem::analyze::summarize(&mut f, &Default::default(), &mut s);
             s.timeline.rows.len()

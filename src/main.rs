@@ -148,34 +148,6 @@ fn parse_duration(s: &str) -> Result<i64, String> {
     Ok(n * mult)
 }
 
-/// `2026-01-03`, `2026-01-03T10:00`, `2026-01-03 10:00:00` (server time).
-fn parse_when(s: &str) -> Result<LogTime, String> {
-    let bad = || format!("{s:?} is not a time like 2026-01-03 or 2026-01-03T10:00");
-    let s = s.trim();
-    let (date, time) = s.split_once(['T', ' ']).unwrap_or((s, "00:00:00"));
-    let d: Vec<u32> = date
-        .split('-')
-        .map(|x| x.parse().map_err(|_| bad()))
-        .collect::<Result<_, _>>()?;
-    let t: Vec<u32> = time
-        .split(':')
-        .map(|x| x.parse().map_err(|_| bad()))
-        .collect::<Result<_, _>>()?;
-    if d.len() != 3 || t.is_empty() || t.len() > 3 {
-        return Err(bad());
-    }
-    LogTime::from_civil(
-        d[0] as i32,
-        d[1],
-        d[2],
-        t[0],
-        *t.get(1).unwrap_or(&0),
-        *t.get(2).unwrap_or(&0),
-        0,
-    )
-    .ok_or_else(bad)
-}
-
 struct Bar(indicatif::ProgressBar);
 
 impl Progress for Bar {
@@ -202,15 +174,19 @@ fn analyze(a: AnalyzeArgs) -> Result<ExitCode, String> {
         paths,
         out: a.out,
         force: a.force,
-        since: a.since.as_deref().map(parse_when).transpose()?,
-        until: a.until.as_deref().map(parse_when).transpose()?,
+        since: a.since.as_deref().map(LogTime::parse_local).transpose()?,
+        until: a.until.as_deref().map(LogTime::parse_local).transpose()?,
         year: a.year,
         timezone: a.timezone,
         bucket: a.bucket.as_deref().map(parse_duration).transpose()?,
         lookback: parse_duration(&a.lookback)?,
         rules: a.rules,
         passwd: a.passwd,
-        dump_time: a.dump_time.as_deref().map(parse_when).transpose()?,
+        dump_time: a
+            .dump_time
+            .as_deref()
+            .map(LogTime::parse_local)
+            .transpose()?,
         redact: a.redact,
         salt: a.salt,
         ..AnalyzeConfig::default()

@@ -100,6 +100,46 @@ impl LogTime {
         (y, m, d, h, mi, s, ms)
     }
 
+    /// A civil date-time from jiff (a zone's wall clock).
+    pub fn from_datetime(dt: jiff::civil::DateTime) -> Option<LogTime> {
+        LogTime::from_civil(
+            i32::from(dt.year()),
+            dt.month() as u32,
+            dt.day() as u32,
+            dt.hour() as u32,
+            dt.minute() as u32,
+            dt.second() as u32,
+            (dt.subsec_nanosecond() / 1_000_000) as u32,
+        )
+    }
+
+    /// A file time as this machine's wall clock.
+    pub fn from_system_time(t: std::time::SystemTime) -> Option<LogTime> {
+        let ts = jiff::Timestamp::try_from(t).ok()?;
+        LogTime::from_datetime(jiff::tz::TimeZone::system().to_datetime(ts))
+    }
+
+    /// A time the user typed, in the server's wall clock: `2026-01-03`,
+    /// `2026-01-03T10:00`, `2026-01-03 10:00:00`.
+    pub fn parse_local(s: &str) -> Result<LogTime, String> {
+        let bad = || format!("{s:?} is not a time like 2026-01-03 or 2026-01-03T10:00");
+        let s = s.trim();
+        let (date, time) = s.split_once(['T', ' ']).unwrap_or((s, "00:00:00"));
+        let d: Vec<u32> = date
+            .split('-')
+            .map(|x| x.parse().map_err(|_| bad()))
+            .collect::<Result<_, _>>()?;
+        let t: Vec<u32> = time
+            .split(':')
+            .map(|x| x.parse().map_err(|_| bad()))
+            .collect::<Result<_, _>>()?;
+        if d.len() != 3 || t.is_empty() || t.len() > 3 {
+            return Err(bad());
+        }
+        let (h, m, sec) = (t[0], *t.get(1).unwrap_or(&0), *t.get(2).unwrap_or(&0));
+        LogTime::from_civil(d[0] as i32, d[1], d[2], h, m, sec, 0).ok_or_else(bad)
+    }
+
     pub fn year(self) -> i32 {
         self.civil().0
     }
@@ -206,6 +246,18 @@ mod tests {
         }
         assert!(LogTime::from_civil(2026, 2, 29, 0, 0, 0, 0).is_none());
         assert_eq!(LogTime::from_civil(1970, 1, 2, 0, 0, 0, 0).unwrap().0, DAY);
+    }
+
+    #[test]
+    fn typed_times_parse_or_explain() {
+        let t = LogTime::from_civil(2026, 11, 28, 18, 56, 6, 0).unwrap();
+        assert_eq!(LogTime::parse_local("2026-11-28T18:56:06"), Ok(t));
+        assert_eq!(LogTime::parse_local("2026-11-28 18:56:06"), Ok(t));
+        assert_eq!(LogTime::parse_local("2026-11-28").unwrap().civil().3, 0);
+        assert!(LogTime::parse_local("yesterday")
+            .unwrap_err()
+            .contains("is not a time"));
+        assert!(LogTime::parse_local("2026-02-30").is_err());
     }
 
     #[test]

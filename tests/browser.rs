@@ -3,6 +3,9 @@
 //! from elsewhere, and a screenshot is saved for review
 //! (target/report-screenshot.png). Skips when Chromium is not installed.
 
+mod common;
+
+use common::SECTIONS;
 use postmortem::model::*;
 use postmortem::report::{write_report, ReportOptions};
 use std::path::PathBuf;
@@ -19,6 +22,7 @@ fn chromium() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// A day and a half of hourly buckets, so the chart has bars to draw.
 fn summary() -> Summary {
     let mut timeline = Vec::new();
     for h in 0..36u64 {
@@ -184,17 +188,7 @@ fn the_report_renders_in_chromium_without_the_network() {
         "chromium failed: {}",
         String::from_utf8_lossy(&dom.stderr)
     );
-    for id in [
-        "headline",
-        "timeline",
-        "incidents",
-        "blacklist",
-        "suspects",
-        "senders",
-        "queue",
-        "unclassified",
-        "coverage",
-    ] {
+    for id in SECTIONS {
         assert!(
             dom_text.contains(&format!("id=\"{id}\"")),
             "section {id} missing from the DOM"

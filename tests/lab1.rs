@@ -17,6 +17,12 @@ fn lab() -> Option<PathBuf> {
     }
 }
 
+/// The lab's machine-readable ground truth.
+fn manifest(lab: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(lab.join("groundtruth/manifest.json")).unwrap())
+        .unwrap()
+}
+
 fn analyze(args: &[&str]) -> (serde_json::Value, tempfile::TempDir) {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("report");
@@ -93,10 +99,7 @@ fn totals_match_the_lab_ground_truth() {
         totals["rejected"],
         count(&|l| l.contains("NOQUEUE: reject:") || l.contains(": milter-reject:"))
     );
-    let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(lab.join("groundtruth/manifest.json")).unwrap(),
-    )
-    .unwrap();
+    let manifest = manifest(&lab);
     assert_eq!(
         totals["held"],
         manifest["held_queue_ids"].as_array().unwrap().len() as u64
@@ -133,10 +136,7 @@ fn every_lab_line_is_understood_and_the_year_inferred() {
 fn submissions_per_identity_match_the_lab() {
     let Some(lab) = lab() else { return };
     let (s, _tmp) = analyze(&[lab.join("logs").to_str().unwrap()]);
-    let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(lab.join("groundtruth/manifest.json")).unwrap(),
-    )
-    .unwrap();
+    let manifest = manifest(&lab);
     let senders = s["top_senders"].as_array().unwrap();
     let mut checked = 0;
     for want in manifest["submissions_by_identity"].as_array().unwrap() {
@@ -171,6 +171,14 @@ fn a_wrong_year_flag_is_obeyed_and_stated() {
         .starts_with("2024-11-28"));
 }
 
+fn headline_names(s: &serde_json::Value, cause: &str) -> bool {
+    s["headline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["cause"] == cause)
+}
+
 /// Seconds since midnight of an ISO time (`2026-11-28T18:45:05` or with Z).
 fn secs(iso: &str) -> i64 {
     let t = &iso[11..19];
@@ -182,10 +190,7 @@ fn secs(iso: &str) -> i64 {
 fn staged_incidents_are_found_in_their_periods() {
     let Some(lab) = lab() else { return };
     let (s, _tmp) = analyze(&[lab.join("logs").to_str().unwrap()]);
-    let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(lab.join("groundtruth/manifest.json")).unwrap(),
-    )
-    .unwrap();
+    let manifest = manifest(&lab);
     let bucket = s["timeline"]["bucket_seconds"].as_i64().unwrap();
     assert!(bucket > 0);
     let incidents = s["incidents"].as_array().unwrap();
@@ -218,14 +223,7 @@ fn staged_incidents_are_found_in_their_periods() {
         );
         assert!((fe - end).abs() <= bucket, "{cause} ends {fe} vs {end}");
         // The headline names it.
-        assert!(
-            s["headline"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|h| h["cause"] == cause),
-            "headline lacks {cause}"
-        );
+        assert!(headline_names(&s, cause), "headline lacks {cause}");
     }
     // Listings: each receiver's refusals start when the lab switched it.
     for (phase, list) in [
@@ -260,10 +258,7 @@ fn staged_incidents_are_found_in_their_periods() {
 fn the_compromised_mailbox_ranks_first() {
     let Some(lab) = lab() else { return };
     let (s, _tmp) = analyze(&[lab.join("logs").to_str().unwrap()]);
-    let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(lab.join("groundtruth/manifest.json")).unwrap(),
-    )
-    .unwrap();
+    let manifest = manifest(&lab);
     // The source that bursted before the first listing.
     let culprit = manifest["spam_sources"]
         .as_array()

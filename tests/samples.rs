@@ -110,14 +110,12 @@ fn incidents_start_within_one_bucket_of_the_truth() {
             got["start"],
             want["start"]
         );
-        assert!(
-            s["headline"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|h| h["cause"] == cause),
-            "headline lacks {cause}"
-        );
+        let named = s["headline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["cause"] == cause);
+        assert!(named, "headline lacks {cause}");
     }
 }
 

@@ -407,42 +407,28 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
     summary.top_senders = senders;
 
     // Unclassified texts and inbound verdicts.
-    let mut unknown: HashMap<Sym, u64> = HashMap::new();
+    let mut unknown: HashMap<(Sym, Option<Cause>), u64> = HashMap::new();
     for o in f.outcomes.iter().filter(|o| o.cause == Cause::Unknown) {
-        *unknown.entry(o.normalised).or_default() += 1;
+        *unknown.entry((o.normalised, None)).or_default() += 1;
     }
-    summary.unclassified = top_texts(f, unknown, None, 200);
-    let mut inbound: HashMap<(Sym, Cause), u64> = HashMap::new();
+    summary.unclassified = top_texts(f, unknown, 200);
+    let mut inbound: HashMap<(Sym, Option<Cause>), u64> = HashMap::new();
     for r in &f.inbound {
-        *inbound.entry((r.normalised, r.cause)).or_default() += 1;
+        *inbound.entry((r.normalised, Some(r.cause))).or_default() += 1;
     }
-    let mut inbound: Vec<TextCount> = inbound
-        .into_iter()
-        .map(|((t, c), n)| TextCount {
-            text: s(t),
-            count: n,
-            cause: Some(c.id().to_string()),
-        })
-        .collect();
-    inbound.sort_by(|a, b| b.count.cmp(&a.count).then(a.text.cmp(&b.text)));
-    inbound.truncate(200);
-    summary.inbound_rejects = inbound;
+    summary.inbound_rejects = top_texts(f, inbound, 200);
 
-    summary.headline = headline(summary, &incidents, deferrals_total, fmt, first);
+    summary.headline = headline(summary, &incidents, deferrals_total);
 }
 
-fn top_texts(
-    f: &Findings,
-    counts: HashMap<Sym, u64>,
-    cause: Option<&str>,
-    n: usize,
-) -> Vec<TextCount> {
+/// The `n` most frequent (text, cause) pairs, most frequent first.
+fn top_texts(f: &Findings, counts: HashMap<(Sym, Option<Cause>), u64>, n: usize) -> Vec<TextCount> {
     let mut v: Vec<TextCount> = counts
         .into_iter()
-        .map(|(t, c)| TextCount {
+        .map(|((t, cause), count)| TextCount {
             text: f.strings.str(t).into_owned(),
-            count: c,
-            cause: cause.map(str::to_string),
+            count,
+            cause: cause.map(|c| c.id().to_string()),
         })
         .collect();
     v.sort_by(|a, b| b.count.cmp(&a.count).then(a.text.cmp(&b.text)));
@@ -642,13 +628,9 @@ fn headline(
     summary: &Summary,
     incidents: &[(LogTime, Incident)],
     deferrals_total: u64,
-    fmt: &TimeFormat,
-    reference: LogTime,
 ) -> Vec<HeadlineItem> {
-    let _ = fmt;
     let mut items: Vec<HeadlineItem> = Vec::new();
     let short = |iso: &str| iso.replace('T', " ").chars().take(16).collect::<String>();
-    let _ = reference;
     // Blacklistings first when they exist: they need a source found.
     if !summary.blacklistings.is_empty() {
         let eps = &summary.blacklistings;

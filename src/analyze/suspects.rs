@@ -187,7 +187,6 @@ fn rank_one(f: &Findings, onset: LogTime, label: &str, opts: &AnalysisOptions) -
         let e = failures.entry(id).or_default();
         e.0 += 1;
         e.1.insert(lf.client_ip);
-        let _ = lf.time;
     }
 
     let mut out = Vec::new();

@@ -200,13 +200,8 @@ fn anchor_date(sources: &[Source]) -> Option<(i32, u32, u32)> {
         // stdin: today.
         sources.iter().any(Source::is_stdin).then(SystemTime::now)
     })?;
-    let ts = jiff::Timestamp::try_from(newest).ok()?;
-    let zoned = ts.to_zoned_datetime(jiff::tz::TimeZone::system());
-    Some((
-        zoned.year() as i32,
-        zoned.month() as u32,
-        zoned.day() as u32,
-    ))
+    let (y, m, d, ..) = LogTime::from_system_time(newest)?.civil();
+    Some((y, m, d))
 }
 
 /// Runs the whole analysis and writes the report.
@@ -515,23 +510,10 @@ fn queue_section(
     let (dump_time, source) = match (cfg.dump_time, findings.last, mtime) {
         (Some(t), _, _) => (t, q::DumpTimeSource::Flag),
         (None, Some(t), _) => (t, q::DumpTimeSource::NewestLogLine),
-        (None, None, Some(m)) => {
-            let ts = jiff::Timestamp::try_from(m).map_err(|e| Error::Usage(e.to_string()))?;
-            let dt = ts
-                .to_zoned_datetime(jiff::tz::TimeZone::system())
-                .datetime();
-            let t = LogTime::from_civil(
-                dt.year() as i32,
-                dt.month() as u32,
-                dt.day() as u32,
-                dt.hour() as u32,
-                dt.minute() as u32,
-                dt.second() as u32,
-                0,
-            )
-            .unwrap_or_default();
-            (t, q::DumpTimeSource::FileMtime)
-        }
+        (None, None, Some(m)) => (
+            LogTime::from_system_time(m).unwrap_or_default(),
+            q::DumpTimeSource::FileMtime,
+        ),
         (None, None, None) => (LogTime::default(), q::DumpTimeSource::FileMtime),
     };
     let mut merged = q::QueueDump::default();

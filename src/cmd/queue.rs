@@ -86,25 +86,11 @@ impl fmt::Display for Selector {
 /// `2026-11-28 18:56`, read as the server's own clock like the listing's
 /// arrivals (no zone is applied).
 pub fn parse_dump_time(s: &str) -> Result<LogTime> {
-    let bad = |why: String| {
+    LogTime::parse_local(s).map_err(|why| {
         Error::Usage(format!(
-            "--dump-time {s:?}: {why}; give the server's local time as 2026-11-28T18:56:06"
+            "--dump-time: {why}; give the server's local time as 2026-11-28T18:56:06"
         ))
-    };
-    let dt: jiff::civil::DateTime = s
-        .trim()
-        .parse()
-        .map_err(|e: jiff::Error| bad(e.to_string()))?;
-    LogTime::from_civil(
-        i32::from(dt.year()),
-        dt.month() as u32,
-        dt.day() as u32,
-        dt.hour() as u32,
-        dt.minute() as u32,
-        dt.second() as u32,
-        (dt.subsec_nanosecond() / 1_000_000) as u32,
-    )
-    .ok_or_else(|| bad("not a valid date".into()))
+    })
 }
 
 fn read_input(path: &Path) -> Result<(Vec<u8>, Option<i64>)> {

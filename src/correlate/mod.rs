@@ -186,9 +186,6 @@ pub struct Counts {
     pub held: u64,
     pub handoffs: u64,
     pub notifications: u64,
-    pub warnings: u64,
-    pub fatals: u64,
-    pub panics: u64,
 }
 
 /// An inbound verdict of our own server (NOQUEUE and cleanup rejects).
@@ -237,8 +234,6 @@ pub struct Findings {
     /// The hosts that wrote the logs (the syslog host field): the server's
     /// own names, kept readable under `--redact`.
     pub hosts: Vec<Sym>,
-    /// Warnings, normalised, with counts.
-    pub warnings: HashMap<Sym, u64>,
     /// Messages known (serial numbers handed out).
     pub messages: u32,
 }
@@ -296,11 +291,8 @@ pub struct Correlator<'c> {
     pending_parent: FxHashMap<(Sym, QueueId), (u32, Sym, LogTime)>,
     /// Notification children announced before their first line.
     pending_notice: FxHashMap<(Sym, QueueId), Sym>,
-    verdicts: FxHashMap<Box<[u8]>, VerdictSyms>,
-    /// Symbols of the parse workers' verdicts, by the verdict's address.
+    /// Symbols of the verdicts seen, by the shared verdict's address.
     pre_syms: FxHashMap<usize, (Arc<PreVerdict>, VerdictSyms)>,
-    /// Scratch space for verdict cache keys.
-    key_buf: Vec<u8>,
     /// The parse worker's verdict for the event being consumed.
     pre_current: Option<Arc<PreVerdict>>,
     /// Normalised text -> the first exact text seen for it.
@@ -380,10 +372,13 @@ pub struct PreVerdict {
     pub normalised: String,
 }
 
+/// A thread's verdict cache: a scratch key and verdicts by shape key.
+type VerdictCache = (Vec<u8>, FxHashMap<Box<[u8]>, Arc<PreVerdict>>);
+
 thread_local! {
-    /// Each parse worker's verdict cache, keyed like the correlator's.
-    static PRE_CACHE: std::cell::RefCell<FxHashMap<Box<[u8]>, Arc<PreVerdict>>> =
-        std::cell::RefCell::new(FxHashMap::default());
+    /// Each thread's verdict cache.
+    static PRE_CACHE: std::cell::RefCell<VerdictCache> =
+        std::cell::RefCell::new((Vec::new(), FxHashMap::default()));
 }
 
 /// Classifies the reason texts of a chunk's deferrals, bounces and rejects
@@ -395,48 +390,49 @@ pub fn preclassify(
     classifier: &Classifier,
 ) -> Vec<(u32, Arc<PreVerdict>)> {
     let mut out = Vec::new();
-    let mut key = Vec::new();
-    PRE_CACHE.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        for (i, ev) in events.iter().enumerate() {
-            let reason = match ev.kind {
-                EventKind::Delivery {
-                    status: DeliveryStatus::Deferred | DeliveryStatus::Bounced,
-                    reason,
-                    ..
-                } => reason,
-                EventKind::Reject {
-                    action: RejectAction::Reject,
-                    reason,
-                    ..
-                } => reason,
-                _ => continue,
-            };
-            let text = reason.get(chunk);
-            shape_key(text, &mut key);
-            let v = match cache.get(key.as_slice()) {
-                Some(v) => v.clone(),
-                None => {
-                    // Classify the key, not the text: every text with this
-                    // key then gets the same verdict and group whichever
-                    // worker saw it first, so results never depend on
-                    // thread timing.
-                    let s = String::from_utf8_lossy(&key);
-                    let v = Arc::new(PreVerdict {
-                        verdict: classifier.classify(&s),
-                        normalised: crate::classify::normalise(&s),
-                    });
-                    if cache.len() > 20_000 {
-                        cache.clear();
-                    }
-                    cache.insert(key.as_slice().into(), v.clone());
-                    v
-                }
-            };
-            out.push((i as u32, v));
-        }
-    });
+    for (i, ev) in events.iter().enumerate() {
+        let reason = match ev.kind {
+            EventKind::Delivery {
+                status: DeliveryStatus::Deferred | DeliveryStatus::Bounced,
+                reason,
+                ..
+            } => reason,
+            EventKind::Reject {
+                action: RejectAction::Reject,
+                reason,
+                ..
+            } => reason,
+            _ => continue,
+        };
+        out.push((i as u32, cached_verdict(reason.get(chunk), classifier)));
+    }
     out
+}
+
+/// The verdict of a reason text, through this thread's cache. Replies
+/// differ mostly in addresses and message ids, so the cache is keyed on
+/// the text's shape and the regexes run once per shape. The key, not the
+/// text, is classified: every text with one key gets the same verdict and
+/// group whichever thread saw it first, so results never depend on timing.
+fn cached_verdict(text: &[u8], classifier: &Classifier) -> Arc<PreVerdict> {
+    PRE_CACHE.with(|cache| {
+        let (ref mut key, ref mut map) = *cache.borrow_mut();
+        shape_key(text, key);
+        if let Some(v) = map.get(key.as_slice()) {
+            return v.clone();
+        }
+        let s = String::from_utf8_lossy(key);
+        let v = Arc::new(PreVerdict {
+            verdict: classifier.classify(&s),
+            normalised: crate::classify::normalise(&s),
+        });
+        // Bound the cache: some replies carry unique words all the same.
+        if map.len() > 20_000 {
+            map.clear();
+        }
+        map.insert(key.as_slice().into(), v.clone());
+        v
+    })
 }
 
 /// The verdict cache key of a reason text: words holding an `@` become
@@ -493,10 +489,8 @@ impl<'c> Correlator<'c> {
             roots: FxHashMap::default(),
             pending_parent: FxHashMap::default(),
             pending_notice: FxHashMap::default(),
-            verdicts: FxHashMap::default(),
             pre_syms: FxHashMap::default(),
             examples: FxHashMap::default(),
-            key_buf: Vec::new(),
             pre_current: None,
             by_message_id: FxHashMap::default(),
             last_kind_deferral: None,
@@ -583,41 +577,24 @@ impl<'c> Correlator<'c> {
         }
     }
 
+    /// The interned verdict of a reason: the parse worker's when it gave
+    /// one, else classified here through the same cache. Symbols are kept
+    /// by the shared verdict's address (the entry keeps the verdict alive,
+    /// so the address cannot be reused while it is a key).
     fn verdict(&mut self, text: &[u8]) -> VerdictSyms {
-        // Classified already by a parse worker: look its symbols up by the
-        // shared verdict's address (the entry keeps the verdict alive, so
-        // the address cannot be reused while it is a key).
-        if let Some(pre) = self.pre_current.take() {
-            let addr = Arc::as_ptr(&pre) as usize;
-            if let Some((_, syms)) = self.pre_syms.get(&addr) {
-                return *syms;
-            }
-            let syms = self.syms_of(&pre.verdict, &pre.normalised);
-            if self.pre_syms.len() > 50_000 {
-                self.pre_syms.clear();
-            }
-            self.pre_syms.insert(addr, (pre, syms));
-            return syms;
+        let pre = match self.pre_current.take() {
+            Some(pre) => pre,
+            None => cached_verdict(text, self.classifier),
+        };
+        let addr = Arc::as_ptr(&pre) as usize;
+        if let Some((_, syms)) = self.pre_syms.get(&addr) {
+            return *syms;
         }
-        // Replies differ mostly in addresses and message ids: key the cache
-        // on the text without them, so the regexes run once per shape.
-        let mut key = std::mem::take(&mut self.key_buf);
-        shape_key(text, &mut key);
-        if let Some(&v) = self.verdicts.get(key.as_slice()) {
-            self.key_buf = key;
-            return v;
+        let syms = self.syms_of(&pre.verdict, &pre.normalised);
+        if self.pre_syms.len() > 50_000 {
+            self.pre_syms.clear();
         }
-        // As in `preclassify`: the key, so results are a function of it.
-        let s = String::from_utf8_lossy(&key);
-        let verdict = self.classifier.classify(&s);
-        let normalised = crate::classify::normalise(&s);
-        let syms = self.syms_of(&verdict, &normalised);
-        // Bound the cache: reason texts carry addresses, so many are unique.
-        if self.verdicts.len() > 20_000 {
-            self.verdicts.clear();
-        }
-        self.verdicts.insert(key.as_slice().into(), syms);
-        self.key_buf = key;
+        self.pre_syms.insert(addr, (pre, syms));
         syms
     }
 
@@ -762,7 +739,7 @@ impl<'c> Correlator<'c> {
         let mut next_pre = 0;
         // The chunk's first and last times, folded into the totals once.
         let mut span: Option<(LogTime, LogTime)> = None;
-        for ev in events {
+        for (index, ev) in events.iter().enumerate() {
             let Some(time) = self.resolve(series, ev.stamp) else {
                 continue;
             };
@@ -770,8 +747,6 @@ impl<'c> Correlator<'c> {
                 continue;
             }
             span = Some(span.map_or((time, time), |(a, b)| (a.min(time), b.max(time))));
-            let index = (ev as *const LineEvent as usize - events.as_ptr() as usize)
-                / std::mem::size_of::<LineEvent>().max(1);
             while next_pre < pre.len() && (pre[next_pre].0 as usize) < index {
                 next_pre += 1;
             }
@@ -939,10 +914,9 @@ impl<'c> Correlator<'c> {
                     }
                 }
             }
-            EventKind::Notification { qid, child } => {
+            EventKind::Notification { child, .. } => {
                 self.findings.counts.notifications += 1;
                 let id = self.identity(IdentityKind::Local, b"MAILER-DAEMON");
-                let _ = qid;
                 self.pending_notice.insert((host, child), id);
                 if let Some(m) = self.live.get_mut(&(host, child)) {
                     if m.identity == 0 {
@@ -1008,17 +982,9 @@ impl<'c> Correlator<'c> {
                     client_ip: ip,
                 });
             }
-            EventKind::Warning { text } | EventKind::Fatal { text } | EventKind::Panic { text } => {
-                match kind {
-                    EventKind::Warning { .. } => self.findings.counts.warnings += 1,
-                    EventKind::Fatal { .. } => self.findings.counts.fatals += 1,
-                    _ => self.findings.counts.panics += 1,
-                }
-                let s = String::from_utf8_lossy(g(text));
-                let n = crate::classify::normalise(&s);
-                let sym = self.findings.strings.intern(n.as_bytes());
-                *self.findings.warnings.entry(sym).or_default() += 1;
-            }
+            // Understood and counted per program by the parser; no report
+            // section reads them yet, so no work is spent on them here.
+            EventKind::Warning { .. } | EventKind::Fatal { .. } | EventKind::Panic { .. } => {}
             EventKind::Repeated { times } => {
                 // syslog folded identical deferrals into one line.
                 if let Some(mut o) = self.last_kind_deferral {

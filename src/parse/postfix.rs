@@ -226,36 +226,10 @@ static F_STATUS: LazyLock<memmem::Finder<'static>> =
 static F_SOCKET_WANTED: LazyLock<memmem::Finder<'static>> =
     LazyLock::new(|| memmem::Finder::new(b" socket: wanted attribute"));
 
-/// The value of `key=` in `s`, up to the next `, ` or end; `<...>` kept
-/// whole (addresses may hold commas). Keys must start a field. One pass,
-/// no searcher to build: this runs on most lines.
+/// The value of the field `key` (`key=value`) in `s`; `<...>` values kept
+/// whole (addresses may hold commas and spaces).
 fn field<'a>(s: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
-    let mut i = 0;
-    while i < s.len() {
-        // A field starts at `i`: read its key.
-        let rest = &s[i..];
-        if rest.starts_with(key) {
-            return Some(value_end(&rest[key.len()..]));
-        }
-        // Skip this field's value (an address may hold separators).
-        let eq = rest
-            .iter()
-            .position(|&c| c == b'=' || c == b' ' || c == b',');
-        let skip = match eq {
-            Some(e) if rest[e] == b'=' => e + 1 + value_end(&rest[e + 1..]).len(),
-            Some(e) => e,
-            None => return None,
-        };
-        i += skip;
-        // Separators: `, ` or ` `.
-        while i < s.len() && (s[i] == b',' || s[i] == b' ') {
-            i += 1;
-        }
-        if skip == 0 {
-            i += 1;
-        }
-    }
-    None
+    fields(s).find(|(k, _)| *k == key).map(|(_, v)| v)
 }
 
 /// The `key=value` fields of `s` in order (separators `, ` or ` `).
@@ -486,9 +460,9 @@ fn reject(
         action,
         client: Span::of(chunk, client),
         reason: Span::of(chunk, reason),
-        from: Span::of(chunk, get(b"from=")),
-        to: Span::of(chunk, get(b"to=")),
-        helo: Span::of(chunk, get(b"helo=")),
+        from: Span::of(chunk, get(b"from")),
+        to: Span::of(chunk, get(b"to")),
+        helo: Span::of(chunk, get(b"helo")),
     })
 }
 
@@ -553,14 +527,14 @@ fn with_queue_id(chunk: &[u8], service: &[u8], qid: QueueId, rest: &[u8]) -> Opt
             if st.starts_with(b"expired") || forced {
                 return Some(EventKind::Expired {
                     qid,
-                    from: sp(strip_angle(field(rest, b"from=").unwrap_or(&[]))),
+                    from: sp(strip_angle(field(rest, b"from").unwrap_or(&[]))),
                     forced,
                 });
             }
         }
-        let from = strip_angle(field(rest, b"from=").unwrap_or(&rest[..0]));
-        let size = field(rest, b"size=").and_then(parse_u64).unwrap_or(0);
-        let nrcpt = field(rest, b"nrcpt=").and_then(parse_u64).unwrap_or(0) as u32;
+        let from = strip_angle(field(rest, b"from").unwrap_or(&rest[..0]));
+        let size = field(rest, b"size").and_then(parse_u64).unwrap_or(0);
+        let nrcpt = field(rest, b"nrcpt").and_then(parse_u64).unwrap_or(0) as u32;
         return Some(EventKind::QueueActive {
             qid,
             from: sp(from),
@@ -572,7 +546,7 @@ fn with_queue_id(chunk: &[u8], service: &[u8], qid: QueueId, rest: &[u8]) -> Opt
         if let Some(u) = rest.strip_prefix(b"uid=") {
             let end = u.iter().position(|&c| c == b' ').unwrap_or(u.len());
             let uid = parse_u64(&u[..end]).map(|v| v as u32);
-            let from = strip_angle(field(rest, b"from=").unwrap_or(&rest[..0]));
+            let from = strip_angle(field(rest, b"from").unwrap_or(&rest[..0]));
             return Some(EventKind::Pickup {
                 qid,
                 uid,

@@ -48,16 +48,7 @@ pub fn epoch_to_wall(secs: i64, zone: Option<&jiff::tz::TimeZone>) -> Option<Log
         return secs.checked_mul(SECOND).map(LogTime);
     };
     let ts = jiff::Timestamp::from_second(secs).ok()?;
-    let dt = zone.to_datetime(ts);
-    LogTime::from_civil(
-        i32::from(dt.year()),
-        dt.month() as u32,
-        dt.day() as u32,
-        dt.hour() as u32,
-        dt.minute() as u32,
-        dt.second() as u32,
-        0,
-    )
+    LogTime::from_datetime(zone.to_datetime(ts))
 }
 
 /// Parses JSON lines; bad lines become problems, the others are kept.
