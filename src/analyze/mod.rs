@@ -8,7 +8,9 @@
 pub mod queue;
 pub mod suspects;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::classify::{delisting_url, judge_port25, Cause, ConnectAttempt, ConnectFailure};
 use crate::correlate::{Findings, OutcomeStatus, Sym};
@@ -96,9 +98,9 @@ pub fn apply_port25_judgement(f: &mut Findings) {
     if idx.is_empty() {
         return;
     }
-    let domains: Vec<String> = idx
+    let domains: Vec<std::borrow::Cow<str>> = idx
         .iter()
-        .map(|&i| f.strings.str(f.outcomes[i].recipient_domain).into_owned())
+        .map(|&i| f.strings.str(f.outcomes[i].recipient_domain))
         .collect();
     let attempts: Vec<ConnectAttempt> = idx
         .iter()
@@ -118,7 +120,7 @@ pub fn apply_port25_judgement(f: &mut Findings) {
     let times: Vec<i64> = idx.iter().map(|&i| f.outcomes[i].time.0).collect();
     let kinds: Vec<ConnectFailure> = attempts.iter().map(|a| a.failure).collect();
     // Blocked times per failure kind: a block shows one kind of failure.
-    let mut blocked: HashMap<ConnectFailure, Vec<i64>> = HashMap::new();
+    let mut blocked: FxHashMap<ConnectFailure, Vec<i64>> = FxHashMap::default();
     for k in (0..idx.len()).filter(|&k| verdicts[k]) {
         blocked.entry(kinds[k]).or_default().push(times[k]);
     }
@@ -138,9 +140,9 @@ pub fn apply_port25_judgement(f: &mut Findings) {
     // block's only while other destinations fail the same way around them,
     // before and after; otherwise the tail of the judgement window would
     // take in a dead host's failures after the block has lifted.
-    let chronic: HashSet<&str> = (0..idx.len())
+    let chronic: FxHashSet<&str> = (0..idx.len())
         .filter(|&k| !verdicts[k] && !near(k, 2 * window))
-        .map(|k| domains[k].as_str())
+        .map(|k| domains[k].as_ref())
         .collect();
     // At a block's start traffic is thin and the judgement needs a few
     // destinations to fail first: failures just before it belong to it.
@@ -153,8 +155,8 @@ pub fn apply_port25_judgement(f: &mut Findings) {
         p < ts.len() && ts[p] - t <= window
     };
     let candidate = |k: usize| verdicts[k] || ahead(k);
-    let mut others: HashMap<ConnectFailure, Vec<i64>> = HashMap::new();
-    for k in (0..idx.len()).filter(|&k| candidate(k) && !chronic.contains(domains[k].as_str())) {
+    let mut others: FxHashMap<ConnectFailure, Vec<i64>> = FxHashMap::default();
+    for k in (0..idx.len()).filter(|&k| candidate(k) && !chronic.contains(domains[k].as_ref())) {
         others.entry(kinds[k]).or_default().push(times[k]);
     }
     for v in others.values_mut() {
@@ -172,7 +174,7 @@ pub fn apply_port25_judgement(f: &mut Findings) {
         before && after
     };
     let verdict: Vec<bool> = (0..idx.len())
-        .map(|k| candidate(k) && (!chronic.contains(domains[k].as_str()) || surrounded(k)))
+        .map(|k| candidate(k) && (!chronic.contains(domains[k].as_ref()) || surrounded(k)))
         .collect();
     for (k, &i) in idx.iter().enumerate() {
         if verdict[k] {
@@ -181,7 +183,7 @@ pub fn apply_port25_judgement(f: &mut Findings) {
     }
 }
 
-fn most_common(counts: HashMap<Sym, u64>) -> Option<Sym> {
+fn most_common(counts: FxHashMap<Sym, u64>) -> Option<Sym> {
     counts
         .into_iter()
         .filter(|(s, _)| *s != 0)
@@ -209,13 +211,13 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
     struct Acc {
         events: u64,
         bounces: u64,
-        messages: HashSet<u32>,
+        messages: FxHashSet<u32>,
         first: Option<LogTime>,
         last: Option<LogTime>,
-        details: HashMap<Sym, u64>,
-        texts: HashMap<Sym, u64>,
+        details: FxHashMap<Sym, u64>,
+        texts: FxHashMap<Sym, u64>,
     }
-    let mut by_cause: HashMap<Cause, Acc> = HashMap::new();
+    let mut by_cause: FxHashMap<Cause, Acc> = FxHashMap::default();
     for o in &f.outcomes {
         let a = by_cause.entry(o.cause).or_default();
         match o.status {
@@ -264,7 +266,7 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
         .bucket
         .unwrap_or_else(|| choose_bucket(last.0 - first.0));
     summary.timeline.bucket_seconds = bucket / 1000;
-    let mut cells: HashMap<(i64, Cause), (u64, HashSet<u32>)> = HashMap::new();
+    let mut cells: FxHashMap<(i64, Cause), (u64, FxHashSet<u32>)> = FxHashMap::default();
     for o in f
         .outcomes
         .iter()
@@ -295,7 +297,7 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
     let mut incidents = Vec::new();
     // Deferrals and bounces both count: a listing that refuses outright
     // shows as bounces only.
-    let mut series_of: HashMap<Cause, Vec<u64>> = HashMap::new();
+    let mut series_of: FxHashMap<Cause, Vec<u64>> = FxHashMap::default();
     for o in f
         .outcomes
         .iter()
@@ -311,6 +313,17 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
     }
     let mut causes_seen: Vec<Cause> = series_of.keys().copied().collect();
     causes_seen.sort();
+    // Each cause's outcomes in time order, so an incident reads only its
+    // own stretch instead of every outcome.
+    let mut by_time: FxHashMap<Cause, Vec<u32>> = FxHashMap::default();
+    for (i, o) in f.outcomes.iter().enumerate() {
+        if o.status != OutcomeStatus::Expired {
+            by_time.entry(o.cause).or_default().push(i as u32);
+        }
+    }
+    for v in by_time.values_mut() {
+        v.sort_by_key(|&i| f.outcomes[i as usize].time);
+    }
     for cause in causes_seen {
         let series = &series_of[&cause];
         let mut sorted = series.clone();
@@ -337,7 +350,7 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
             }
             let from = LogTime(start_bucket + i as i64 * bucket);
             let to = LogTime(start_bucket + (j as i64 + 1) * bucket);
-            let inc = build_incident(f, cause, from, to, deferrals_total, fmt);
+            let inc = build_incident(f, cause, &by_time[&cause], from, to, deferrals_total, fmt);
             // A handful of refusals is noise, not an incident.
             if inc.1.deferral_events >= MIN_INCIDENT_EVENTS
                 || inc.1.messages >= MIN_INCIDENT_MESSAGES
@@ -407,12 +420,12 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
     summary.top_senders = senders;
 
     // Unclassified texts and inbound verdicts.
-    let mut unknown: HashMap<(Sym, Option<Cause>), u64> = HashMap::new();
+    let mut unknown: FxHashMap<(Sym, Option<Cause>), u64> = FxHashMap::default();
     for o in f.outcomes.iter().filter(|o| o.cause == Cause::Unknown) {
         *unknown.entry((o.normalised, None)).or_default() += 1;
     }
     summary.unclassified = top_texts(f, unknown, 200);
-    let mut inbound: HashMap<(Sym, Option<Cause>), u64> = HashMap::new();
+    let mut inbound: FxHashMap<(Sym, Option<Cause>), u64> = FxHashMap::default();
     for r in &f.inbound {
         *inbound.entry((r.normalised, Some(r.cause))).or_default() += 1;
     }
@@ -422,7 +435,11 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
 }
 
 /// The `n` most frequent (text, cause) pairs, most frequent first.
-fn top_texts(f: &Findings, counts: HashMap<(Sym, Option<Cause>), u64>, n: usize) -> Vec<TextCount> {
+fn top_texts(
+    f: &Findings,
+    counts: FxHashMap<(Sym, Option<Cause>), u64>,
+    n: usize,
+) -> Vec<TextCount> {
     let mut v: Vec<TextCount> = counts
         .into_iter()
         .map(|((t, cause), count)| TextCount {
@@ -459,22 +476,25 @@ pub fn parse_passwd(text: &str) -> HashMap<u32, String> {
         .collect()
 }
 
+/// The incident of `cause` between `from` and `to`; `of_cause` holds the
+/// cause's outcomes (not expiries) in time order.
 fn build_incident(
     f: &Findings,
     cause: Cause,
+    of_cause: &[u32],
     from: LogTime,
     to: LogTime,
     deferrals_total: u64,
     fmt: &TimeFormat,
 ) -> (LogTime, Incident) {
     let mut events = 0;
-    let mut messages = HashSet::new();
-    let mut receivers: HashMap<Sym, u64> = HashMap::new();
+    let mut messages = FxHashSet::default();
+    let mut receivers: FxHashMap<Sym, u64> = FxHashMap::default();
     let mut first: Option<(LogTime, Sym)> = None;
     let mut last: Option<(LogTime, Sym)> = None;
-    for o in f.outcomes.iter().filter(|o| {
-        o.cause == cause && o.status != OutcomeStatus::Expired && o.time >= from && o.time < to
-    }) {
+    let lo = of_cause.partition_point(|&i| f.outcomes[i as usize].time < from);
+    let hi = of_cause.partition_point(|&i| f.outcomes[i as usize].time < to);
+    for o in of_cause[lo..hi].iter().map(|&i| &f.outcomes[i as usize]) {
         if o.status == OutcomeStatus::Deferred {
             events += 1;
         }
@@ -538,7 +558,7 @@ pub struct Episode {
 /// receiving domain), split where the replies stop for longer than
 /// `max_gap`.
 pub fn blacklist_episodes(f: &Findings, max_gap: i64) -> Vec<Episode> {
-    let mut idx: Vec<usize> = f
+    let idx: Vec<usize> = f
         .outcomes
         .iter()
         .enumerate()
@@ -553,7 +573,13 @@ pub fn blacklist_episodes(f: &Findings, max_gap: i64) -> Vec<Episode> {
             (o.recipient_domain, false)
         }
     };
-    idx.sort_by_key(|&i| (key(i), f.outcomes[i].time));
+    // Sorted by (list, time, position): the position keeps it stable.
+    let mut keyed: Vec<((Sym, bool), LogTime, usize)> = idx
+        .iter()
+        .map(|&i| (key(i), f.outcomes[i].time, i))
+        .collect();
+    keyed.sort_unstable();
+    let idx: Vec<usize> = keyed.into_iter().map(|k| k.2).collect();
     let mut out = Vec::new();
     let mut i = 0;
     while i < idx.len() {
@@ -566,10 +592,10 @@ pub fn blacklist_episodes(f: &Findings, max_gap: i64) -> Vec<Episode> {
             j += 1;
         }
         let group = &idx[i..=j];
-        let mut messages = HashSet::new();
-        let mut domains = HashSet::new();
-        let mut receivers: HashMap<Sym, u64> = HashMap::new();
-        let mut causes: HashMap<Cause, u64> = HashMap::new();
+        let mut messages = FxHashSet::default();
+        let mut domains = FxHashSet::default();
+        let mut receivers: FxHashMap<Sym, u64> = FxHashMap::default();
+        let mut causes: FxHashMap<Cause, u64> = FxHashMap::default();
         let (mut deferrals, mut bounces) = (0, 0);
         let mut listed_ip = 0;
         for &g in group {

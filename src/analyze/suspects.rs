@@ -32,7 +32,7 @@
 //! listed (they stay in the senders table); Postfix's own bounce notices
 //! are a consequence, never a source.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::{display_identity, AnalysisOptions, Episode};
 use crate::classify::Cause;
@@ -56,7 +56,7 @@ struct Window {
 /// Ranks suspects across all episodes: each identity once, with its best
 /// score and the episode that gave it.
 pub fn rank(f: &Findings, episodes: &[Episode], opts: &AnalysisOptions) -> Vec<Suspect> {
-    let mut best: HashMap<Sym, Suspect> = HashMap::new();
+    let mut best: HashMap<Sym, Suspect> = HashMap::default();
     // Episodes that start within one look-back of an earlier one share its
     // cause: a listing spreads from one list to the next within hours.
     let mut onsets: Vec<(LogTime, Vec<&Episode>)> = Vec::new();
@@ -115,7 +115,7 @@ fn rank_one(f: &Findings, onset: LogTime, label: &str, opts: &AnalysisOptions) -
     let from = start.max(log_start);
     let half = LogTime(from.0 + (onset.0 - from.0) / 2);
     let history = (from.0 - log_start.0).max(0);
-    let mut win: HashMap<Sym, Window> = HashMap::new();
+    let mut win: HashMap<Sym, Window> = HashMap::default();
     let mut total_recipients = 0u64;
     for r in &f.outbound {
         if r.time < onset && r.time >= from {
@@ -143,8 +143,8 @@ fn rank_one(f: &Findings, onset: LogTime, label: &str, opts: &AnalysisOptions) -
     // Outcomes of each identity's mail around the onset: unknown users and
     // refusals show up in the hours after it was sent.
     let after = LogTime(onset.0 + lookback);
-    let mut unknown: HashMap<Sym, u64> = HashMap::new();
-    let mut refused: HashMap<Sym, u64> = HashMap::new();
+    let mut unknown: HashMap<Sym, u64> = HashMap::default();
+    let mut refused: HashMap<Sym, u64> = HashMap::default();
     for o in &f.outcomes {
         if o.time < from || o.time > after {
             continue;
@@ -166,8 +166,8 @@ fn rank_one(f: &Findings, onset: LogTime, label: &str, opts: &AnalysisOptions) -
     }
     // Logins: client IPs per SASL identity in the window, and failures of
     // the same account before its first success.
-    let mut ips: HashMap<Sym, HashSet<Sym>> = HashMap::new();
-    let mut first_login: HashMap<Sym, LogTime> = HashMap::new();
+    let mut ips: HashMap<Sym, HashSet<Sym>> = HashMap::default();
+    let mut first_login: HashMap<Sym, LogTime> = HashMap::default();
     for l in &f.logins {
         if l.time >= from && l.time < onset {
             ips.entry(l.identity).or_default().insert(l.client_ip);
@@ -177,7 +177,7 @@ fn rank_one(f: &Findings, onset: LogTime, label: &str, opts: &AnalysisOptions) -
             .and_modify(|t| *t = (*t).min(l.time))
             .or_insert(l.time);
     }
-    let mut failures: HashMap<Vec<u8>, (u64, HashSet<Sym>)> = HashMap::new();
+    let mut failures: HashMap<Vec<u8>, (u64, HashSet<Sym>)> = HashMap::default();
     for lf in &f.login_failures {
         if lf.username == 0 || lf.time >= onset {
             continue;
