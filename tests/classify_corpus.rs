@@ -12,6 +12,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use postmortem::classify::{normalise, Cause, Classifier};
+use postmortem::correlate::cached_verdict;
 
 fn corpus() -> Option<PathBuf> {
     let p = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus"));
@@ -143,5 +144,53 @@ fn unknown_is_under_one_percent_of_deferrals() {
     assert!(
         share < 0.01,
         "{unknown_deferrals} of {deferrals} deferrals are unknown"
+    );
+}
+
+/// The pipeline classifies a text through a cache keyed by its shape
+/// (addresses, IPs and ids masked). For every reason text in the corpus the
+/// cached verdict, with the text's own IPs put back, must be the verdict of
+/// the text alone: cause, list, remote host and port, codes, listed IP.
+#[test]
+fn cached_verdicts_equal_direct_classification() {
+    let Some(root) = corpus() else {
+        eprintln!("skipping: ../shared/corpus is absent");
+        return;
+    };
+    let mut files = Vec::new();
+    walk(&root, &mut files);
+    files.sort();
+    let classifier = Classifier::builtin();
+    let mut checked = std::collections::HashSet::new();
+    let mut differ = Vec::new();
+    for path in &files {
+        let bytes = read(path);
+        let text = String::from_utf8_lossy(&bytes);
+        for line in text.lines() {
+            let Some((reason, _)) = reason(line) else {
+                continue;
+            };
+            let reason = reason.trim();
+            if !checked.insert(reason.to_string()) {
+                continue;
+            }
+            let direct = classifier.classify(reason);
+            let cached =
+                cached_verdict(reason.as_bytes(), &classifier).verdict_for(reason.as_bytes());
+            if (direct.cause, &direct.detail) != (cached.cause, &cached.detail) {
+                differ.push(format!(
+                    "{reason}\n  direct {:?} {:?}\n  cached {:?} {:?}",
+                    direct.cause, direct.detail, cached.cause, cached.detail
+                ));
+            }
+        }
+    }
+    eprintln!("{} distinct reason texts checked", checked.len());
+    assert!(checked.len() > 1000, "too few texts: {}", checked.len());
+    assert!(
+        differ.is_empty(),
+        "{} differ:\n{}",
+        differ.len(),
+        differ.join("\n")
     );
 }

@@ -258,6 +258,8 @@ struct Outcome {
 pub struct Classifier {
     matcher: meta::Regex,
     outcomes: Vec<Outcome>,
+    /// Rules from a user's file come first; they may name addresses.
+    user_rules: bool,
 }
 
 /// A rule before compilation.
@@ -337,6 +339,7 @@ impl Classifier {
                 Classifier {
                     matcher,
                     outcomes: sources.into_iter().map(Outcome::from).collect(),
+                    user_rules: false,
                 }
             })
             .clone()
@@ -408,7 +411,14 @@ impl Classifier {
         Ok(Classifier {
             matcher,
             outcomes: sources.into_iter().map(Outcome::from).collect(),
+            user_rules: true,
         })
+    }
+
+    /// Whether a text's cause may depend on the IP addresses in it: only
+    /// user rules name addresses (the built-in ones know loopback only).
+    pub fn reads_addresses(&self) -> bool {
+        self.user_rules
     }
 
     /// The number of rules in the table.
@@ -665,6 +675,7 @@ mod tests {
         let c = Classifier {
             matcher: compile(&rules).unwrap(),
             outcomes: rules.into_iter().map(Outcome::from).collect(),
+            user_rules: true,
         };
         // "aaa" occurs first in the text, but rule 0 wins because it is first.
         assert_eq!(c.classify("aaa then zzz").rule, "late");

@@ -98,10 +98,7 @@ pub struct AnalyzeOutcome {
 }
 
 /// A parsed chunk and its reasons' verdicts.
-type Parsed = (
-    ParsedChunk,
-    Vec<(u32, std::sync::Arc<crate::correlate::PreVerdict>)>,
-);
+type Parsed = (ParsedChunk, Vec<(u32, crate::correlate::Classified)>);
 
 /// Everything read from the maillogs.
 pub struct LogAnalysis {

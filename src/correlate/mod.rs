@@ -294,7 +294,7 @@ pub struct Correlator<'c> {
     /// Symbols of the verdicts seen, by the shared verdict's address.
     pre_syms: FxHashMap<usize, (Arc<PreVerdict>, VerdictSyms)>,
     /// The parse worker's verdict for the event being consumed.
-    pre_current: Option<Arc<PreVerdict>>,
+    pre_current: Option<Classified>,
     /// Normalised text -> the first exact text seen for it.
     examples: FxHashMap<Sym, Sym>,
     /// Message-ids of live messages submitted from outside, to recognise a
@@ -370,15 +370,53 @@ struct VerdictSyms {
 pub struct PreVerdict {
     pub verdict: Verdict,
     pub normalised: String,
+    /// Which IPv4 address of the text (1-based, 0: none) the verdict's
+    /// listed IP and remote host are: the cache key masks addresses, so
+    /// each text supplies its own.
+    listed_ip_slot: u8,
+    remote_host_slot: u8,
 }
 
-/// A thread's verdict cache: a scratch key and verdicts by shape key.
-type VerdictCache = (Vec<u8>, FxHashMap<Box<[u8]>, Arc<PreVerdict>>);
+/// A reason's shared verdict and the addresses that are its own.
+#[derive(Debug, Clone)]
+pub struct Classified {
+    pub verdict: Arc<PreVerdict>,
+    /// Byte ranges in the reason text.
+    listed_ip: Option<(u32, u32)>,
+    remote_ip: Option<(u32, u32)>,
+}
+
+impl Classified {
+    /// The verdict of this very text: the shared one with the text's own
+    /// listed IP and remote host put back.
+    pub fn verdict_for(&self, text: &[u8]) -> Verdict {
+        let mut v = self.verdict.verdict.clone();
+        let own = |r: Option<(u32, u32)>| {
+            r.and_then(|(a, b)| text.get(a as usize..b as usize))
+                .map(|ip| String::from_utf8_lossy(ip).into_owned())
+        };
+        if let Some(ip) = own(self.listed_ip) {
+            v.detail.listed_ip = Some(ip);
+        }
+        if let Some(ip) = own(self.remote_ip) {
+            v.detail.remote_host = Some(ip);
+        }
+        v
+    }
+}
+
+/// A thread's verdict cache: scratch key and address positions, and
+/// verdicts by shape key.
+type VerdictCache = (
+    Vec<u8>,
+    Vec<(u32, u32)>,
+    FxHashMap<Box<[u8]>, Arc<PreVerdict>>,
+);
 
 thread_local! {
     /// Each thread's verdict cache.
     static PRE_CACHE: std::cell::RefCell<VerdictCache> =
-        std::cell::RefCell::new((Vec::new(), FxHashMap::default()));
+        std::cell::RefCell::new((Vec::new(), Vec::new(), FxHashMap::default()));
 }
 
 /// Classifies the reason texts of a chunk's deferrals, bounces and rejects
@@ -388,7 +426,7 @@ pub fn preclassify(
     chunk: &[u8],
     events: &[LineEvent],
     classifier: &Classifier,
-) -> Vec<(u32, Arc<PreVerdict>)> {
+) -> Vec<(u32, Classified)> {
     let mut out = Vec::new();
     for (i, ev) in events.iter().enumerate() {
         let reason = match ev.kind {
@@ -410,55 +448,172 @@ pub fn preclassify(
 }
 
 /// The verdict of a reason text, through this thread's cache. Replies
-/// differ mostly in addresses and message ids, so the cache is keyed on
-/// the text's shape and the regexes run once per shape. The key, not the
-/// text, is classified: every text with one key gets the same verdict and
-/// group whichever thread saw it first, so results never depend on timing.
-fn cached_verdict(text: &[u8], classifier: &Classifier) -> Arc<PreVerdict> {
+/// differ mostly in addresses, IPs and message ids, so the cache is keyed
+/// on the text's shape and the regexes run once per shape. The key, not
+/// the text, is classified: every text with one key gets the same verdict
+/// and group whichever thread saw it first, so results never depend on
+/// timing. IPs in the key are numbered placeholders; an IP the verdict
+/// names is taken back from each text.
+pub fn cached_verdict(text: &[u8], classifier: &Classifier) -> Classified {
     PRE_CACHE.with(|cache| {
-        let (ref mut key, ref mut map) = *cache.borrow_mut();
-        shape_key(text, key);
-        if let Some(v) = map.get(key.as_slice()) {
-            return v.clone();
+        let (ref mut key, ref mut ips, ref mut map) = *cache.borrow_mut();
+        shape_key(text, key, ips, !classifier.reads_addresses());
+        let verdict = match map.get(key.as_slice()) {
+            Some(v) => v.clone(),
+            None => {
+                let s = String::from_utf8_lossy(key);
+                let verdict = classifier.classify(&s);
+                let slot = |d: &Option<String>| d.as_deref().map_or(0, placeholder_slot);
+                let v = Arc::new(PreVerdict {
+                    listed_ip_slot: slot(&verdict.detail.listed_ip),
+                    remote_host_slot: slot(&verdict.detail.remote_host),
+                    normalised: crate::classify::normalise(&s),
+                    verdict,
+                });
+                // Bound the cache: some replies carry unique words all the same.
+                if map.len() > 20_000 {
+                    map.clear();
+                }
+                map.insert(key.as_slice().into(), v.clone());
+                v
+            }
+        };
+        let pick = |slot: u8| match slot {
+            0 => None,
+            n => ips.get(n as usize - 1).copied(),
+        };
+        Classified {
+            listed_ip: pick(verdict.listed_ip_slot),
+            remote_ip: pick(verdict.remote_host_slot),
+            verdict,
         }
-        let s = String::from_utf8_lossy(key);
-        let v = Arc::new(PreVerdict {
-            verdict: classifier.classify(&s),
-            normalised: crate::classify::normalise(&s),
-        });
-        // Bound the cache: some replies carry unique words all the same.
-        if map.len() > 20_000 {
-            map.clear();
-        }
-        map.insert(key.as_slice().into(), v.clone());
-        v
     })
 }
 
+/// The placeholder `0.0.0.N` stands for the Nth IPv4 address of a text.
+fn placeholder_slot(ip: &str) -> u8 {
+    ip.strip_prefix("0.0.0.")
+        .and_then(|n| n.parse::<u8>().ok())
+        .unwrap_or(0)
+}
+
+/// The end of a dotted-quad IPv4 address starting at `i`, if one does.
+fn ipv4_at(w: &[u8], i: usize) -> Option<usize> {
+    let mut p = i;
+    for part in 0..4 {
+        let start = p;
+        while p < w.len() && p - start < 3 && w[p].is_ascii_digit() {
+            p += 1;
+        }
+        if p == start || (p < w.len() && w[p].is_ascii_digit()) {
+            return None;
+        }
+        if part < 3 {
+            if w.get(p) != Some(&b'.') {
+                return None;
+            }
+            p += 1;
+        }
+    }
+    // `1.2.3.4.5` is not an address.
+    if w.get(p) == Some(&b'.') && w.get(p + 1).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(p)
+}
+
 /// The verdict cache key of a reason text: words holding an `@` become
-/// `@`, long words with three or more digits (message ids, counters)
-/// become `#`; reply codes, `host[ip]:port` and everything else stay, so
-/// two texts with one key classify alike, details included.
-fn shape_key(text: &[u8], out: &mut Vec<u8>) {
+/// `@`; IPv4 addresses but loopback become `0.0.0.N` (their positions go
+/// to `ips`) when `mask_ips`; other long words with three or more digits
+/// (message ids, server names, timestamps) become `#`, except
+/// `host[ip]:port` and URL words. Reply codes, hosts, ports and everything
+/// else stay, so two texts with one key classify alike.
+fn shape_key(text: &[u8], out: &mut Vec<u8>, ips: &mut Vec<(u32, u32)>, mask_ips: bool) {
     out.clear();
+    ips.clear();
     out.reserve(text.len());
     let mut start = 0;
     // One pass per word: this runs for every deferral and bounce.
     while start <= text.len() {
         let end = memchr::memchr(b' ', &text[start..]).map_or(text.len(), |p| start + p);
         let word = &text[start..end];
-        let (mut digits, mut at, mut bracket) = (0usize, false, false);
-        for &c in word {
+        let (mut digits, mut dots, mut at, mut letter, mut keep) =
+            (0usize, 0usize, false, false, false);
+        for (i, &c) in word.iter().enumerate() {
             digits += usize::from(c.is_ascii_digit());
+            dots += usize::from(c == b'.');
             at |= c == b'@';
-            bracket |= matches!(c, b'[' | b']' | b':' | b'/');
+            letter |= c.is_ascii_alphabetic();
+            keep |= c == b'/' || (c == b'[' && i > 0);
         }
+        let mark = out.len();
+        let mut found = false;
         if at {
-            out.push(b'@');
-        } else if word.len() > 6 && digits >= 3 && !bracket {
-            out.push(b'#');
-        } else {
-            out.extend_from_slice(word);
+            // Keep the brackets around an address (`<a@b>:`): rules read them.
+            let lead = word
+                .iter()
+                .take_while(|c| !c.is_ascii_alphanumeric())
+                .count();
+            let trail = word[lead..]
+                .iter()
+                .rev()
+                .take_while(|c| !c.is_ascii_alphanumeric())
+                .count();
+            out.extend_from_slice(&word[..lead]);
+            out.extend_from_slice(b"a@b.c");
+            out.extend_from_slice(&word[word.len() - trail..]);
+            found = true;
+        } else if mask_ips && digits >= 4 && dots >= 3 {
+            let mut i = 0;
+            while i < word.len() {
+                let boundary = i == 0 || !(word[i - 1].is_ascii_digit() || word[i - 1] == b'.');
+                match (boundary && word[i].is_ascii_digit())
+                    .then(|| ipv4_at(word, i))
+                    .flatten()
+                {
+                    Some(e) if !word[i..].starts_with(b"127.") && ips.len() < 255 => {
+                        ips.push(((start + i) as u32, (start + e) as u32));
+                        out.extend_from_slice(b"0.0.0.");
+                        let n = ips.len() as u8;
+                        if n >= 100 {
+                            out.push(b'0' + n / 100);
+                        }
+                        if n >= 10 {
+                            out.push(b'0' + n / 10 % 10);
+                        }
+                        out.push(b'0' + n % 10);
+                        found = true;
+                        i = e;
+                    }
+                    Some(e) => {
+                        out.extend_from_slice(&word[i..e]);
+                        found = true;
+                        i = e;
+                    }
+                    None => {
+                        out.push(word[i]);
+                        i += 1;
+                    }
+                }
+            }
+            if !found {
+                out.truncate(mark);
+            }
+        }
+        if !found {
+            // Status codes (`550-5.1.1`, `(#5.1.1)`) have no letters; a
+            // multi-line reply's first word (`451-You`) is a code too.
+            let continued =
+                word.len() > 3 && word[..3].iter().all(u8::is_ascii_digit) && word[3] == b'-';
+            if word.len() > 6 && digits >= 3 && letter && !keep && !continued {
+                // `name=value`: the name stays.
+                if let Some(eq) = memchr::memrchr(b'=', word) {
+                    out.extend_from_slice(&word[..=eq]);
+                }
+                out.push(b'#');
+            } else {
+                out.extend_from_slice(word);
+            }
         }
         if end == text.len() {
             break;
@@ -582,19 +737,29 @@ impl<'c> Correlator<'c> {
     /// by the shared verdict's address (the entry keeps the verdict alive,
     /// so the address cannot be reused while it is a key).
     fn verdict(&mut self, text: &[u8]) -> VerdictSyms {
-        let pre = match self.pre_current.take() {
-            Some(pre) => pre,
+        let c = match self.pre_current.take() {
+            Some(c) => c,
             None => cached_verdict(text, self.classifier),
         };
-        let addr = Arc::as_ptr(&pre) as usize;
-        if let Some((_, syms)) = self.pre_syms.get(&addr) {
-            return *syms;
+        let addr = Arc::as_ptr(&c.verdict) as usize;
+        let mut syms = match self.pre_syms.get(&addr) {
+            Some((_, syms)) => *syms,
+            None => {
+                let syms = self.syms_of(&c.verdict.verdict, &c.verdict.normalised);
+                if self.pre_syms.len() > 50_000 {
+                    self.pre_syms.clear();
+                }
+                self.pre_syms.insert(addr, (c.verdict.clone(), syms));
+                syms
+            }
+        };
+        let own = |r: Option<(u32, u32)>| r.and_then(|(a, b)| text.get(a as usize..b as usize));
+        if let Some(ip) = own(c.listed_ip) {
+            syms.listed_ip = self.findings.strings.intern(ip);
         }
-        let syms = self.syms_of(&pre.verdict, &pre.normalised);
-        if self.pre_syms.len() > 50_000 {
-            self.pre_syms.clear();
+        if let Some(ip) = own(c.remote_ip) {
+            syms.remote_host = self.findings.strings.intern(ip);
         }
-        self.pre_syms.insert(addr, (pre, syms));
         syms
     }
 
@@ -734,7 +899,7 @@ impl<'c> Correlator<'c> {
         series: u32,
         chunk: &[u8],
         events: &[LineEvent],
-        pre: &[(u32, Arc<PreVerdict>)],
+        pre: &[(u32, Classified)],
     ) {
         let mut next_pre = 0;
         // The chunk's first and last times, folded into the totals once.
@@ -1240,42 +1405,92 @@ Jan  4 09:00:02 mx postfix/smtp[3]: ABCDE12345: to=<y@remote.test>, relay=mx.rem
 
     #[test]
     fn cache_key_drops_addresses_and_ids_but_keeps_codes() {
-        let mut a = Vec::new();
-        let mut b = Vec::new();
-        shape_key(
+        let (mut a, mut b, mut ips) = (Vec::new(), Vec::new(), Vec::new());
+        let mut key = |text: &[u8], out: &mut Vec<u8>| shape_key(text, out, &mut ips, true);
+        key(
             b"host mx.example.com[192.0.2.1] said: 550 5.1.1 <anna@example.com>: User unknown",
             &mut a,
         );
-        shape_key(
+        key(
             b"host mx.example.com[192.0.2.1] said: 550 5.1.1 <bob@example.com>: User unknown",
             &mut b,
         );
         assert_eq!(a, b);
-        shape_key(
+        key(
             b"host mx.example.com[192.0.2.1] said: 450 4.1.1 <anna@example.com>: User unknown",
             &mut b,
         );
         assert_ne!(a, b);
         // The filter's port and a remote MX's port never share a key.
-        shape_key(
+        key(
             b"connect to 127.0.0.1[127.0.0.1]:10024: Connection refused",
             &mut a,
         );
-        shape_key(
+        key(
             b"connect to mx.example.com[192.0.2.31]:25: Connection refused",
             &mut b,
         );
         assert_ne!(a, b);
         // Gmail's per-message ids do not split a key.
-        shape_key(
+        key(
             b"review our Bulk Email Senders Guidelines. 31539dsi9032594qkb.632 - gsmtp",
             &mut a,
         );
-        shape_key(
+        key(
             b"review our Bulk Email Senders Guidelines. a1c064si6795317qkb.681 - gsmtp",
             &mut b,
         );
         assert_eq!(a, b);
+        // Nor do Microsoft's server names, timestamps and ids.
+        key(b"block list (S3140). [AM4PEPF00027A6C.eurprd04.prod.outlook.com 2025-12-29T10:43:36.113Z 58818353971E7A77] (in reply to MAIL FROM command)", &mut a);
+        key(b"block list (S3140). [DB5PEPF00014B8F.eurprd02.prod.outlook.com 2025-12-30T09:21:17.121Z 02E0C319518F2AAB] (in reply to MAIL FROM command)", &mut b);
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn cache_key_numbers_ips_and_keeps_loopback() {
+        let (mut key, mut ips) = (Vec::new(), Vec::new());
+        let text: &[u8] = b"host mx.example.com[192.0.2.1]:25 said: 554 Client host [203.0.113.9] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/203.0.113.9 via 127.0.0.1 v1.2.3.4.5";
+        shape_key(text, &mut key, &mut ips, true);
+        assert_eq!(
+            String::from_utf8_lossy(&key),
+            "host mx.example.com[0.0.0.1]:25 said: 554 Client host [0.0.0.2] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/0.0.0.3 via 127.0.0.1 #"
+        );
+        let got: Vec<&[u8]> = ips
+            .iter()
+            .map(|&(a, b)| &text[a as usize..b as usize])
+            .collect();
+        assert_eq!(got, [&b"192.0.2.1"[..], b"203.0.113.9", b"203.0.113.9"]);
+        // Rules from a user's file may name addresses: nothing is masked.
+        shape_key(text, &mut key, &mut ips, false);
+        assert!(key.windows(9).any(|w| w == b"192.0.2.1"));
+        assert!(ips.is_empty());
+    }
+
+    #[test]
+    fn cached_verdicts_keep_each_texts_own_addresses() {
+        let classifier = Classifier::builtin();
+        let a: &[u8] = b"554 5.7.1 Service unavailable; Client host [185.20.235.239] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/185.20.235.239";
+        let b: &[u8] = b"554 5.7.1 Service unavailable; Client host [94.73.139.6] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/94.73.139.6";
+        let (va, vb) = (
+            cached_verdict(a, &classifier),
+            cached_verdict(b, &classifier),
+        );
+        // One shape, one shared verdict...
+        assert!(Arc::ptr_eq(&va.verdict, &vb.verdict));
+        // ...and each text's own listed IP, as classifying it alone gives.
+        for (text, c) in [(a, &va), (b, &vb)] {
+            let direct = classifier.classify(std::str::from_utf8(text).unwrap());
+            assert_eq!(c.verdict_for(text), direct);
+        }
+        assert_eq!(
+            va.verdict_for(a).detail.listed_ip.as_deref(),
+            Some("185.20.235.239")
+        );
+        let host: &[u8] = b"connect to 198.51.100.7[198.51.100.7]:25: Connection timed out";
+        let direct = classifier.classify(std::str::from_utf8(host).unwrap());
+        assert_eq!(cached_verdict(host, &classifier).verdict_for(host), direct);
+        assert_eq!(direct.detail.remote_host.as_deref(), Some("198.51.100.7"));
     }
 
     #[test]
