@@ -532,95 +532,157 @@ fn shape_key(text: &[u8], out: &mut Vec<u8>, ips: &mut Vec<(u32, u32)>, mask_ips
     out.clear();
     ips.clear();
     out.reserve(text.len());
-    let mut start = 0;
-    // One pass per word: this runs for every deferral and bounce.
-    while start <= text.len() {
-        let end = memchr::memchr(b' ', &text[start..]).map_or(text.len(), |p| start + p);
-        let word = &text[start..end];
-        let (mut digits, mut dots, mut at, mut letter, mut keep) =
-            (0usize, 0usize, false, false, false);
-        for (i, &c) in word.iter().enumerate() {
-            digits += usize::from(c.is_ascii_digit());
-            dots += usize::from(c == b'.');
-            at |= c == b'@';
-            letter |= c.is_ascii_alphabetic();
-            keep |= c == b'/' || (c == b'[' && i > 0);
+    // One pass over the bytes, a table lookup each: this runs for every
+    // deferral and bounce.
+    let (mut start, mut digits, mut dots, mut flags) = (0usize, 0usize, 0usize, 0u8);
+    for i in 0..=text.len() {
+        let c = text.get(i).copied().unwrap_or(b' ');
+        if c != b' ' {
+            let k = BYTE_CLASS[c as usize];
+            digits += usize::from(k & DIGIT);
+            dots += usize::from((k & DOT) >> 1);
+            // A bracket inside a word is `host[ip]`; a leading one is not.
+            flags |= if k & BRACKET != 0 && i == start { 0 } else { k };
+            continue;
         }
+        shape_word(text, start, i, (digits, dots, flags), out, ips, mask_ips);
+        if i < text.len() {
+            out.push(b' ');
+        }
+        (start, digits, dots, flags) = (i + 1, 0, 0, 0);
+    }
+}
+
+const DIGIT: u8 = 1;
+const DOT: u8 = 2;
+const AT: u8 = 4;
+const LETTER: u8 = 8;
+const BRACKET: u8 = 16;
+const SLASH: u8 = 32;
+
+/// What [`shape_key`] notices about each byte.
+static BYTE_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = if b.is_ascii_digit() {
+            DIGIT
+        } else if b == b'.' {
+            DOT
+        } else if b == b'@' {
+            AT
+        } else if b.is_ascii_alphabetic() {
+            LETTER
+        } else if b == b'[' {
+            BRACKET
+        } else if b == b'/' {
+            SLASH
+        } else {
+            0
+        };
+        c += 1;
+    }
+    t
+};
+
+/// Appends the key of `text[start..end]`, one word; see [`shape_key`].
+fn shape_word(
+    text: &[u8],
+    start: usize,
+    end: usize,
+    (digits, dots, flags): (usize, usize, u8),
+    out: &mut Vec<u8>,
+    ips: &mut Vec<(u32, u32)>,
+    mask_ips: bool,
+) {
+    let word = &text[start..end];
+    if flags & AT != 0 {
+        // Keep the brackets around an address (`<a@b>:`): rules read them.
+        let lead = word
+            .iter()
+            .take_while(|c| !c.is_ascii_alphanumeric())
+            .count();
+        let trail = word[lead..]
+            .iter()
+            .rev()
+            .take_while(|c| !c.is_ascii_alphanumeric())
+            .count();
+        out.extend_from_slice(&word[..lead]);
+        out.extend_from_slice(b"a@b.c");
+        out.extend_from_slice(&word[word.len() - trail..]);
+        return;
+    }
+    if mask_ips && digits >= 4 && dots >= 3 {
         let mark = out.len();
         let mut found = false;
-        if at {
-            // Keep the brackets around an address (`<a@b>:`): rules read them.
-            let lead = word
-                .iter()
-                .take_while(|c| !c.is_ascii_alphanumeric())
-                .count();
-            let trail = word[lead..]
-                .iter()
-                .rev()
-                .take_while(|c| !c.is_ascii_alphanumeric())
-                .count();
-            out.extend_from_slice(&word[..lead]);
-            out.extend_from_slice(b"a@b.c");
-            out.extend_from_slice(&word[word.len() - trail..]);
-            found = true;
-        } else if mask_ips && digits >= 4 && dots >= 3 {
-            let mut i = 0;
-            while i < word.len() {
-                let boundary = i == 0 || !(word[i - 1].is_ascii_digit() || word[i - 1] == b'.');
-                match (boundary && word[i].is_ascii_digit())
-                    .then(|| ipv4_at(word, i))
-                    .flatten()
-                {
-                    Some(e) if !word[i..].starts_with(b"127.") && ips.len() < 255 => {
-                        ips.push(((start + i) as u32, (start + e) as u32));
-                        out.extend_from_slice(b"0.0.0.");
-                        let n = ips.len() as u8;
-                        if n >= 100 {
-                            out.push(b'0' + n / 100);
-                        }
-                        if n >= 10 {
-                            out.push(b'0' + n / 10 % 10);
-                        }
-                        out.push(b'0' + n % 10);
-                        found = true;
-                        i = e;
+        let mut i = 0;
+        while i < word.len() {
+            let boundary = i == 0 || !(word[i - 1].is_ascii_digit() || word[i - 1] == b'.');
+            match (boundary && word[i].is_ascii_digit())
+                .then(|| ipv4_at(word, i))
+                .flatten()
+            {
+                Some(e) if !word[i..].starts_with(b"127.") && ips.len() < 255 => {
+                    ips.push(((start + i) as u32, (start + e) as u32));
+                    out.extend_from_slice(b"0.0.0.");
+                    let n = ips.len() as u8;
+                    if n >= 100 {
+                        out.push(b'0' + n / 100);
                     }
-                    Some(e) => {
-                        out.extend_from_slice(&word[i..e]);
-                        found = true;
-                        i = e;
+                    if n >= 10 {
+                        out.push(b'0' + n / 10 % 10);
                     }
-                    None => {
-                        out.push(word[i]);
-                        i += 1;
-                    }
+                    out.push(b'0' + n % 10);
+                    found = true;
+                    i = e;
+                }
+                Some(e) => {
+                    out.extend_from_slice(&word[i..e]);
+                    found = true;
+                    i = e;
+                }
+                None => {
+                    out.push(word[i]);
+                    i += 1;
                 }
             }
-            if !found {
-                out.truncate(mark);
-            }
         }
-        if !found {
-            // Status codes (`550-5.1.1`, `(#5.1.1)`) have no letters; a
-            // multi-line reply's first word (`451-You`) is a code too.
-            let continued =
-                word.len() > 3 && word[..3].iter().all(u8::is_ascii_digit) && word[3] == b'-';
-            if word.len() > 6 && digits >= 3 && letter && !keep && !continued {
-                // `name=value`: the name stays.
-                if let Some(eq) = memchr::memrchr(b'=', word) {
-                    out.extend_from_slice(&word[..=eq]);
-                }
-                out.push(b'#');
-            } else {
-                out.extend_from_slice(word);
-            }
+        if found {
+            return;
         }
-        if end == text.len() {
-            break;
-        }
-        out.push(b' ');
-        start = end + 1;
+        out.truncate(mark);
     }
+    // Status codes (`550-5.1.1`, `(#5.1.1)`) have no letters; a multi-line
+    // reply's first word (`451-You`) is a code too.
+    let continued = word.len() > 3 && word[..3].iter().all(u8::is_ascii_digit) && word[3] == b'-';
+    let keep = flags & (BRACKET | SLASH) != 0;
+    if word.len() > 6 && digits >= 3 && flags & LETTER != 0 && !keep && !continued {
+        // `name=value`: the name stays.
+        if let Some(eq) = memchr::memrchr(b'=', word) {
+            out.extend_from_slice(&word[..=eq]);
+        }
+        out.push(b'#');
+    } else {
+        out.extend_from_slice(word);
+    }
+}
+
+/// Equality of two short byte strings (host names, compared on every
+/// line) without a call into `memcmp`.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |s: &[u8]| u64::from_ne_bytes(s.try_into().expect("8 bytes"));
+    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (p, q) in (&mut x).zip(&mut y) {
+        if word(p) != word(q) {
+            return false;
+        }
+    }
+    x.remainder().iter().zip(y.remainder()).all(|(p, q)| p == q)
 }
 
 /// The queue id named by `... queued as NEWID` at the end of a reply.
@@ -920,7 +982,7 @@ impl<'c> Correlator<'c> {
                 _ => None,
             };
             let host_bytes = ev.host.get(chunk);
-            let host = if self.last_host.1 != 0 && self.last_host.0 == host_bytes {
+            let host = if self.last_host.1 != 0 && same_bytes(&self.last_host.0, host_bytes) {
                 self.last_host.1
             } else {
                 let sym = self.findings.strings.intern(host_bytes);
@@ -1445,6 +1507,23 @@ Jan  4 09:00:02 mx postfix/smtp[3]: ABCDE12345: to=<y@remote.test>, relay=mx.rem
         key(b"block list (S3140). [AM4PEPF00027A6C.eurprd04.prod.outlook.com 2025-12-29T10:43:36.113Z 58818353971E7A77] (in reply to MAIL FROM command)", &mut a);
         key(b"block list (S3140). [DB5PEPF00014B8F.eurprd02.prod.outlook.com 2025-12-30T09:21:17.121Z 02E0C319518F2AAB] (in reply to MAIL FROM command)", &mut b);
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn same_bytes_is_equality() {
+        let words: [&[u8]; 6] = [
+            b"",
+            b"mail",
+            b"mail1",
+            b"mail.example.com",
+            b"mail.example.co",
+            b"mail.example.con",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(same_bytes(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]
