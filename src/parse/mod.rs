@@ -111,8 +111,10 @@ pub fn parse_chunk(chunk: &[u8]) -> ParsedChunk {
         stats: LineStats::default(),
     };
     let st = &mut out.stats;
-    let mut first_mark: Option<LineEvent> = None;
+    let mut marked = false;
     let mut last_mark: Option<LineEvent> = None;
+    // The few programs of a chunk, counted without hashing every line.
+    let mut programs = ProgramCounts::default();
     for line in lines(chunk) {
         if line.is_empty() || line.iter().all(|c| c.is_ascii_whitespace()) {
             continue;
@@ -133,13 +135,15 @@ pub fn parse_chunk(chunk: &[u8]) -> ParsedChunk {
             line_start,
             kind: EventKind::Mark,
         };
-        if first_mark.is_none() {
-            first_mark = Some(mark);
+        if !marked {
+            // The chunk's first mark leads its events.
+            marked = true;
+            out.events.push(mark);
         }
         last_mark = Some(mark);
         if !syslog::is_postfix(h.program) {
             st.other += 1;
-            st.count_program(h.program, false);
+            programs.count(st, h.program, false);
             // A repeat of the previous line: keep it, the previous line may
             // have been Postfix's.
             if h.program.is_empty() {
@@ -157,7 +161,7 @@ pub fn parse_chunk(chunk: &[u8]) -> ParsedChunk {
         st.postfix += 1;
         let kind = postfix::parse_payload(chunk, syslog::service(h.program), h.message);
         let not_understood = kind == EventKind::NotUnderstood;
-        st.count_program(h.program, not_understood);
+        programs.count(st, h.program, not_understood);
         if not_understood {
             st.not_understood += 1;
             if st.not_understood_examples.len() < EXAMPLES {
@@ -173,11 +177,64 @@ pub fn parse_chunk(chunk: &[u8]) -> ParsedChunk {
             });
         }
     }
-    if let (Some(first), Some(last)) = (first_mark, last_mark) {
-        out.events.insert(0, first);
+    programs.flush(&mut out.stats);
+    if let Some(last) = last_mark {
         out.events.push(last);
     }
     out
+}
+
+/// Per-program line counts of one chunk: a chunk names a handful of
+/// programs, so a short list compared byte-wise beats a hash per line.
+#[derive(Default)]
+struct ProgramCounts<'a> {
+    recent: Vec<(&'a [u8], ProgramLines)>,
+}
+
+impl<'a> ProgramCounts<'a> {
+    const MAX: usize = 16;
+
+    fn count(&mut self, st: &mut LineStats, program: &'a [u8], not_understood: bool) {
+        let e = match self
+            .recent
+            .iter_mut()
+            .position(|(p, _)| same_bytes(p, program))
+        {
+            Some(i) => &mut self.recent[i].1,
+            None if self.recent.len() < Self::MAX => {
+                self.recent.push((program, ProgramLines::default()));
+                &mut self.recent.last_mut().expect("just pushed").1
+            }
+            None => return st.count_program(program, not_understood),
+        };
+        e.lines += 1;
+        e.not_understood += u64::from(not_understood);
+    }
+
+    fn flush(self, st: &mut LineStats) {
+        for (p, n) in self.recent {
+            let e = st.by_program.entry(p.into()).or_default();
+            e.lines += n.lines;
+            e.not_understood += n.not_understood;
+        }
+    }
+}
+
+/// Equality of two short byte strings (program and host names, compared on
+/// every line) without a call into `memcmp`.
+#[inline]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |s: &[u8]| u64::from_ne_bytes(s.try_into().expect("8 bytes"));
+    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (p, q) in (&mut x).zip(&mut y) {
+        if word(p) != word(q) {
+            return false;
+        }
+    }
+    x.remainder().iter().zip(y.remainder()).all(|(p, q)| p == q)
 }
 
 fn example(line: &[u8]) -> String {
@@ -188,6 +245,23 @@ fn example(line: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_bytes_is_equality() {
+        let words: [&[u8]; 6] = [
+            b"",
+            b"mail",
+            b"mail1",
+            b"mail.example.com",
+            b"mail.example.co",
+            b"mail.example.con",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(same_bytes(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+    }
 
     #[test]
     fn counts_every_line_once() {
