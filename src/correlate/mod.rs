@@ -532,25 +532,36 @@ fn shape_key(text: &[u8], out: &mut Vec<u8>, ips: &mut Vec<(u32, u32)>, mask_ips
     out.clear();
     ips.clear();
     out.reserve(text.len());
-    // One pass over the bytes, a table lookup each: this runs for every
-    // deferral and bounce.
-    let (mut start, mut digits, mut dots, mut flags) = (0usize, 0usize, 0usize, 0u8);
-    for i in 0..=text.len() {
-        let c = text.get(i).copied().unwrap_or(b' ');
-        if c != b' ' {
-            let k = BYTE_CLASS[c as usize];
-            digits += usize::from(k & DIGIT);
-            dots += usize::from((k & DOT) >> 1);
-            // A bracket inside a word is `host[ip]`; a leading one is not.
-            flags |= if k & BRACKET != 0 && i == start { 0 } else { k };
-            continue;
+    // This runs for every deferral and bounce, so most bytes are never
+    // looked at one by one: a word of six bytes or fewer can only change
+    // when it holds an `@` (found for the whole text at once), and runs of
+    // unchanged words are copied in one go.
+    let mut ats = memchr::memchr_iter(b'@', text).peekable();
+    let mut spaces = memchr::memchr_iter(b' ', text);
+    let (mut copied, mut start) = (0usize, 0usize);
+    loop {
+        let end = spaces.next().unwrap_or(text.len());
+        while ats.next_if(|&p| p < start).is_some() {}
+        let at = ats.peek().is_some_and(|&p| p < end);
+        if at || end - start > 6 {
+            let (mut digits, mut dots, mut flags) = (0usize, 0usize, 0u8);
+            for (i, &c) in text[start..end].iter().enumerate() {
+                let k = BYTE_CLASS[c as usize];
+                digits += usize::from(k & DIGIT);
+                dots += usize::from((k & DOT) >> 1);
+                // A bracket inside a word is `host[ip]`; a leading one is not.
+                flags |= if k & BRACKET != 0 && i == 0 { 0 } else { k };
+            }
+            out.extend_from_slice(&text[copied..start]);
+            shape_word(text, start, end, (digits, dots, flags), out, ips, mask_ips);
+            copied = end;
         }
-        shape_word(text, start, i, (digits, dots, flags), out, ips, mask_ips);
-        if i < text.len() {
-            out.push(b' ');
+        if end >= text.len() {
+            break;
         }
-        (start, digits, dots, flags) = (i + 1, 0, 0, 0);
+        start = end + 1;
     }
+    out.extend_from_slice(&text[copied..]);
 }
 
 const DIGIT: u8 = 1;

@@ -56,8 +56,17 @@ pub struct Header<'a> {
     /// `postfix/smtp`, `postfix-out/smtp`, `dovecot`; empty when the line has
     /// none (`last message repeated 3 times`).
     pub program: &'a [u8],
-    pub pid: Option<u32>,
+    /// The digits between the brackets, unparsed: nothing on the hot path
+    /// needs the number.
+    pub pid: &'a [u8],
     pub message: &'a [u8],
+}
+
+impl Header<'_> {
+    /// The process id, when the tag holds one.
+    pub fn pid(&self) -> Option<u32> {
+        std::str::from_utf8(self.pid).ok()?.parse().ok()
+    }
 }
 
 const MONTHS: [&[u8; 3]; 12] = [
@@ -262,22 +271,20 @@ pub fn parse_header(line: &[u8]) -> Option<Header<'_>> {
             let close = memchr::memchr(b']', &rest[end..]).map(|p| end + p);
             match close {
                 Some(close) if rest.get(close + 1) == Some(&b':') => {
-                    let pid = std::str::from_utf8(&rest[end + 1..close])
-                        .ok()
-                        .and_then(|s| s.parse().ok());
+                    let pid = &rest[end + 1..close];
                     let msg_start = (close + 2 + usize::from(rest.get(close + 2) == Some(&b' ')))
                         .min(rest.len());
                     (&rest[..end], pid, &rest[msg_start..])
                 }
-                _ => (&rest[..0], None, rest),
+                _ => (&rest[..0], &rest[..0], rest),
             }
         }
         Some(end) if rest[end] == b':' => {
             let msg_start =
                 (end + 1 + usize::from(rest.get(end + 1) == Some(&b' '))).min(rest.len());
-            (&rest[..end], None, &rest[msg_start..])
+            (&rest[..end], &rest[..0], &rest[msg_start..])
         }
-        _ => (&rest[..0], None, rest),
+        _ => (&rest[..0], &rest[..0], rest),
     };
     // Solaris syslog inserts a message id and facility: `[ID 197553 mail.info] `.
     let message = match message.strip_prefix(b"[ID ") {
@@ -328,7 +335,7 @@ mod tests {
         assert_eq!(h.stamp.in_year(2026), Some(t(2026, 11, 28, 18, 30, 12, 0)));
         assert_eq!(h.host, b"mail");
         assert_eq!(h.program, b"postfix/pickup");
-        assert_eq!(h.pid, Some(18039));
+        assert_eq!(h.pid(), Some(18039));
         assert_eq!(h.message, b"D375AD054A: uid=33 from=<www-data>");
     }
 
@@ -390,7 +397,7 @@ mod tests {
         assert_eq!(e.program, b"dovecot");
         let p = parse_header(b"Oct 10 10:00:00 (none) postgrey: action=greylist").unwrap();
         assert_eq!(p.program, b"postgrey");
-        assert_eq!(p.pid, None);
+        assert_eq!(p.pid(), None);
     }
 
     #[test]
