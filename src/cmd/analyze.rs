@@ -138,7 +138,7 @@ pub fn read_logs(
             let series = sources[block.source].series;
             let subs = input::split_lines(bytes, parts);
             for (sub, (p, pre)) in subs.iter().zip(parsed) {
-                c.consume_classified(block.source, series, sub, &p.events, &pre);
+                c.consume_classified(block.source, series, sub, &p.events, pre);
                 stats[block.source].merge(p.stats);
             }
             drop(subs);

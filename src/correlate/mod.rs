@@ -943,7 +943,7 @@ impl<'c> Correlator<'c> {
 
     /// Consumes the events of one chunk (in log order).
     pub fn consume(&mut self, source: usize, series: u32, chunk: &[u8], events: &[LineEvent]) {
-        self.consume_classified(source, series, chunk, events, &[]);
+        self.consume_classified(source, series, chunk, events, Vec::new());
     }
 
     /// Like [`Correlator::consume`], with the reason texts already
@@ -955,9 +955,11 @@ impl<'c> Correlator<'c> {
         series: u32,
         chunk: &[u8],
         events: &[LineEvent],
-        pre: &[(u32, Classified)],
+        pre: Vec<(u32, Classified)>,
     ) {
-        let mut next_pre = 0;
+        // Verdicts are moved, not cloned: a clone is an atomic increment on
+        // a counter the parse workers touch too.
+        let mut pre = pre.into_iter().peekable();
         // The chunk's first and last times, folded into the totals once.
         let mut span: Option<(LogTime, LogTime)> = None;
         for (index, ev) in events.iter().enumerate() {
@@ -968,13 +970,8 @@ impl<'c> Correlator<'c> {
                 continue;
             }
             span = Some(span.map_or((time, time), |(a, b)| (a.min(time), b.max(time))));
-            while next_pre < pre.len() && (pre[next_pre].0 as usize) < index {
-                next_pre += 1;
-            }
-            self.pre_current = match pre.get(next_pre) {
-                Some((i, v)) if *i as usize == index => Some(v.clone()),
-                _ => None,
-            };
+            while pre.next_if(|(i, _)| (*i as usize) < index).is_some() {}
+            self.pre_current = pre.next_if(|(i, _)| *i as usize == index).map(|(_, v)| v);
             let host_bytes = ev.host.get(chunk);
             let host = if self.last_host.1 != 0
                 && crate::parse::same_bytes(&self.last_host.0, host_bytes)
