@@ -131,6 +131,8 @@ pub fn read_logs(
     // Parse block k+1 while correlating block k: the correlator is
     // sequential, parsing is parallel.
     let mut pending: Option<(input::Block, Vec<Parsed>)> = None;
+    // Event buffers go back to the parsers once correlated.
+    let spare: std::sync::Mutex<Vec<Vec<parse::LineEvent>>> = Default::default();
     let correlate =
         |c: &mut Correlator, stats: &mut Vec<LineStats>, done: (input::Block, Vec<Parsed>)| {
             let (block, parsed) = done;
@@ -140,6 +142,10 @@ pub fn read_logs(
             for (sub, (p, pre)) in subs.iter().zip(parsed) {
                 c.consume_classified(block.source, series, sub, &p.events, pre);
                 stats[block.source].merge(p.stats);
+                spare
+                    .lock()
+                    .expect("no panics under the lock")
+                    .push(p.events);
             }
             drop(subs);
             block.data.release();
@@ -154,7 +160,8 @@ pub fn read_logs(
                             let subs = input::split_lines(block.data.bytes(), parts);
                             subs.par_iter()
                                 .map(|s| {
-                                    let p = parse::parse_chunk(s);
+                                    let buf = spare.lock().expect("no panics under the lock").pop();
+                                    let p = parse::parse_chunk_into(s, buf.unwrap_or_default());
                                     // The regexes run here, in parallel,
                                     // not on the sequential correlator.
                                     let pre =

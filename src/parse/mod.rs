@@ -106,8 +106,16 @@ pub fn lines(buf: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// Parses every line of `chunk`, which holds whole lines.
 pub fn parse_chunk(chunk: &[u8]) -> ParsedChunk {
+    parse_chunk_into(chunk, Vec::new())
+}
+
+/// [`parse_chunk`] into a recycled event buffer: a fresh megabyte-sized
+/// buffer per chunk is a fresh mapping, page faults and zeroing included.
+pub fn parse_chunk_into(chunk: &[u8], mut events: Vec<LineEvent>) -> ParsedChunk {
+    events.clear();
+    events.reserve(chunk.len() / 160);
     let mut out = ParsedChunk {
-        events: Vec::with_capacity(chunk.len() / 160),
+        events,
         stats: LineStats::default(),
     };
     let st = &mut out.stats;
