@@ -202,6 +202,32 @@ fn pct(part: u64, whole: u64) -> f64 {
 /// Builds the analysis sections of the summary from the findings.
 pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary) {
     apply_port25_judgement(f);
+    let f: &Findings = f;
+    // The two halves read the records independently: run them side by side.
+    let (incidents, sources) = rayon::join(
+        || causes_over_time(f, opts, summary),
+        || sources_of_mail(f, opts),
+    );
+    let Some(incidents) = incidents else {
+        return;
+    };
+    (
+        summary.blacklistings,
+        summary.suspects,
+        summary.top_senders,
+        summary.unclassified,
+        summary.inbound_rejects,
+    ) = sources;
+    summary.headline = headline(summary, &incidents, f.counts.deferral_events);
+}
+
+/// Causes, timeline and incidents, into `summary`; the incidents with their
+/// start times, `None` when no line had a time.
+fn causes_over_time(
+    f: &Findings,
+    opts: &AnalysisOptions,
+    summary: &mut Summary,
+) -> Option<Vec<(LogTime, Incident)>> {
     let fmt = &opts.format;
     let s = |sym: Sym| f.strings.str(sym).into_owned();
     let deferrals_total = f.counts.deferral_events;
@@ -260,7 +286,7 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
 
     // Timeline.
     let (Some(first), Some(last)) = (f.first, f.last) else {
-        return;
+        return None;
     };
     let bucket = opts
         .bucket
@@ -362,10 +388,25 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
     }
     incidents.sort_by_key(|a| a.0);
     summary.incidents = incidents.iter().map(|x| x.1.clone()).collect();
+    Some(incidents)
+}
 
+/// Blacklist episodes, suspects, senders, unclassified texts and inbound
+/// verdicts.
+type Sources = (
+    Vec<BlacklistEpisode>,
+    Vec<Suspect>,
+    Vec<SenderRow>,
+    Vec<TextCount>,
+    Vec<TextCount>,
+);
+
+fn sources_of_mail(f: &Findings, opts: &AnalysisOptions) -> Sources {
+    let fmt = &opts.format;
+    let s = |sym: Sym| f.strings.str(sym).into_owned();
     // Blacklist episodes and their suspects.
     let episodes = blacklist_episodes(f, opts.lookback);
-    summary.blacklistings = episodes
+    let blacklistings = episodes
         .iter()
         .map(|e| {
             let list = s(e.list_or_receiver);
@@ -389,7 +430,7 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
             }
         })
         .collect();
-    summary.suspects = suspects::rank(f, &episodes, opts);
+    let suspects = suspects::rank(f, &episodes, opts);
 
     // Senders.
     let mut senders: Vec<SenderRow> = f
@@ -417,21 +458,19 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
             .then(a.identity.cmp(&b.identity))
     });
     senders.truncate(10_000);
-    summary.top_senders = senders;
 
     // Unclassified texts and inbound verdicts.
     let mut unknown: FxHashMap<(Sym, Option<Cause>), u64> = FxHashMap::default();
     for o in f.outcomes.iter().filter(|o| o.cause == Cause::Unknown) {
         *unknown.entry((o.normalised, None)).or_default() += 1;
     }
-    summary.unclassified = top_texts(f, unknown, 200);
+    let unclassified = top_texts(f, unknown, 200);
     let mut inbound: FxHashMap<(Sym, Option<Cause>), u64> = FxHashMap::default();
     for r in &f.inbound {
         *inbound.entry((r.normalised, Some(r.cause))).or_default() += 1;
     }
-    summary.inbound_rejects = top_texts(f, inbound, 200);
-
-    summary.headline = headline(summary, &incidents, deferrals_total);
+    let inbound = top_texts(f, inbound, 200);
+    (blacklistings, suspects, senders, unclassified, inbound)
 }
 
 /// The `n` most frequent (text, cause) pairs, most frequent first.

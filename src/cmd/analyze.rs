@@ -114,13 +114,10 @@ pub fn read_logs(
     classifier: &Classifier,
     years: YearPolicy,
     window: (Option<LogTime>, Option<LogTime>),
-    jobs: usize,
+    pool: &rayon::ThreadPool,
     progress: &dyn Progress,
 ) -> Result<LogAnalysis> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start {jobs} worker threads: {e}")))?;
+    let jobs = pool.current_num_threads();
     let mut correlator = Correlator::new(classifier, years);
     correlator.set_window(window.0, window.1);
     let mut stats: Vec<LineStats> = vec![LineStats::default(); sources.len()];
@@ -272,12 +269,17 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         forced: cfg.year,
         anchor: anchor_date(&logs),
     };
+    let jobs = cfg.jobs.max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start {jobs} worker threads: {e}")))?;
     let mut analysis = read_logs(
         &logs,
         &classifier,
         years,
         (cfg.since, cfg.until),
-        cfg.jobs,
+        &pool,
         progress,
     )?;
     // A year-less stamp after the newest file was written means the year
@@ -291,7 +293,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
                 &classifier,
                 years,
                 (cfg.since, cfg.until),
-                cfg.jobs,
+                &pool,
                 &NoProgress,
             )?;
             analysis = redo;
@@ -381,7 +383,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         format: fmt.clone(),
         passwd,
     };
-    analyze::summarize(f, &opts, &mut summary);
+    pool.install(|| analyze::summarize(f, &opts, &mut summary));
     if f.repeats_dropped > 0 {
         summary.problems.push(format!(
             "{} repeats of `last message repeated N times` were not counted (more than a million in all)",
