@@ -105,6 +105,26 @@ fn classify(b: Bencher) {
     });
 }
 
+/// The same texts as the pipeline classifies them: through the per-thread
+/// cache keyed by each text's shape (the regexes run once per shape).
+#[divan::bench]
+fn classify_cached(b: Bencher) {
+    let c = Classifier::builtin();
+    b.counter(ItemsCount::new(REASONS.len())).bench(|| {
+        REASONS
+            .iter()
+            .filter(|r| {
+                postmortem::correlate::cached_verdict(r.as_bytes(), &c)
+                    .verdict
+                    .verdict
+                    .cause
+                    .id()
+                    != "unknown"
+            })
+            .count()
+    });
+}
+
 /// The lab lines through the correlator: the findings the analysis reads.
 fn correlate_all(c: &Classifier, parsed: &parse::ParsedChunk) -> Findings {
     let mut cor = Correlator::new(
