@@ -284,6 +284,8 @@ struct SeriesYear {
 pub struct Correlator<'c> {
     classifier: &'c Classifier,
     years: YearPolicy,
+    /// A year-less stamp later than this means the year guess was too late.
+    future_after: Option<LogTime>,
     series_year: FxHashMap<u32, SeriesYear>,
     live: FxHashMap<(Sym, QueueId), Message>,
     roots: FxHashMap<u32, Root>,
@@ -714,9 +716,18 @@ fn queued_as(reason: &[u8]) -> Option<QueueId> {
 
 impl<'c> Correlator<'c> {
     pub fn new(classifier: &'c Classifier, years: YearPolicy) -> Self {
+        // More than two days after the anchor date is in the future; a
+        // forced year is never second-guessed.
+        let future_after = match (years.forced, years.anchor) {
+            (None, Some((y, m, d))) => {
+                LogTime::from_civil(y, m, d, 0, 0, 0, 0).map(|a| LogTime(a.0 + 2 * DAY))
+            }
+            _ => None,
+        };
         Correlator {
             classifier,
             years,
+            future_after,
             series_year: FxHashMap::default(),
             live: FxHashMap::default(),
             roots: FxHashMap::default(),
@@ -785,12 +796,8 @@ impl<'c> Correlator<'c> {
             state.month = month;
         }
         let t = stamp.in_year(year)?;
-        if let (None, Some((ay, am, ad))) = (years.forced, years.anchor) {
-            if let Some(anchor) = LogTime::from_civil(ay, am, ad, 0, 0, 0, 0) {
-                if t.0 > anchor.0 + 2 * DAY {
-                    self.findings.future_stamps += 1;
-                }
-            }
+        if self.future_after.is_some_and(|f| t > f) {
+            self.findings.future_stamps += 1;
         }
         Some(t)
     }
@@ -1662,5 +1669,15 @@ Jan  4 09:00:02 mx postfix/smtp[3]: ABCDE12345: to=<y@remote.test>, relay=mx.rem
         assert_eq!(c.resolve(1, dec).unwrap().year(), 2025);
         assert_eq!(c.resolve(1, jan).unwrap().year(), 2026);
         assert_eq!(c.findings.future_stamps, 0);
+        // Two days after the anchor is still the present; a week is not.
+        let on = |day| Stamp::YearLess {
+            month: 1,
+            day,
+            millis_of_day: 0,
+        };
+        c.resolve(1, on(5));
+        assert_eq!(c.findings.future_stamps, 0);
+        c.resolve(1, on(10));
+        assert_eq!(c.findings.future_stamps, 1);
     }
 }
