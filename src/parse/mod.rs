@@ -168,7 +168,7 @@ pub fn parse_chunk_into(chunk: &[u8], mut events: Vec<LineEvent>) -> ParsedChunk
         }
         st.postfix += 1;
         let kind = postfix::parse_payload(chunk, syslog::service(h.program), h.message);
-        let not_understood = kind == EventKind::NotUnderstood;
+        let not_understood = matches!(kind, EventKind::NotUnderstood);
         programs.count(st, h.program, not_understood);
         if not_understood {
             st.not_understood += 1;
