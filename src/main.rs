@@ -90,6 +90,10 @@ struct AnalyzeArgs {
     /// When the queue dump was taken (default: the newest log line, else the dump's mtime).
     #[arg(long)]
     dump_time: Option<String>,
+    /// Also write messages.csv: one row per message with the fate of each recipient
+    /// (memory then grows with the number of messages).
+    #[arg(long)]
+    messages: bool,
     /// Replace addresses, logins, host names and IPs by stable pseudonyms.
     #[arg(long)]
     redact: bool,
@@ -187,6 +191,7 @@ fn analyze(a: AnalyzeArgs) -> Result<ExitCode, String> {
             .as_deref()
             .map(LogTime::parse_local)
             .transpose()?,
+        messages: a.messages,
         redact: a.redact,
         salt: a.salt,
         ..AnalyzeConfig::default()

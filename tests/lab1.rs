@@ -7,6 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
 fn lab() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/lab-1");
     if p.join("logs").is_dir() {
@@ -285,4 +287,74 @@ fn the_compromised_mailbox_ranks_first() {
     let evidence = suspects[0]["evidence"].to_string();
     assert!(evidence.contains("failed logins"), "{evidence}");
     assert!(evidence.contains("client IPs"), "{evidence}");
+}
+
+/// `--messages`: one row per message, and the rows add up to the totals.
+#[test]
+fn messages_csv_accounts_for_every_message() {
+    let Some(lab) = lab() else { return };
+    let (s, tmp) = analyze(&[
+        lab.join("logs").to_str().unwrap(),
+        lab.join("queue/postqueue-p.txt").to_str().unwrap(),
+        "--messages",
+    ]);
+    let text = std::fs::read_to_string(tmp.path().join("report/messages.csv")).unwrap();
+    let cells = common::csv_cells(&text);
+    let header = &cells[0];
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows = &cells[1..];
+    let sum = |name: &str| -> u64 {
+        rows.iter()
+            .map(|r| r[col(name)].parse::<u64>().unwrap())
+            .sum()
+    };
+    let totals = &s["totals"];
+    // Every message the server accepted, and every bounce notice it wrote.
+    let notices = rows
+        .iter()
+        .filter(|r| r[col("identity")] == "local:MAILER-DAEMON")
+        .count() as u64;
+    assert_eq!(
+        rows.len() as u64 - notices,
+        totals["received"].as_u64().unwrap()
+    );
+    // Each recipient's final fate once: the per-line totals are recovered.
+    assert_eq!(sum("sent"), totals["delivered"].as_u64().unwrap());
+    assert_eq!(sum("bounced"), totals["bounced"].as_u64().unwrap());
+    // What is still queued is what the dump holds.
+    let dump = std::fs::read_to_string(lab.join("queue/postqueue-p.txt")).unwrap();
+    let queued: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| r[col("status")] == "queued")
+        .collect();
+    assert_eq!(queued.len(), 234);
+    for r in &queued {
+        let last_id = r[col("queue_ids")]
+            .split(' ')
+            .next_back()
+            .unwrap()
+            .to_string();
+        assert!(dump.contains(&last_id), "{last_id} is not in the dump");
+    }
+    // Per identity, as many messages as the lab submitted.
+    for want in manifest(&lab)["submissions_by_identity"]
+        .as_array()
+        .unwrap()
+    {
+        let id = want["identity"]
+            .as_str()
+            .unwrap()
+            .split('(')
+            .next()
+            .unwrap();
+        if !(id.starts_with("sasl:") || id.starts_with("uid:")) {
+            continue;
+        }
+        let got = rows.iter().filter(|r| r[col("identity")] == id).count() as u64;
+        assert_eq!(got, want["messages_accepted"].as_u64().unwrap(), "{id}");
+    }
+    // A content filter's copies are one message: two queue ids.
+    let first = &rows[0];
+    assert_eq!(first[col("queue_ids")], "D375AD054A DDEDDD0543");
+    assert_eq!(first[col("status")], "delivered");
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{summary, SECTIONS};
+use common::{csv_cells, summary, SECTIONS};
 use postmortem::model::*;
 use postmortem::report::{render_html, write_report, RedactOptions, ReportOptions};
 use std::path::Path;
@@ -81,31 +81,6 @@ fn opts() -> ReportOptions {
 
 fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-/// Splits a CSV produced by polars into rows of cells (quotes handled).
-fn csv_cells(text: &str) -> Vec<Vec<String>> {
-    let mut rows = vec![];
-    let mut row = vec![];
-    let mut cell = String::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cell.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => row.push(std::mem::take(&mut cell)),
-            ('\n', false) => {
-                row.push(std::mem::take(&mut cell));
-                rows.push(std::mem::take(&mut row));
-            }
-            (c, _) => cell.push(c),
-        }
-    }
-    rows
 }
 
 #[test]

@@ -44,6 +44,8 @@ pub struct AnalyzeConfig {
     pub salt: String,
     /// Do not write a report folder (terminal summary only).
     pub no_report: bool,
+    /// Write messages.csv (every message tracked through the run).
+    pub messages: bool,
 }
 
 impl Default for AnalyzeConfig {
@@ -66,6 +68,7 @@ impl Default for AnalyzeConfig {
             redact: false,
             salt: String::new(),
             no_report: false,
+            messages: false,
         }
     }
 }
@@ -115,11 +118,15 @@ pub fn read_logs(
     years: YearPolicy,
     window: (Option<LogTime>, Option<LogTime>),
     pool: &rayon::ThreadPool,
+    track_messages: bool,
     progress: &dyn Progress,
 ) -> Result<LogAnalysis> {
     let jobs = pool.current_num_threads();
     let mut correlator = Correlator::new(classifier, years);
     correlator.set_window(window.0, window.1);
+    if track_messages {
+        correlator.track_messages();
+    }
     let mut stats: Vec<LineStats> = vec![LineStats::default(); sources.len()];
     let mut problems: Vec<Vec<String>> = vec![Vec::new(); sources.len()];
     let mut partial = false;
@@ -280,6 +287,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         years,
         (cfg.since, cfg.until),
         &pool,
+        cfg.messages,
         progress,
     )?;
     // A year-less stamp after the newest file was written means the year
@@ -294,6 +302,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
                 years,
                 (cfg.since, cfg.until),
                 &pool,
+                cfg.messages,
                 &NoProgress,
             )?;
             analysis = redo;
@@ -397,6 +406,13 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         .collect();
 
     let mut extra_files = Vec::new();
+    if cfg.messages && !cfg.no_report {
+        let rows = analyze::messages::message_rows(&analysis.findings, &fmt, &opts.passwd);
+        extra_files.push((
+            "messages.csv".to_string(),
+            crate::report::csv::messages_csv(&rows)?,
+        ));
+    }
     if !dumps.is_empty() {
         let (queue, files) = queue_section(
             cfg,

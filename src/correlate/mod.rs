@@ -158,6 +158,36 @@ pub struct Login {
     pub client_ip: Sym,
 }
 
+/// What became of one recipient of one queue file (`--messages`).
+#[derive(Debug, Clone, Copy)]
+pub struct RecipientRecord {
+    pub address: Sym,
+    pub relay: Sym,
+    pub status: OutcomeStatus,
+    /// Delivered (`status=sent`): `status` is then not read.
+    pub sent: bool,
+    /// The last attempt.
+    pub time: LogTime,
+    pub attempts: u32,
+    /// The last failed attempt, an index into `Findings::outcomes` (its
+    /// cause is final only after the analysis judged port 25).
+    pub failure: Option<u32>,
+}
+
+/// One queue file from arrival to removal, with its recipients
+/// (`--messages`). Copies of one message share `message`.
+#[derive(Debug, Clone)]
+pub struct QueueFileRecord {
+    pub message: u32,
+    pub host: Sym,
+    pub queue_id: QueueId,
+    pub identity: Sym,
+    pub arrival: LogTime,
+    /// When it was removed; `None` while still queued at the end.
+    pub removed: Option<LogTime>,
+    pub recipients: Vec<RecipientRecord>,
+}
+
 /// Per-identity counters for the sender table.
 #[derive(Debug, Clone, Default)]
 pub struct SenderStats {
@@ -236,6 +266,11 @@ pub struct Findings {
     pub hosts: Vec<Sym>,
     /// Messages known (serial numbers handed out).
     pub messages: u32,
+    /// Every queue file with its recipients, when tracking was asked for.
+    pub queue_files: Vec<QueueFileRecord>,
+    /// Serial numbers given up when a copy turned out to belong to an
+    /// earlier message: old -> new.
+    pub merged_serials: HashMap<u32, u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -255,6 +290,8 @@ struct Message {
     loopback: bool,
     /// Hash of the Message-ID header (0: none seen).
     message_id: u64,
+    /// Its recipients' fates, when tracking (`--messages`).
+    track: Option<Vec<RecipientRecord>>,
 }
 
 /// State shared by all copies of one message.
@@ -283,6 +320,8 @@ struct SeriesYear {
 
 pub struct Correlator<'c> {
     classifier: &'c Classifier,
+    /// Keep every queue file's recipients (`--messages`).
+    tracking: bool,
     years: YearPolicy,
     /// A year-less stamp later than this means the year guess was too late.
     future_after: Option<LogTime>,
@@ -317,7 +356,7 @@ pub struct Correlator<'c> {
 /// Relays that are our own content filter or a loopback re-injection:
 /// `127.0.0.1[127.0.0.1]:10024`, `localhost[::1]:10025`. A named host on a
 /// loopback address (a test rig's fake MX) is not one.
-fn is_loopback_relay(relay: &[u8]) -> bool {
+pub(crate) fn is_loopback_relay(relay: &[u8]) -> bool {
     let Some(open) = memchr::memchr(b'[', relay) else {
         return false;
     };
@@ -726,6 +765,7 @@ impl<'c> Correlator<'c> {
         };
         Correlator {
             classifier,
+            tracking: false,
             years,
             future_after,
             series_year: FxHashMap::default(),
@@ -857,7 +897,8 @@ impl<'c> Correlator<'c> {
     ) -> &mut Message {
         // A live message under the same id: ids are reused after `removed`;
         // one that never said `removed` (lost lines) is replaced too.
-        if let Some(old) = self.live.remove(&key) {
+        if let Some(mut old) = self.live.remove(&key) {
+            self.close_track(key.0, key.1, &mut old, None);
             self.release_root(old.serial);
         }
         let (serial, identity, counted) = match self.pending_parent.remove(&key) {
@@ -883,6 +924,7 @@ impl<'c> Correlator<'c> {
             first_deferral: None,
             loopback: false,
             message_id: 0,
+            track: self.tracking.then(Vec::new),
         };
         self.live.insert(key, msg);
         self.live.get_mut(&key).expect("just inserted")
@@ -909,6 +951,9 @@ impl<'c> Correlator<'c> {
         let was_counted = c.counted_received;
         let child_identity = c.identity;
         c.serial = serial;
+        if self.tracking && old != serial {
+            self.findings.merged_serials.insert(old, serial);
+        }
         c.counted_received = false;
         if identity != 0 {
             c.identity = identity;
@@ -963,6 +1008,72 @@ impl<'c> Correlator<'c> {
         let st = self.sender_stats(identity);
         st.first = Some(st.first.map_or(time, |f| f.min(time)));
         st.last = Some(st.last.map_or(time, |l| l.max(time)));
+    }
+
+    /// Keeps each queue file's recipients and what became of them, for
+    /// `messages.csv`: memory then grows with the number of messages.
+    pub fn track_messages(&mut self) {
+        self.tracking = true;
+    }
+
+    /// Records a delivery attempt of a tracked message.
+    #[allow(clippy::too_many_arguments)]
+    fn track(
+        &mut self,
+        key: (Sym, QueueId),
+        to: &[u8],
+        relay: &[u8],
+        sent: bool,
+        status: OutcomeStatus,
+        time: LogTime,
+        failure: Option<u32>,
+    ) {
+        if !self.tracking {
+            return;
+        }
+        let address = self.findings.strings.intern(to);
+        let relay = self.findings.strings.intern(relay);
+        let Some(track) = self.live.get_mut(&key).and_then(|m| m.track.as_mut()) else {
+            return;
+        };
+        let r = match track.iter_mut().position(|r| r.address == address) {
+            Some(i) => &mut track[i],
+            None => {
+                track.push(RecipientRecord {
+                    address,
+                    relay,
+                    status,
+                    sent,
+                    time,
+                    attempts: 0,
+                    failure: None,
+                });
+                track.last_mut().expect("just pushed")
+            }
+        };
+        r.relay = relay;
+        r.status = status;
+        r.sent = sent;
+        r.time = time;
+        r.attempts += 1;
+        if failure.is_some() {
+            r.failure = failure;
+        }
+    }
+
+    /// Ends a tracked queue file: its record joins the findings.
+    fn close_track(&mut self, host: Sym, qid: QueueId, m: &mut Message, removed: Option<LogTime>) {
+        if let Some(recipients) = m.track.take() {
+            self.findings.queue_files.push(QueueFileRecord {
+                message: m.serial,
+                host,
+                queue_id: qid,
+                identity: m.identity,
+                arrival: m.arrival,
+                removed,
+                recipients,
+            });
+        }
     }
 
     /// Keeps only events in `[since, until)`.
@@ -1043,7 +1154,8 @@ impl<'c> Correlator<'c> {
             .map(|(k, _)| *k)
             .collect();
         for k in stale {
-            if let Some(m) = self.live.remove(&k) {
+            if let Some(mut m) = self.live.remove(&k) {
+                self.close_track(k.0, k.1, &mut m, None);
                 self.forget(k.0, &m);
             }
         }
@@ -1153,6 +1265,13 @@ impl<'c> Correlator<'c> {
             } => self.delivery(host, time, qid, g(to), g(relay), status, g(reason)),
             EventKind::Expired { qid, .. } => {
                 let m = self.message((host, qid), time);
+                // The recipients still deferred are returned to the sender.
+                for r in m.track.iter_mut().flatten() {
+                    if !r.sent && r.status == OutcomeStatus::Deferred {
+                        r.status = OutcomeStatus::Expired;
+                        r.time = time;
+                    }
+                }
                 let (serial, id) = (m.serial, m.identity);
                 let root = self.roots.entry(serial).or_default();
                 if !root.expired {
@@ -1184,7 +1303,8 @@ impl<'c> Correlator<'c> {
             }
             EventKind::Released { .. } => {}
             EventKind::Removed { qid } | EventKind::Deleted { qid } => {
-                if let Some(m) = self.live.remove(&(host, qid)) {
+                if let Some(mut m) = self.live.remove(&(host, qid)) {
+                    self.close_track(host, qid, &mut m, Some(time));
                     self.forget(host, &m);
                 }
             }
@@ -1278,6 +1398,7 @@ impl<'c> Correlator<'c> {
                 self.findings.counts.handoffs += 1;
                 let m = self.message(key, time);
                 let (serial, identity, arrival) = (m.serial, m.identity, m.arrival);
+                self.track(key, to, relay, true, OutcomeStatus::Deferred, time, None);
                 let ckey = (host, child);
                 match self.live.get(&ckey) {
                     Some(c) if c.serial != serial => {
@@ -1342,6 +1463,7 @@ impl<'c> Correlator<'c> {
             DeliveryStatus::Sent => {
                 self.findings.counts.delivered += 1;
                 self.sender_stats(identity).delivered += 1;
+                self.track(key, to, relay, true, OutcomeStatus::Deferred, time, None);
             }
             DeliveryStatus::Deferred | DeliveryStatus::Bounced => {
                 let v = self.verdict(reason);
@@ -1374,6 +1496,8 @@ impl<'c> Correlator<'c> {
                     normalised: norm,
                 };
                 self.findings.outcomes.push(outcome);
+                let index = (self.findings.outcomes.len() - 1) as u32;
+                self.track(key, to, relay, false, outcome.status, time, Some(index));
                 if status == DeliveryStatus::Deferred {
                     self.last_kind_deferral = Some(outcome);
                     self.findings.counts.deferral_events += 1;
@@ -1400,7 +1524,9 @@ impl<'c> Correlator<'c> {
     /// Ends the run: what is still live is what the queue should hold.
     pub fn finish(mut self) -> Findings {
         let mut ids = HashMap::with_capacity(self.live.len());
-        for ((_, qid), m) in self.live.drain() {
+        let live: Vec<((Sym, QueueId), Message)> = self.live.drain().collect();
+        for ((host, qid), mut m) in live {
+            self.close_track(host, qid, &mut m, None);
             ids.insert(
                 qid.to_string(),
                 QueueIdInfo {

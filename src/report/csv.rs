@@ -352,3 +352,23 @@ pub fn queue_csv(rows: &[QueueRow]) -> crate::Result<Vec<u8>> {
         .opt_text("identity", rows.iter().map(|r| r.identity.as_deref()));
     Ok(t.into_bytes()?.1)
 }
+
+/// `messages.csv` (`--messages`): one row per message.
+pub fn messages_csv(rows: &[crate::analyze::messages::MessageRow]) -> crate::Result<Vec<u8>> {
+    let t = Table::new("messages.csv", rows.len())
+        .uint("message", rows.iter().map(|r| r.message))
+        .text("host", rows.iter().map(|r| r.host.as_str()))
+        .text("queue_ids", rows.iter().map(|r| r.queue_ids.as_str()))
+        .text("identity", rows.iter().map(|r| r.identity.as_str()))
+        .text("arrival", rows.iter().map(|r| r.arrival.as_str()))
+        .opt_text("removed", rows.iter().map(|r| r.removed.as_deref()))
+        .text("status", rows.iter().map(|r| r.status))
+        .uint("recipients", rows.iter().map(|r| r.recipients))
+        .uint("sent", rows.iter().map(|r| r.sent))
+        .uint("deferred", rows.iter().map(|r| r.deferred))
+        .uint("bounced", rows.iter().map(|r| r.bounced))
+        .uint("expired", rows.iter().map(|r| r.expired))
+        .opt_text("cause", rows.iter().map(|r| r.cause.as_deref()))
+        .text("fates", rows.iter().map(|r| r.fates.as_str()));
+    Ok(t.into_bytes()?.1)
+}

@@ -1,5 +1,5 @@
-//! Shared by the report tests: a hand-built Summary and the report's
-//! section ids.
+//! Shared by the report tests: a hand-built Summary, the report's section
+//! ids and a reader for the CSVs.
 #![allow(dead_code)]
 
 use postmortem::model::*;
@@ -194,4 +194,29 @@ pub fn summary() -> Summary {
         problems: vec!["samples/passwd: not a maillog or queue dump".into()],
         redacted: false,
     }
+}
+
+/// Splits a CSV produced by polars into rows of cells (quotes handled).
+pub fn csv_cells(text: &str) -> Vec<Vec<String>> {
+    let mut rows = vec![];
+    let mut row = vec![];
+    let mut cell = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                cell.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => row.push(std::mem::take(&mut cell)),
+            ('\n', false) => {
+                row.push(std::mem::take(&mut cell));
+                rows.push(std::mem::take(&mut row));
+            }
+            (c, _) => cell.push(c),
+        }
+    }
+    rows
 }

@@ -1,0 +1,170 @@
+//! `messages.csv` (`--messages`): one row per message, from arrival to
+//! removal, with what became of each recipient.
+//!
+//! The correlator records each queue file; copies of one message (a
+//! content filter's re-injection) share its serial, possibly after a
+//! merge. A message's recipients are read from its copies' deliveries,
+//! leaving out the hand-offs to the local filter unless nothing else was
+//! logged.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::correlate::{is_loopback_relay, Findings, OutcomeStatus, QueueFileRecord};
+use crate::time::TimeFormat;
+
+/// One message as `messages.csv` shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageRow {
+    pub message: u64,
+    pub host: String,
+    /// Queue ids of its copies, first to last, space-separated.
+    pub queue_ids: String,
+    pub identity: String,
+    pub arrival: String,
+    /// `None` while a copy is still queued at the end of the logs.
+    pub removed: Option<String>,
+    /// `queued`, `delivered`, `partly_delivered`, `returned` (bounced or
+    /// expired) or `unknown` (no delivery logged).
+    pub status: &'static str,
+    pub recipients: u64,
+    pub sent: u64,
+    pub deferred: u64,
+    pub bounced: u64,
+    pub expired: u64,
+    /// The cause of the last failure of the first recipient that failed.
+    pub cause: Option<String>,
+    /// Each recipient and its fate: `a@b.example sent; c@d.example bounced (unknown_recipient)`.
+    pub fates: String,
+}
+
+/// Recipients listed in `fates` before `+N more`.
+const FATES_SHOWN: usize = 20;
+
+/// The rows, in order of arrival. Needs the analysis to have judged port
+/// 25 first (causes are read from the outcomes).
+pub fn message_rows(
+    f: &Findings,
+    fmt: &TimeFormat,
+    passwd: &HashMap<u32, String>,
+) -> Vec<MessageRow> {
+    let resolve = |mut serial: u32| {
+        // Merges chain at most a few times; the bound guards a cycle.
+        for _ in 0..16 {
+            match f.merged_serials.get(&serial) {
+                Some(&next) if next != serial => serial = next,
+                _ => break,
+            }
+        }
+        serial
+    };
+    let mut by_message: BTreeMap<u32, Vec<&QueueFileRecord>> = BTreeMap::new();
+    for q in &f.queue_files {
+        by_message.entry(resolve(q.message)).or_default().push(q);
+    }
+    let s = |sym| f.strings.str(sym).into_owned();
+    let mut rows: Vec<(crate::time::LogTime, MessageRow)> = Vec::with_capacity(by_message.len());
+    for (serial, mut copies) in by_message {
+        copies.sort_by_key(|q| q.arrival);
+        let first = copies[0];
+        let handoff = |relay| is_loopback_relay(f.strings.get(relay));
+        let real = copies
+            .iter()
+            .flat_map(|q| &q.recipients)
+            .any(|r| !(r.sent && handoff(r.relay)));
+        // Each recipient once, its latest record.
+        let mut fates: Vec<&crate::correlate::RecipientRecord> = Vec::new();
+        for r in copies.iter().flat_map(|q| &q.recipients) {
+            if real && r.sent && handoff(r.relay) {
+                continue;
+            }
+            match fates.iter_mut().find(|x| x.address == r.address) {
+                Some(x) if r.time >= x.time => *x = r,
+                Some(_) => {}
+                None => fates.push(r),
+            }
+        }
+        let (mut sent, mut deferred, mut bounced, mut expired) = (0, 0, 0, 0);
+        let mut cause = None;
+        let mut text = Vec::new();
+        for r in &fates {
+            let failed = r.failure.and_then(|i| f.outcomes.get(i as usize));
+            let word = if r.sent {
+                sent += 1;
+                "sent"
+            } else {
+                match r.status {
+                    OutcomeStatus::Deferred => deferred += 1,
+                    OutcomeStatus::Bounced => bounced += 1,
+                    OutcomeStatus::Expired => expired += 1,
+                }
+                if cause.is_none() {
+                    cause = failed.map(|o| o.cause.id().to_string());
+                }
+                match r.status {
+                    OutcomeStatus::Deferred => "deferred",
+                    OutcomeStatus::Bounced => "bounced",
+                    OutcomeStatus::Expired => "expired",
+                }
+            };
+            if text.len() < FATES_SHOWN {
+                text.push(match failed.filter(|_| !r.sent) {
+                    Some(o) => format!("{} {word} ({})", s(r.address), o.cause.id()),
+                    None => format!("{} {word}", s(r.address)),
+                });
+            }
+        }
+        if fates.len() > FATES_SHOWN {
+            text.push(format!("+{} more", fates.len() - FATES_SHOWN));
+        }
+        let removed = copies
+            .iter()
+            .map(|q| q.removed)
+            .collect::<Option<Vec<_>>>()
+            .and_then(|v| v.into_iter().max());
+        let total = fates.len() as u64;
+        let status = if removed.is_none() {
+            "queued"
+        } else if total == 0 {
+            "unknown"
+        } else if sent == total {
+            "delivered"
+        } else if sent > 0 {
+            "partly_delivered"
+        } else if bounced + expired > 0 {
+            "returned"
+        } else {
+            "unknown"
+        };
+        let identity = copies
+            .iter()
+            .rev()
+            .map(|q| q.identity)
+            .find(|&i| i != 0)
+            .unwrap_or(0);
+        rows.push((
+            first.arrival,
+            MessageRow {
+                message: u64::from(serial),
+                host: s(first.host),
+                queue_ids: copies
+                    .iter()
+                    .map(|q| q.queue_id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                identity: super::display_identity(&s(identity), passwd),
+                arrival: fmt.iso(first.arrival),
+                removed: removed.map(|t| fmt.iso(t)),
+                status,
+                recipients: total,
+                sent,
+                deferred,
+                bounced,
+                expired,
+                cause,
+                fates: text.join("; "),
+            },
+        ));
+    }
+    rows.sort_by_key(|r| (r.0, r.1.message));
+    rows.into_iter().map(|r| r.1).collect()
+}
