@@ -168,3 +168,53 @@ pub fn message_rows(
     rows.sort_by_key(|r| (r.0, r.1.message));
     rows.into_iter().map(|r| r.1).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::Classifier;
+    use crate::correlate::{Correlator, YearPolicy};
+
+    #[test]
+    fn one_row_per_message_with_each_recipients_last_fate() {
+        let log = "\
+Nov 28 18:30:12 mail postfix/pickup[18039]: D375AD054A: uid=33 from=<www-data>
+Nov 28 18:30:12 mail postfix/qmgr[18040]: D375AD054A: from=<www-data@lab.test>, size=360, nrcpt=2 (queue active)
+Nov 28 18:30:13 mail postfix/smtp[18072]: D375AD054A: to=<a@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)
+Nov 28 18:30:13 mail postfix/smtp[18072]: D375AD054A: to=<b@example.org>, relay=mx.example.org[192.0.2.2]:25, delay=1, delays=0/0/0/1, dsn=4.7.1, status=deferred (host mx.example.org[192.0.2.2] said: 450 4.7.1 Service unavailable; Client host [198.51.100.25] blocked using zen.spamhaus.org (in reply to RCPT TO command))
+Nov 28 18:40:13 mail postfix/smtp[18072]: D375AD054A: to=<b@example.org>, relay=mx.example.org[192.0.2.2]:25, delay=601, delays=0/0/0/1, dsn=5.7.1, status=bounced (host mx.example.org[192.0.2.2] said: 554 5.7.1 Service unavailable; Client host [198.51.100.25] blocked using zen.spamhaus.org (in reply to RCPT TO command))
+Nov 28 18:40:13 mail postfix/qmgr[18040]: D375AD054A: removed
+Nov 28 18:41:00 mail postfix/pickup[18039]: 3330AD0558: uid=34 from=<cron>
+";
+        let classifier = Classifier::builtin();
+        let years = YearPolicy {
+            forced: Some(2026),
+            anchor: None,
+        };
+        let p = crate::parse::parse_chunk(log.as_bytes());
+        let mut c = Correlator::new(&classifier, years);
+        c.track_messages();
+        c.consume(0, 1, log.as_bytes(), &p.events);
+        let f = c.finish();
+        let rows = message_rows(&f, &TimeFormat::local(), &HashMap::new());
+        assert_eq!(rows.len(), 2);
+        let r = &rows[0];
+        assert_eq!(
+            (r.queue_ids.as_str(), r.identity.as_str(), r.status),
+            ("D375AD054A", "uid:33", "partly_delivered")
+        );
+        assert_eq!((r.recipients, r.sent, r.deferred, r.bounced), (2, 1, 0, 1));
+        assert_eq!(r.cause.as_deref(), Some("blacklisted"));
+        assert_eq!(
+            r.fates,
+            "a@example.net sent; b@example.org bounced (blacklisted)"
+        );
+        assert_eq!(r.removed.as_deref(), Some("2026-11-28T18:40:13"));
+        // Still queued at the end of the logs, nothing delivered yet.
+        assert_eq!((rows[1].status, rows[1].recipients), ("queued", 0));
+        // Without tracking, nothing is kept.
+        let mut c = Correlator::new(&classifier, years);
+        c.consume(0, 1, log.as_bytes(), &p.events);
+        assert!(c.finish().queue_files.is_empty());
+    }
+}
