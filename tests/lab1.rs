@@ -353,6 +353,21 @@ fn messages_csv_accounts_for_every_message() {
         let got = rows.iter().filter(|r| r[col("identity")] == id).count() as u64;
         assert_eq!(got, want["messages_accepted"].as_u64().unwrap(), "{id}");
     }
+    // Bounce and delay notices name the message they report on.
+    let ids: std::collections::HashSet<&str> =
+        rows.iter().map(|r| r[col("message")].as_str()).collect();
+    let linked = rows
+        .iter()
+        .filter(|r| r[col("identity")] == "local:MAILER-DAEMON" && !r[col("bounce_of")].is_empty())
+        .inspect(|r| {
+            assert!(ids.contains(r[col("bounce_of")].as_str()), "{r:?}");
+            assert_ne!(r[col("bounce_of")], r[col("message")]);
+        })
+        .count() as u64;
+    assert!(
+        linked * 100 >= notices * 95,
+        "{linked} of {notices} notices linked"
+    );
     // A content filter's copies are one message: two queue ids.
     let first = &rows[0];
     assert_eq!(first[col("queue_ids")], "D375AD054A DDEDDD0543");

@@ -20,6 +20,8 @@ pub struct MessageRow {
     /// Queue ids of its copies, first to last, space-separated.
     pub queue_ids: String,
     pub identity: String,
+    /// For a bounce notice: the message it reports on.
+    pub bounce_of: Option<u64>,
     pub arrival: String,
     /// `None` while a copy is still queued at the end of the logs.
     pub removed: Option<String>,
@@ -152,6 +154,11 @@ pub fn message_rows(
                     .collect::<Vec<_>>()
                     .join(" "),
                 identity: super::display_identity(&s(identity), passwd),
+                bounce_of: copies
+                    .iter()
+                    .map(|q| q.bounce_of)
+                    .find(|&b| b != 0)
+                    .map(|b| u64::from(resolve(b))),
                 arrival: fmt.iso(first.arrival),
                 removed: removed.map(|t| fmt.iso(t)),
                 status,

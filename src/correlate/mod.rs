@@ -185,6 +185,8 @@ pub struct QueueFileRecord {
     pub arrival: LogTime,
     /// When it was removed; `None` while still queued at the end.
     pub removed: Option<LogTime>,
+    /// For a bounce notice: the message it reports on (0: none).
+    pub bounce_of: u32,
     pub recipients: Vec<RecipientRecord>,
 }
 
@@ -292,6 +294,8 @@ struct Message {
     message_id: u64,
     /// Its recipients' fates, when tracking (`--messages`).
     track: Option<Vec<RecipientRecord>>,
+    /// For a bounce notice: the serial of the message it reports on.
+    bounce_of: u32,
 }
 
 /// State shared by all copies of one message.
@@ -331,7 +335,7 @@ pub struct Correlator<'c> {
     /// Children announced by `queued as` before their first line.
     pending_parent: FxHashMap<(Sym, QueueId), (u32, Sym, LogTime)>,
     /// Notification children announced before their first line.
-    pending_notice: FxHashMap<(Sym, QueueId), Sym>,
+    pending_notice: FxHashMap<(Sym, QueueId), (Sym, u32)>,
     /// Symbols of the verdicts seen, by the shared verdict's address.
     pre_syms: FxHashMap<usize, (Arc<PreVerdict>, VerdictSyms)>,
     /// The parse worker's verdict for the event being consumed.
@@ -925,6 +929,7 @@ impl<'c> Correlator<'c> {
             loopback: false,
             message_id: 0,
             track: self.tracking.then(Vec::new),
+            bounce_of: 0,
         };
         self.live.insert(key, msg);
         self.live.get_mut(&key).expect("just inserted")
@@ -998,8 +1003,8 @@ impl<'c> Correlator<'c> {
     /// logs began (or were lost).
     fn message(&mut self, key: (Sym, QueueId), time: LogTime) -> &mut Message {
         if !self.live.contains_key(&key) || self.live[&key].removed {
-            let identity = self.pending_notice.remove(&key).unwrap_or_default();
-            self.new_message(key, time, identity, false);
+            let (identity, bounce_of) = self.pending_notice.remove(&key).unwrap_or_default();
+            self.new_message(key, time, identity, false).bounce_of = bounce_of;
         }
         self.live.get_mut(&key).expect("present")
     }
@@ -1071,6 +1076,7 @@ impl<'c> Correlator<'c> {
                 identity: m.identity,
                 arrival: m.arrival,
                 removed,
+                bounce_of: m.bounce_of,
                 recipients,
             });
         }
@@ -1282,14 +1288,16 @@ impl<'c> Correlator<'c> {
                     }
                 }
             }
-            EventKind::Notification { child, .. } => {
+            EventKind::Notification { qid, child } => {
                 self.findings.counts.notifications += 1;
                 let id = self.identity(IdentityKind::Local, b"MAILER-DAEMON");
-                self.pending_notice.insert((host, child), id);
+                let parent = self.live.get(&(host, qid)).map_or(0, |m| m.serial);
+                self.pending_notice.insert((host, child), (id, parent));
                 if let Some(m) = self.live.get_mut(&(host, child)) {
                     if m.identity == 0 {
                         m.identity = id;
                     }
+                    m.bounce_of = parent;
                 }
             }
             EventKind::Held { qid } => {

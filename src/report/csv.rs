@@ -57,6 +57,14 @@ impl Table {
         self
     }
 
+    fn opt_uint(mut self, col: &str, values: impl Iterator<Item = Option<u64>>) -> Self {
+        self.columns.push(Column::new(
+            col.into(),
+            values.collect::<Vec<Option<u64>>>(),
+        ));
+        self
+    }
+
     fn float(mut self, col: &str, values: impl Iterator<Item = f64>) -> Self {
         self.columns
             .push(Column::new(col.into(), values.collect::<Vec<f64>>()));
@@ -360,6 +368,7 @@ pub fn messages_csv(rows: &[crate::analyze::messages::MessageRow]) -> crate::Res
         .text("host", rows.iter().map(|r| r.host.as_str()))
         .text("queue_ids", rows.iter().map(|r| r.queue_ids.as_str()))
         .text("identity", rows.iter().map(|r| r.identity.as_str()))
+        .opt_uint("bounce_of", rows.iter().map(|r| r.bounce_of))
         .text("arrival", rows.iter().map(|r| r.arrival.as_str()))
         .opt_text("removed", rows.iter().map(|r| r.removed.as_deref()))
         .text("status", rows.iter().map(|r| r.status))
