@@ -33,6 +33,14 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Every file of the corpus, in a stable order.
+fn corpus_files() -> Option<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    walk(&corpus()?, &mut files);
+    files.sort();
+    Some(files)
+}
+
 fn read(path: &Path) -> Vec<u8> {
     let raw = std::fs::read(path).unwrap_or_default();
     if path.extension().is_some_and(|e| e == "gz") {
@@ -65,13 +73,10 @@ fn reason(line: &str) -> Option<(&str, bool)> {
 
 #[test]
 fn unknown_is_under_one_percent_of_deferrals() {
-    let Some(root) = corpus() else {
+    let Some(files) = corpus_files() else {
         eprintln!("skipping: ../shared/corpus is absent");
         return;
     };
-    let mut files = Vec::new();
-    walk(&root, &mut files);
-    files.sort();
     let classifier = Classifier::builtin();
     let mut cache: HashMap<String, Cause> = HashMap::new();
     // CLASSIFY_DUMP=1 prints every distinct normalised text with its rule,
@@ -153,13 +158,10 @@ fn unknown_is_under_one_percent_of_deferrals() {
 /// the text alone: cause, list, remote host and port, codes, listed IP.
 #[test]
 fn cached_verdicts_equal_direct_classification() {
-    let Some(root) = corpus() else {
+    let Some(files) = corpus_files() else {
         eprintln!("skipping: ../shared/corpus is absent");
         return;
     };
-    let mut files = Vec::new();
-    walk(&root, &mut files);
-    files.sort();
     let classifier = Classifier::builtin();
     let mut checked = std::collections::HashSet::new();
     let mut differ = Vec::new();
