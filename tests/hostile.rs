@@ -44,6 +44,13 @@ impl Run {
             .find(|i| i["path"].as_str().unwrap().ends_with(name))
             .unwrap_or_else(|| panic!("no input {name} in {inputs:?}"))
     }
+    /// The stderr line naming `file`.
+    fn stderr_line(&self, file: &str) -> &str {
+        self.stderr
+            .lines()
+            .find(|l| l.contains(file))
+            .unwrap_or_else(|| panic!("no message names {file}: {}", self.stderr))
+    }
     fn problems(&self) -> Vec<String> {
         self.summary.as_ref().expect("summary.json")["problems"]
             .as_array()
@@ -106,6 +113,14 @@ fn analyze_in(out: &Path, args: &[&Path], extra: &[&str], limit: Duration) -> Ru
         summary,
         elapsed,
     }
+}
+
+/// A temporary folder with an empty `logs` folder in it.
+fn logs_dir() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tmp.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    (tmp, logs)
 }
 
 fn analyze(tmp: &Path, args: &[&Path]) -> Run {
@@ -200,9 +215,7 @@ fn lab_logs() -> Option<PathBuf> {
 
 #[test]
 fn gzip_truncated_mid_stream_keeps_prefix_and_names_offset() {
-    let tmp = tempfile::tempdir().unwrap();
-    let logs = tmp.path().join("logs");
-    std::fs::create_dir(&logs).unwrap();
+    let (tmp, logs) = logs_dir();
     let text = log_of(4000, "mx1", 1);
     let gz = gzip(text.as_bytes());
     std::fs::write(logs.join("mail.log.2.gz"), &gz[..gz.len() / 2]).unwrap();
@@ -212,11 +225,7 @@ fn gzip_truncated_mid_stream_keeps_prefix_and_names_offset() {
     let r = analyze(tmp.path(), &[&logs]);
     assert_eq!(r.code, Some(2), "partial: {}", r.stderr);
     // The file and the byte offset, on stderr and in summary.json.
-    let msg = r
-        .stderr
-        .lines()
-        .find(|l| l.contains("mail.log.2.gz"))
-        .unwrap_or_else(|| panic!("no message names the file: {}", r.stderr));
+    let msg = r.stderr_line("mail.log.2.gz");
     assert!(msg.contains("truncated gzip data after"), "{msg}");
     let offset: u64 = msg
         .split("after ")
@@ -245,9 +254,7 @@ fn gzip_truncated_mid_stream_keeps_prefix_and_names_offset() {
 
 #[test]
 fn gzip_corrupt_mid_stream_keeps_prefix_and_other_files() {
-    let tmp = tempfile::tempdir().unwrap();
-    let logs = tmp.path().join("logs");
-    std::fs::create_dir(&logs).unwrap();
+    let (tmp, logs) = logs_dir();
     let text = log_of(4000, "mx1", 1);
     let mut gz = gzip(text.as_bytes());
     let mid = gz.len() / 2;
@@ -281,9 +288,7 @@ fn gzip_corrupt_mid_stream_keeps_prefix_and_other_files() {
 
 #[test]
 fn gzip_unreadable_from_its_start_is_an_error_not_an_empty_file() {
-    let tmp = tempfile::tempdir().unwrap();
-    let logs = tmp.path().join("logs");
-    std::fs::create_dir(&logs).unwrap();
+    let (tmp, logs) = logs_dir();
     std::fs::write(
         logs.join("mail.log.3.gz"),
         b"\x1f\x8b\x08\x00garbage that is no deflate stream",
@@ -410,9 +415,7 @@ fn permission_denied_names_the_file_and_analyzes_the_rest() {
         return;
     }
     use std::os::unix::fs::PermissionsExt;
-    let tmp = tempfile::tempdir().unwrap();
-    let logs = tmp.path().join("logs");
-    std::fs::create_dir(&logs).unwrap();
+    let (tmp, logs) = logs_dir();
     let secret = logs.join("mail.log.1");
     std::fs::write(&secret, log_of(10, "mx1", 1)).unwrap();
     std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).unwrap();
@@ -420,11 +423,7 @@ fn permission_denied_names_the_file_and_analyzes_the_rest() {
     std::fs::write(logs.join("mail.log"), &good).unwrap();
     let r = analyze(tmp.path(), &[&logs]);
     assert_eq!(r.code, Some(2), "{}", r.stderr);
-    let msg = r
-        .stderr
-        .lines()
-        .find(|l| l.contains("mail.log.1"))
-        .expect("names the file");
+    let msg = r.stderr_line("mail.log.1");
     assert!(
         msg.contains("Permission denied") && msg.contains("run as a user"),
         "{msg}"
@@ -455,9 +454,7 @@ fn unreadable_file_message_names_file_and_fix() {
 
 #[test]
 fn symlink_loops_in_a_folder_neither_hang_nor_crash() {
-    let tmp = tempfile::tempdir().unwrap();
-    let logs = tmp.path().join("logs");
-    std::fs::create_dir(&logs).unwrap();
+    let (tmp, logs) = logs_dir();
     let text = log_of(40, "mx1", 1);
     std::fs::write(logs.join("mail.log"), &text).unwrap();
     std::os::unix::fs::symlink(".", logs.join("loop")).unwrap();
@@ -612,9 +609,7 @@ fn year_first_stamp_repeated_does_not_overflow_the_stack() {
 /// the rotation sort slice inside a character.
 #[test]
 fn non_ascii_file_names_in_a_folder() {
-    let tmp = tempfile::tempdir().unwrap();
-    let logs = tmp.path().join("logs");
-    std::fs::create_dir(&logs).unwrap();
+    let (tmp, logs) = logs_dir();
     let text = log_of(20, "mx1", 1);
     for name in [
         "maillog-été",
@@ -883,9 +878,7 @@ fn a_folder_without_logs_fails_with_a_message() {
 
 #[test]
 fn binary_junk_is_skipped_with_a_reason() {
-    let tmp = tempfile::tempdir().unwrap();
-    let logs = tmp.path().join("logs");
-    std::fs::create_dir(&logs).unwrap();
+    let (tmp, logs) = logs_dir();
     let junk: Vec<u8> = match std::fs::read("/bin/ls") {
         Ok(b) => b,
         // A pseudo-random binary stand-in where /bin/ls is missing.
@@ -963,9 +956,7 @@ fn existing_out_folder_is_refused_without_force() {
 
 #[test]
 fn out_inside_an_input_folder_is_refused() {
-    let tmp = tempfile::tempdir().unwrap();
-    let logs = tmp.path().join("logs");
-    std::fs::create_dir(&logs).unwrap();
+    let (_tmp, logs) = logs_dir();
     std::fs::write(logs.join("mail.log"), log_of(5, "mx1", 1)).unwrap();
     let out = logs.join("sub/report");
     let r = analyze_in(&out, &[&logs], &[], Duration::from_secs(60));
