@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use postmortem::analyze::queue::{ShapeMode, ShapeOptions};
 use postmortem::cmd::analyze::{AnalyzeConfig, Progress};
 use postmortem::time::{LogTime, DAY, HOUR, MINUTE};
 
@@ -127,6 +128,27 @@ struct QueueArgs {
     /// Queues in the qshape table, comma-separated (default: all).
     #[arg(long, value_delimiter = ',')]
     shape_queues: Vec<String>,
+    /// qshape -s: the table by sender domain instead of recipient domain.
+    #[arg(long)]
+    shape_senders: bool,
+    /// qshape -p: also parent domains (`.example.com`), from --shape-min-subdomains subdomains on.
+    #[arg(long)]
+    shape_parents: bool,
+    /// qshape -m: subdomains a parent domain needs for a line of its own.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    shape_min_subdomains: u64,
+    /// qshape -b: the number of age buckets.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=64))]
+    shape_buckets: u64,
+    /// qshape -t: the first bucket's age limit in minutes.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    shape_minutes: u64,
+    /// qshape -l: buckets grow linearly instead of doubling.
+    #[arg(long)]
+    shape_linear: bool,
+    /// qshape -w: the table's width in columns (80 at the least).
+    #[arg(long, default_value_t = 80)]
+    shape_width: usize,
     /// How many of the oldest messages to list.
     #[arg(long, default_value_t = 10)]
     oldest: usize,
@@ -250,7 +272,15 @@ fn default_paths() -> Vec<PathBuf> {
 }
 
 fn run() -> Result<ExitCode, String> {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Exit 2 means "partial" here, not clap's "usage error": a mistake
+        // on the command line exits 1 like any other failure.
+        Err(e) => {
+            let _ = e.print();
+            return Ok(ExitCode::from(u8::from(e.use_stderr())));
+        }
+    };
     match cli.command {
         Command::Analyze(a) => analyze(a),
         Command::Queue(q) => queue(q),
@@ -311,6 +341,19 @@ fn queue(q: QueueArgs) -> Result<ExitCode, String> {
         dump_time_source: dump_time.map(|_| DumpTimeSource::Flag),
         timezone: q.timezone,
         shape_queues,
+        shape: ShapeOptions {
+            mode: if q.shape_senders {
+                ShapeMode::Senders
+            } else {
+                ShapeMode::Recipients
+            },
+            buckets: q.shape_buckets as usize,
+            tick_minutes: q.shape_minutes,
+            linear: q.shape_linear,
+            parents: q.shape_parents,
+            min_subdomains: q.shape_min_subdomains,
+            width: q.shape_width,
+        },
         select,
         ids_out: q.ids_out,
         oldest: q.oldest,

@@ -114,6 +114,44 @@ fn mistakes_get_a_clear_message_and_exit_1() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
+
+    // Flags clap refuses exit 1 too: 2 means a partial analysis.
+    for args in [
+        &["analyze", "--no-such-flag"][..],
+        &["queue", "x", "--shape-buckets", "0"],
+    ] {
+        let out = bin().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(!out.stderr.is_empty());
+    }
+    let out = bin().arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
+/// qshape's options on `postmortem queue`, on the dump shipped in samples/.
+#[test]
+fn queue_prints_qshape_with_its_options() {
+    let dump = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/postqueue-p.txt");
+    let out = bin()
+        .arg("queue")
+        .arg(&dump)
+        .args(["--dump-time", "2026-01-03 23:59:00"])
+        .args(["--shape-senders", "--shape-linear"])
+        .args(["--shape-buckets", "4", "--shape-minutes", "30"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let at = text
+        .find("sender domains by age")
+        .expect("the qshape heading");
+    let head: Vec<&str> = text[at..]
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(head, ["T", "30", "60", "90", "90+"], "{text}");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use postmortem::analyze::queue::{qshape, render_qshape, summarize, ShapeMode};
+use postmortem::analyze::queue::{qshape, render_qshape, summarize, ShapeMode, ShapeOptions};
 use postmortem::classify::Classifier;
 use postmortem::parse::queue::{detect, parse_json, parse_text, DumpKind, QueueDump, QueueName};
 use postmortem::time::{LogTime, TimeFormat};
@@ -311,7 +311,11 @@ fn qshape_matches_postfix_capture() {
         let captured = std::fs::read_to_string(root.join("lab-1/queue").join(file)).unwrap();
         let now = capture_time(&root, file);
         for (kind, dump) in &dumps {
-            let shape = qshape(dump, now, mode, &queues);
+            let opts = ShapeOptions {
+                mode,
+                ..ShapeOptions::default()
+            };
+            let shape = qshape(dump, now, &opts, &queues);
             let ours = render_qshape(&shape);
             assert_eq!(
                 normalised(&ours),

@@ -39,6 +39,90 @@ pub enum ShapeMode {
     Senders,
 }
 
+/// qshape's options, with its defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShapeOptions {
+    /// `-s`: by sender domain instead of recipient domain.
+    pub mode: ShapeMode,
+    /// `-b`: the number of age buckets (the last has no upper bound).
+    pub buckets: usize,
+    /// `-t`: the first bucket's age limit, in minutes.
+    pub tick_minutes: u64,
+    /// `-l`: buckets grow linearly (5, 10, 15 ...) instead of doubling.
+    pub linear: bool,
+    /// `-p`: also count each parent domain (`.example.com`), TLDs aside.
+    pub parents: bool,
+    /// `-m`: a parent domain is shown from this many subdomains on.
+    pub min_subdomains: u64,
+    /// `-w`: the screen width (only wider than 80 counts, as in qshape).
+    pub width: usize,
+}
+
+impl Default for ShapeOptions {
+    fn default() -> Self {
+        ShapeOptions {
+            mode: ShapeMode::Recipients,
+            buckets: SHAPE_BUCKETS,
+            tick_minutes: SHAPE_TICK_MINUTES,
+            linear: false,
+            parents: false,
+            min_subdomains: 5,
+            width: SHAPE_WIDTH,
+        }
+    }
+}
+
+impl ShapeOptions {
+    /// The sender view with the other defaults.
+    pub fn senders() -> Self {
+        ShapeOptions {
+            mode: ShapeMode::Senders,
+            ..ShapeOptions::default()
+        }
+    }
+
+    /// The bucket (1-based, as in qshape.pl) of an age in whole seconds: 1
+    /// below one tick, then `2 + floor(log2(age / tick))`, or with `-l`
+    /// `1 + floor(age / tick)`, capped at the last.
+    pub fn bucket(&self, age_seconds: i64) -> usize {
+        let ticks = age_seconds.max(0) as u64 / (60 * self.tick_minutes.max(1));
+        let b = if ticks < 1 {
+            1
+        } else if self.linear {
+            usize::try_from(ticks)
+                .unwrap_or(usize::MAX)
+                .saturating_add(1)
+        } else {
+            2 + (63 - ticks.leading_zeros()) as usize
+        };
+        b.min(self.buckets.max(1))
+    }
+
+    /// The upper age limit of each bucket but the last, in minutes.
+    pub fn bucket_minutes(&self) -> Vec<u64> {
+        let mut v = Vec::with_capacity(self.buckets.saturating_sub(1));
+        let mut t = self.tick_minutes;
+        for _ in 1..self.buckets {
+            v.push(t);
+            t = if self.linear {
+                t + self.tick_minutes
+            } else {
+                t.saturating_mul(2)
+            };
+        }
+        v
+    }
+}
+
+/// qshape's parent of a domain, `-p`: the first label dropped, shown with a
+/// leading dot; `None` once only a top-level domain would be left.
+pub fn parent_domain(domain: &str) -> Option<String> {
+    let d = domain.strip_prefix('.').unwrap_or(domain);
+    let dot = d.find('.').filter(|&i| i > 0)?;
+    let rest = &d[dot + 1..];
+    rest.contains('.').then(|| format!(".{rest}"))
+}
+
 /// What the logs know about a queue id: the submitting identity
 /// (`sasl:dave@lab.test`, `uid:33`, ...) and, when known, the cause of its
 /// last deferral. The lead's correlator supplies it; `None` means the logs
@@ -289,8 +373,8 @@ pub fn summarize_joined(
         by_recipient_domain: ranked(by_domain, TOP),
         age_bands,
         oldest,
-        shape: qshape(dump, dump_time, ShapeMode::Recipients, &[]),
-        shape_senders: qshape(dump, dump_time, ShapeMode::Senders, &[]),
+        shape: qshape(dump, dump_time, &ShapeOptions::default(), &[]),
+        shape_senders: qshape(dump, dump_time, &ShapeOptions::senders(), &[]),
         not_in_logs,
     }
 }
@@ -311,15 +395,9 @@ pub fn in_queues(q: QueueName, queues: &[QueueName]) -> bool {
             }))
 }
 
-/// qshape's bucket (1-based, as in qshape.pl) for an age in whole seconds:
-/// 1 below one tick, then `2 + floor(log2(age / tick))`, capped at the last.
+/// qshape's bucket with its default options; see [`ShapeOptions::bucket`].
 pub fn shape_bucket(age_seconds: i64) -> usize {
-    let ticks = age_seconds.max(0) as u64 / (60 * SHAPE_TICK_MINUTES);
-    if ticks < 1 {
-        return 1;
-    }
-    let b = 2 + (63 - ticks.leading_zeros()) as usize;
-    b.min(SHAPE_BUCKETS)
+    ShapeOptions::default().bucket(age_seconds)
 }
 
 /// The domain qshape files an address under (`MAILER-DAEMON` for the null
@@ -338,22 +416,42 @@ pub fn shape_domain(address: &str) -> String {
 pub fn qshape(
     dump: &QueueDump,
     dump_time: LogTime,
-    mode: ShapeMode,
+    opts: &ShapeOptions,
     queues: &[QueueName],
 ) -> QueueShape {
     let now = dump_time.0.div_euclid(SECOND);
-    let mut total = [0u64; SHAPE_BUCKETS + 1];
-    let mut domains: HashMap<String, [u64; SHAPE_BUCKETS + 1]> = HashMap::new();
+    let n = opts.buckets.max(1);
+    let mut total = vec![0u64; n + 1];
+    let mut domains: HashMap<String, Vec<u64>> = HashMap::new();
+    // `-p`: how many distinct subdomains each parent domain has.
+    let mut subdomains: HashMap<String, u64> = HashMap::new();
     for m in dump.messages.iter().filter(|m| in_queues(m.queue, queues)) {
-        let b = shape_bucket(now - m.arrival.0.div_euclid(SECOND));
+        let b = opts.bucket(now - m.arrival.0.div_euclid(SECOND));
         let mut count = |d: String| {
             total[0] += 1;
             total[b] += 1;
-            let row = domains.entry(d).or_insert([0; SHAPE_BUCKETS + 1]);
-            row[0] += 1;
-            row[b] += 1;
+            // The domain, then with -p each parent in turn (qshape's loop).
+            let mut d = Some(d);
+            let mut child_was_new = false;
+            while let Some(name) = d {
+                let row = domains
+                    .entry(name.clone())
+                    .or_insert_with(|| vec![0; n + 1]);
+                let seen = row[0] > 0;
+                row[0] += 1;
+                row[b] += 1;
+                if child_was_new {
+                    *subdomains.entry(name.clone()).or_default() += 1;
+                }
+                child_was_new = !seen;
+                d = if opts.parents {
+                    parent_domain(&name)
+                } else {
+                    None
+                };
+            }
         };
-        match mode {
+        match opts.mode {
             ShapeMode::Senders => count(shape_domain(&m.sender)),
             ShapeMode::Recipients => {
                 for r in &m.recipients {
@@ -364,6 +462,10 @@ pub fn qshape(
     }
     let mut rows: Vec<QueueShapeRow> = domains
         .into_iter()
+        // A parent domain needs enough subdomains to get a line.
+        .filter(|(d, _)| {
+            !d.starts_with('.') || subdomains.get(d).copied().unwrap_or(0) >= opts.min_subdomains
+        })
         .map(|(domain, c)| QueueShapeRow {
             domain,
             total: c[0],
@@ -384,14 +486,8 @@ pub fn qshape(
             counts: total[1..].to_vec(),
         },
     );
-    let mut bucket_minutes = Vec::with_capacity(SHAPE_BUCKETS - 1);
-    let mut t = SHAPE_TICK_MINUTES;
-    for _ in 0..SHAPE_BUCKETS - 1 {
-        bucket_minutes.push(t);
-        t *= 2;
-    }
     QueueShape {
-        bucket_minutes,
+        bucket_minutes: opts.bucket_minutes(),
         rows,
     }
 }
@@ -400,6 +496,12 @@ pub fn qshape(
 /// columns as wide as the TOTAL row needs, domains right-aligned in what is
 /// left, over-long domains cut to `+` and their tail.
 pub fn render_qshape(shape: &QueueShape) -> String {
+    render_qshape_width(shape, SHAPE_WIDTH)
+}
+
+/// [`render_qshape`] for a screen `width` wide (`-w`; qshape ignores less
+/// than 80).
+pub fn render_qshape_width(shape: &QueueShape, width: usize) -> String {
     let mut heads: Vec<String> = vec!["T".into()];
     heads.extend(shape.bucket_minutes.iter().map(|m| m.to_string()));
     heads.push(format!(
@@ -427,7 +529,8 @@ pub fn render_qshape(shape: &QueueShape) -> String {
             }
         })
         .collect();
-    let dw = SHAPE_WIDTH
+    let dw = width
+        .max(SHAPE_WIDTH)
         .saturating_sub(widths.iter().sum())
         .max(SHAPE_MIN_DOMAIN_WIDTH);
     let mut out = String::new();
@@ -692,6 +795,95 @@ mod tests {
     }
 
     #[test]
+    fn parent_domains_drop_one_label_and_stop_before_the_tld() {
+        assert_eq!(
+            parent_domain("mail.example.com").as_deref(),
+            Some(".example.com")
+        );
+        assert_eq!(parent_domain("a.b.c.d").as_deref(), Some(".b.c.d"));
+        assert_eq!(parent_domain(".b.c.d").as_deref(), Some(".c.d"));
+        for top in [".example.com", "example.com", "com", "", "..a.b"] {
+            assert_eq!(parent_domain(top), None, "{top}");
+        }
+    }
+
+    #[test]
+    fn linear_and_custom_buckets_follow_qshape() {
+        let o = ShapeOptions {
+            buckets: 6,
+            tick_minutes: 10,
+            linear: true,
+            ..ShapeOptions::default()
+        };
+        assert_eq!(o.bucket_minutes(), [10, 20, 30, 40, 50]);
+        assert_eq!(o.bucket(0), 1);
+        assert_eq!(o.bucket(599), 1);
+        assert_eq!(o.bucket(600), 2); // [10, 20) min: column "20"
+        assert_eq!(o.bucket(35 * 60), 4);
+        assert_eq!(o.bucket(50 * 60), 6); // column "50+"
+        assert_eq!(o.bucket(i64::MAX), 6);
+        let geometric = ShapeOptions {
+            buckets: 4,
+            tick_minutes: 1,
+            ..ShapeOptions::default()
+        };
+        assert_eq!(geometric.bucket_minutes(), [1, 2, 4]);
+        assert_eq!(geometric.bucket(3 * 60), 3);
+        assert_eq!(geometric.bucket(4 * 60), 4);
+        let one = ShapeOptions {
+            buckets: 1,
+            ..ShapeOptions::default()
+        };
+        assert!(one.bucket_minutes().is_empty());
+        assert_eq!(one.bucket(1 << 40), 1);
+    }
+
+    #[test]
+    fn parents_are_shown_from_enough_subdomains() {
+        let now = LogTime::from_civil(2026, 11, 28, 18, 56, 6, 0).unwrap();
+        let d = QueueDump {
+            messages: vec![msg(
+                "3E485D0602",
+                QueueName::Deferred,
+                LogTime(now.0 - 8 * MINUTE),
+                "dave@lab.test",
+                &[
+                    ("a@x.example.com", None),
+                    ("b@y.example.com", None),
+                    ("c@y.example.com", None),
+                    ("d@z.example.com", None),
+                    ("e@example.com", None),
+                ],
+            )],
+            ..QueueDump::default()
+        };
+        let with = |min_subdomains| ShapeOptions {
+            parents: true,
+            min_subdomains,
+            ..ShapeOptions::default()
+        };
+        let r = qshape(&d, now, &with(3), &[]);
+        // Three distinct subdomains: x, y and z (y twice counts once).
+        let parent = r.rows.iter().find(|r| r.domain == ".example.com").unwrap();
+        assert_eq!(parent.total, 4);
+        // The totals count each recipient once, parents aside.
+        assert_eq!(r.rows[0].total, 5);
+        assert_eq!(
+            r.rows
+                .iter()
+                .find(|r| r.domain == "y.example.com")
+                .unwrap()
+                .total,
+            2
+        );
+        let r = qshape(&d, now, &with(4), &[]);
+        assert!(r.rows.iter().all(|r| !r.domain.starts_with('.')));
+        // Without -p, no parent rows at all.
+        let r = qshape(&d, now, &ShapeOptions::default(), &[]);
+        assert_eq!(r.rows.len(), 1 + 4);
+    }
+
+    #[test]
     fn shape_counts_recipients_or_senders() {
         let now = LogTime::from_civil(2026, 11, 28, 18, 56, 6, 0).unwrap();
         let d = QueueDump {
@@ -717,12 +909,12 @@ mod tests {
             ],
             ..QueueDump::default()
         };
-        let r = qshape(&d, now, ShapeMode::Recipients, &[QueueName::Deferred]);
+        let r = qshape(&d, now, &ShapeOptions::default(), &[QueueName::Deferred]);
         assert_eq!(r.rows[0].domain, "TOTAL");
         assert_eq!(r.rows[0].total, 3);
         assert_eq!(r.rows[1].domain, "gmail-like.test");
         assert_eq!(r.rows[1].counts[1], 2);
-        let s = qshape(&d, now, ShapeMode::Senders, &[]);
+        let s = qshape(&d, now, &ShapeOptions::senders(), &[]);
         assert_eq!(s.rows[0].total, 2);
         assert_eq!(
             s.rows

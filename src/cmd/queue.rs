@@ -21,7 +21,8 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::analyze::queue::{
-    human_age, qshape, render_qshape, select, summarize, SelectContext, Selector, ShapeMode,
+    human_age, qshape, render_qshape_width, select, summarize, SelectContext, Selector, ShapeMode,
+    ShapeOptions,
 };
 use crate::classify::Classifier;
 use crate::model::QueueSummary;
@@ -42,6 +43,8 @@ pub struct QueueConfig {
     pub timezone: Option<String>,
     /// Queues for the printed qshape table; empty = all.
     pub shape_queues: Vec<QueueName>,
+    /// qshape's options for the printed table.
+    pub shape: ShapeOptions,
     pub select: Vec<Selector>,
     /// Where to write the selected ids; never overwritten.
     pub ids_out: Option<PathBuf>,
@@ -299,7 +302,7 @@ pub fn run(
             .map(|b| format!("{} {}", b.key, b.messages))
             .collect();
         writeln!(out, "Ages: {}", bands.join(", ")).map_err(w)?;
-        let shape = qshape(&merged, dump_time, ShapeMode::Recipients, &cfg.shape_queues);
+        let shape = qshape(&merged, dump_time, &cfg.shape, &cfg.shape_queues);
         let which = if cfg.shape_queues.is_empty() {
             "all queues".to_string()
         } else {
@@ -309,12 +312,12 @@ pub fn run(
                 .collect::<Vec<_>>()
                 .join(" ")
         };
-        writeln!(
-            out,
-            "\nqshape ({which}; recipient domains by age in minutes):"
-        )
-        .map_err(w)?;
-        let mut table = render_qshape(&shape);
+        let by = match cfg.shape.mode {
+            ShapeMode::Recipients => "recipient domains",
+            ShapeMode::Senders => "sender domains",
+        };
+        writeln!(out, "\nqshape ({which}; {by} by age in minutes):").map_err(w)?;
+        let mut table = render_qshape_width(&shape, cfg.shape.width);
         let lines: Vec<&str> = table.lines().collect();
         if lines.len() > 22 {
             table =
