@@ -1,6 +1,6 @@
 //! Arbitrary bytes through the parser and the correlator, split at a line
-//! end chosen by the input: findings, never a panic, and totals that do not
-//! depend on where the split fell.
+//! end chosen by the input: findings (messages.csv's rows too), never a
+//! panic, and totals that do not depend on where the split fell.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -18,11 +18,20 @@ fn run(parts: &[&[u8]]) -> postmortem::correlate::Counts {
         anchor: Some((2026, 11, 29)),
     };
     let mut c = Correlator::new(&CLASSIFIER, years);
+    c.track_messages();
     for p in parts {
         let parsed = parse::parse_chunk(p);
         c.consume(0, 1, p, &parsed.events);
     }
-    c.finish().counts
+    let f = c.finish();
+    // messages.csv's rows: any bytes, never a panic.
+    let rows = postmortem::analyze::messages::message_rows(
+        &f,
+        &postmortem::time::TimeFormat::local(),
+        &Default::default(),
+    );
+    assert!(rows.len() <= f.messages as usize + 1);
+    f.counts
 }
 
 fuzz_target!(|data: &[u8]| {
