@@ -567,12 +567,14 @@ fn ipv4_at(w: &[u8], i: usize) -> Option<usize> {
     Some(p)
 }
 
-/// The verdict cache key of a reason text: words holding an `@` become
-/// `@`; IPv4 addresses but loopback become `0.0.0.N` (their positions go
-/// to `ips`) when `mask_ips`; other long words with three or more digits
-/// (message ids, server names, timestamps) become `#`, except
-/// `host[ip]:port` and URL words. Reply codes, hosts, ports and everything
-/// else stay, so two texts with one key classify alike.
+/// The verdict cache key of a reason text: an address becomes `a@b.c`
+/// inside its own brackets (`<a@b.c>:`); IPv4 addresses but loopback
+/// become `0.0.0.N` (their positions go to `ips`) when `mask_ips`; other
+/// words longer than six bytes with three digits and a letter (message
+/// ids, server names, timestamps) become `#` (after their `name=`), except
+/// `host[ip]:port`, URLs and a multi-line reply's `451-Word`. Reply codes,
+/// hosts, ports and everything else stay, so two texts with one key
+/// classify alike.
 fn shape_key(text: &[u8], out: &mut Vec<u8>, ips: &mut Vec<(u32, u32)>, mask_ips: bool) {
     out.clear();
     ips.clear();
