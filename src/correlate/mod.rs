@@ -324,6 +324,8 @@ struct SeriesYear {
 
 pub struct Correlator<'c> {
     classifier: &'c Classifier,
+    /// Scratch space for building identities.
+    scratch: Vec<u8>,
     /// Keep every queue file's recipients (`--messages`).
     tracking: bool,
     years: YearPolicy,
@@ -748,6 +750,19 @@ fn shape_word(
     }
 }
 
+/// `n` in decimal, written into `buf` (no allocation per line).
+fn decimal(mut n: u32, buf: &mut [u8; 10]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[i..];
+        }
+    }
+}
+
 /// The queue id named by `... queued as NEWID` at the end of a reply.
 fn queued_as(reason: &[u8]) -> Option<QueueId> {
     let p = memchr::memmem::rfind(reason, b"queued as ")?;
@@ -771,6 +786,7 @@ impl<'c> Correlator<'c> {
         };
         Correlator {
             classifier,
+            scratch: Vec::new(),
             tracking: false,
             years,
             future_after,
@@ -991,11 +1007,13 @@ impl<'c> Correlator<'c> {
     }
 
     fn identity(&mut self, kind: IdentityKind, value: &[u8]) -> Sym {
-        let mut buf = Vec::with_capacity(value.len() + 8);
+        // `kind:value` in a buffer kept for the purpose: no allocation per line.
+        let buf = &mut self.scratch;
+        buf.clear();
         buf.extend_from_slice(kind.id().as_bytes());
         buf.push(b':');
         buf.extend_from_slice(value);
-        let sym = self.findings.strings.intern(&buf);
+        let sym = self.findings.strings.intern(buf);
         let st = self.sender_stats(sym);
         st.kind.get_or_insert(kind);
         sym
@@ -1207,7 +1225,7 @@ impl<'c> Correlator<'c> {
             }
             EventKind::Pickup { qid, uid, from } => {
                 let identity = match uid {
-                    Some(u) => self.identity(IdentityKind::Uid, u.to_string().as_bytes()),
+                    Some(u) => self.identity(IdentityKind::Uid, decimal(u, &mut [0; 10])),
                     None => self.identity(IdentityKind::Sender, g(from)),
                 };
                 let m = self.new_message((host, qid), time, identity, true);
@@ -1709,6 +1727,13 @@ Jan  4 09:00:02 mx postfix/smtp[3]: ABCDE12345: to=<y@remote.test>, relay=mx.rem
             shape_key_plain(&text, &mut plain, &mut plain_ips, mask);
             proptest::prop_assert_eq!(fast, plain);
             proptest::prop_assert_eq!(fast_ips, plain_ips);
+        }
+    }
+
+    #[test]
+    fn decimal_writes_every_u32() {
+        for n in [0, 7, 10, 33, 10005, 4_294_967_295] {
+            assert_eq!(decimal(n, &mut [0; 10]), n.to_string().as_bytes());
         }
     }
 
