@@ -49,6 +49,25 @@ pub fn message_rows(
     fmt: &TimeFormat,
     passwd: &HashMap<u32, String>,
 ) -> Vec<MessageRow> {
+    let mut all = Vec::new();
+    for_each_batch(f, fmt, passwd, usize::MAX, |rows| {
+        all.extend_from_slice(rows);
+        Ok(())
+    })
+    .expect("collecting rows does not fail");
+    all
+}
+
+/// The rows in order of arrival, handed to `write` `batch` at a time: a
+/// month of logs holds millions of messages, and their rows need not all
+/// exist at once.
+pub fn for_each_batch(
+    f: &Findings,
+    fmt: &TimeFormat,
+    passwd: &HashMap<u32, String>,
+    batch: usize,
+    mut write: impl FnMut(&[MessageRow]) -> crate::Result<()>,
+) -> crate::Result<()> {
     let resolve = |mut serial: u32| {
         // Merges chain at most a few times; the bound guards a cycle.
         for _ in 0..16 {
@@ -64,9 +83,13 @@ pub fn message_rows(
         by_message.entry(resolve(q.message)).or_default().push(q);
     }
     let s = |sym| f.strings.str(sym).into_owned();
-    let mut rows: Vec<(crate::time::LogTime, MessageRow)> = Vec::with_capacity(by_message.len());
-    for (serial, mut copies) in by_message {
+    let mut messages: Vec<(u32, Vec<&QueueFileRecord>)> = by_message.into_iter().collect();
+    for (_, copies) in &mut messages {
         copies.sort_by_key(|q| q.arrival);
+    }
+    messages.sort_by_key(|(serial, copies)| (copies[0].arrival, *serial));
+    let mut rows: Vec<MessageRow> = Vec::with_capacity(batch.min(messages.len()));
+    for (serial, copies) in messages {
         let first = copies[0];
         let handoff = |relay| is_loopback_relay(f.strings.get(relay));
         let real = copies
@@ -143,37 +166,40 @@ pub fn message_rows(
             .map(|q| q.identity)
             .find(|&i| i != 0)
             .unwrap_or(0);
-        rows.push((
-            first.arrival,
-            MessageRow {
-                message: u64::from(serial),
-                host: s(first.host),
-                queue_ids: copies
-                    .iter()
-                    .map(|q| q.queue_id.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                identity: super::display_identity(&s(identity), passwd),
-                bounce_of: copies
-                    .iter()
-                    .map(|q| q.bounce_of)
-                    .find(|&b| b != 0)
-                    .map(|b| u64::from(resolve(b))),
-                arrival: fmt.iso(first.arrival),
-                removed: removed.map(|t| fmt.iso(t)),
-                status,
-                recipients: total,
-                sent,
-                deferred,
-                bounced,
-                expired,
-                cause,
-                fates: text.join("; "),
-            },
-        ));
+        rows.push(MessageRow {
+            message: u64::from(serial),
+            host: s(first.host),
+            queue_ids: copies
+                .iter()
+                .map(|q| q.queue_id.to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+            identity: super::display_identity(&s(identity), passwd),
+            bounce_of: copies
+                .iter()
+                .map(|q| q.bounce_of)
+                .find(|&b| b != 0)
+                .map(|b| u64::from(resolve(b))),
+            arrival: fmt.iso(first.arrival),
+            removed: removed.map(|t| fmt.iso(t)),
+            status,
+            recipients: total,
+            sent,
+            deferred,
+            bounced,
+            expired,
+            cause,
+            fates: text.join("; "),
+        });
+        if rows.len() >= batch {
+            write(&rows)?;
+            rows.clear();
+        }
     }
-    rows.sort_by_key(|r| (r.0, r.1.message));
-    rows.into_iter().map(|r| r.1).collect()
+    if !rows.is_empty() {
+        write(&rows)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

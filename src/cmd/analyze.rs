@@ -407,11 +407,19 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
 
     let mut extra_files = Vec::new();
     if cfg.messages && !cfg.no_report {
-        let rows = analyze::messages::message_rows(&analysis.findings, &fmt, &opts.passwd);
-        extra_files.push((
-            "messages.csv".to_string(),
-            crate::report::csv::messages_csv(&rows)?,
-        ));
+        let mut csv = Vec::new();
+        analyze::messages::for_each_batch(
+            &analysis.findings,
+            &fmt,
+            &opts.passwd,
+            50_000,
+            |rows| crate::report::csv::append_messages_csv(rows, &mut csv),
+        )?;
+        if csv.is_empty() {
+            // No message: the header alone.
+            crate::report::csv::append_messages_csv(&[], &mut csv)?;
+        }
+        extra_files.push(("messages.csv".to_string(), csv));
     }
     if !dumps.is_empty() {
         let (queue, files) = queue_section(

@@ -73,18 +73,26 @@ impl Table {
 
     fn into_bytes(self) -> crate::Result<(String, Vec<u8>)> {
         let name = self.name;
+        let mut out = Vec::new();
+        self.append_to(&mut out, true)?;
+        Ok((name.to_string(), out))
+    }
+
+    /// Appends the rows as CSV to `out`, with the header line or without
+    /// (a long table written in batches).
+    fn append_to(self, out: &mut Vec<u8>, header: bool) -> crate::Result<()> {
+        let name = self.name;
         let err = |e: polars::prelude::PolarsError| crate::Error::Report {
             what: name.to_string(),
             message: e.to_string(),
         };
         let mut df = DataFrame::new(self.height, self.columns).map_err(err)?;
-        let mut out = Vec::new();
         // The tables are small aggregates: one thread avoids waking the pool.
-        CsvWriter::new(&mut out)
+        CsvWriter::new(out)
+            .include_header(header)
             .n_threads(1)
             .finish(&mut df)
-            .map_err(err)?;
-        Ok((name.to_string(), out))
+            .map_err(err)
     }
 }
 
@@ -361,8 +369,13 @@ pub fn queue_csv(rows: &[QueueRow]) -> crate::Result<Vec<u8>> {
     Ok(t.into_bytes()?.1)
 }
 
-/// `messages.csv` (`--messages`): one row per message.
-pub fn messages_csv(rows: &[crate::analyze::messages::MessageRow]) -> crate::Result<Vec<u8>> {
+/// `messages.csv` (`--messages`): one row per message, appended to `out`
+/// a batch at a time (the header with the first batch).
+pub fn append_messages_csv(
+    rows: &[crate::analyze::messages::MessageRow],
+    out: &mut Vec<u8>,
+) -> crate::Result<()> {
+    let header = out.is_empty();
     let t = Table::new("messages.csv", rows.len())
         .uint("message", rows.iter().map(|r| r.message))
         .text("host", rows.iter().map(|r| r.host.as_str()))
@@ -379,5 +392,5 @@ pub fn messages_csv(rows: &[crate::analyze::messages::MessageRow]) -> crate::Res
         .uint("expired", rows.iter().map(|r| r.expired))
         .opt_text("cause", rows.iter().map(|r| r.cause.as_deref()))
         .text("fates", rows.iter().map(|r| r.fates.as_str()));
-    Ok(t.into_bytes()?.1)
+    t.append_to(out, header)
 }

@@ -45,10 +45,10 @@ pub fn render_json(summary: &Summary) -> crate::Result<String> {
 
 /// Every file of the report folder as (name, bytes), redacted when asked.
 /// Pure: nothing touches the disk.
-pub fn render_files(
+pub fn render_files<'a>(
     summary: &Summary,
-    opts: &ReportOptions,
-) -> crate::Result<Vec<(String, Vec<u8>)>> {
+    opts: &'a ReportOptions,
+) -> crate::Result<Vec<(String, Cow<'a, [u8]>)>> {
     let redactor = opts.redact.as_ref().map(|r| {
         let mut keep = r.keep.clone();
         keep.extend(
@@ -70,22 +70,27 @@ pub fn render_files(
         }
         None => Cow::Borrowed(summary),
     };
-    let mut files = vec![
+    let mut files: Vec<(String, Cow<[u8]>)> = vec![
         (
             "report.html".to_string(),
-            render_html(&summary, opts)?.into_bytes(),
+            Cow::Owned(render_html(&summary, opts)?.into_bytes()),
         ),
         (
             "summary.json".to_string(),
-            render_json(&summary)?.into_bytes(),
+            Cow::Owned(render_json(&summary)?.into_bytes()),
         ),
     ];
-    files.extend(csv::render_csvs(&summary)?);
+    files.extend(
+        csv::render_csvs(&summary)?
+            .into_iter()
+            .map(|(n, b)| (n, Cow::Owned(b))),
+    );
     for (name, bytes) in &opts.extra_files {
         check_file_name(name)?;
+        // Borrowed when nothing changes: messages.csv can be large.
         let bytes = match &redactor {
-            Some(r) => r.text(&String::from_utf8_lossy(bytes)).into_bytes(),
-            None => bytes.clone(),
+            Some(r) => Cow::Owned(r.text(&String::from_utf8_lossy(bytes)).into_bytes()),
+            None => Cow::Borrowed(bytes.as_slice()),
         };
         files.push((name.clone(), bytes));
     }
@@ -116,7 +121,7 @@ pub fn write_report(
 /// Puts the files in a hidden sibling folder, then renames it to `out_dir`.
 fn write_folder(
     out_dir: &Path,
-    files: &[(String, Vec<u8>)],
+    files: &[(String, Cow<[u8]>)],
     force: bool,
 ) -> crate::Result<Vec<PathBuf>> {
     let name = out_dir.file_name().ok_or_else(|| {
@@ -158,7 +163,7 @@ fn write_folder(
     Ok(files.iter().map(|(n, _)| out_dir.join(n)).collect())
 }
 
-fn write_all(dir: &Path, files: &[(String, Vec<u8>)]) -> crate::Result<()> {
+fn write_all(dir: &Path, files: &[(String, Cow<[u8]>)]) -> crate::Result<()> {
     use std::io::Write;
     for (name, bytes) in files {
         let path = dir.join(name);
