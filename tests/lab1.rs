@@ -182,6 +182,19 @@ fn headline_names(s: &serde_json::Value, cause: &str) -> bool {
 }
 
 /// Seconds since midnight of an ISO time (`2026-11-28T18:45:05` or with Z).
+/// A staged phase's start and, when it ended, its end (seconds), from the
+/// manifest.
+fn phase_span(manifest: &serde_json::Value, id: &str) -> (i64, Option<i64>) {
+    let p = manifest["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == id)
+        .unwrap_or_else(|| panic!("no phase {id} in the manifest"));
+    let at = |k: &str| p[k].as_str().map(secs);
+    (at("start_utc").expect("a start"), at("end_utc"))
+}
+
 fn secs(iso: &str) -> i64 {
     let t = &iso[11..19];
     let p: Vec<i64> = t.split(':').map(|x| x.parse().unwrap()).collect();
@@ -201,16 +214,8 @@ fn staged_incidents_are_found_in_their_periods() {
         ("dns-down", "dns_failure"),
         ("port25-blocked", "port25_blocked"),
     ] {
-        let p = manifest["phases"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["id"] == phase)
-            .unwrap();
-        let (start, end) = (
-            secs(p["start_utc"].as_str().unwrap()),
-            secs(p["end_utc"].as_str().unwrap()),
-        );
+        let (start, end) = phase_span(&manifest, phase);
+        let end = end.expect("the phase ended");
         let found = incidents
             .iter()
             .find(|i| i["cause"] == cause)
@@ -234,13 +239,7 @@ fn staged_incidents_are_found_in_their_periods() {
         ("bl-gmail-like", "gmail"),
         ("bl-spamcop-bigisp", "bl.spamcop.net"),
     ] {
-        let p = manifest["phases"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["id"] == phase)
-            .unwrap();
-        let start = secs(p["start_utc"].as_str().unwrap());
+        let (start, _) = phase_span(&manifest, phase);
         let ep = s["blacklistings"]
             .as_array()
             .unwrap()

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::correlate::{is_loopback_relay, Findings, OutcomeStatus, QueueFileRecord};
+use crate::correlate::{is_loopback_relay, Fate, Findings, QueueFileRecord, RecipientRecord};
 use crate::time::TimeFormat;
 
 /// One message as `messages.csv` shows it.
@@ -91,15 +91,16 @@ pub fn for_each_batch(
     let mut rows: Vec<MessageRow> = Vec::with_capacity(batch.min(messages.len()));
     for (serial, copies) in messages {
         let first = copies[0];
-        let handoff = |relay| is_loopback_relay(f.strings.get(relay));
+        let handoff =
+            |r: &RecipientRecord| r.fate == Fate::Sent && is_loopback_relay(f.strings.get(r.relay));
         let real = copies
             .iter()
             .flat_map(|q| &q.recipients)
-            .any(|r| !(r.sent && handoff(r.relay)));
+            .any(|r| !handoff(r));
         // Each recipient once, its latest record.
-        let mut fates: Vec<&crate::correlate::RecipientRecord> = Vec::new();
+        let mut fates: Vec<&RecipientRecord> = Vec::new();
         for r in copies.iter().flat_map(|q| &q.recipients) {
-            if real && r.sent && handoff(r.relay) {
+            if real && handoff(r) {
                 continue;
             }
             match fates.iter_mut().find(|x| x.address == r.address) {
@@ -112,29 +113,23 @@ pub fn for_each_batch(
         let mut cause = None;
         let mut text = Vec::new();
         for r in &fates {
-            let failed = r.failure.and_then(|i| f.outcomes.get(i as usize));
-            let word = if r.sent {
-                sent += 1;
-                "sent"
-            } else {
-                match r.status {
-                    OutcomeStatus::Deferred => deferred += 1,
-                    OutcomeStatus::Bounced => bounced += 1,
-                    OutcomeStatus::Expired => expired += 1,
-                }
-                if cause.is_none() {
-                    cause = failed.map(|o| o.cause.id().to_string());
-                }
-                match r.status {
-                    OutcomeStatus::Deferred => "deferred",
-                    OutcomeStatus::Bounced => "bounced",
-                    OutcomeStatus::Expired => "expired",
-                }
-            };
+            *match r.fate {
+                Fate::Sent => &mut sent,
+                Fate::Deferred => &mut deferred,
+                Fate::Bounced => &mut bounced,
+                Fate::Expired => &mut expired,
+            } += 1;
+            let failed = r
+                .failure
+                .filter(|_| r.fate != Fate::Sent)
+                .and_then(|i| f.outcomes.get(i as usize));
+            if cause.is_none() {
+                cause = failed.map(|o| o.cause.id().to_string());
+            }
             if text.len() < FATES_SHOWN {
-                text.push(match failed.filter(|_| !r.sent) {
-                    Some(o) => format!("{} {word} ({})", s(r.address), o.cause.id()),
-                    None => format!("{} {word}", s(r.address)),
+                text.push(match failed {
+                    Some(o) => format!("{} {} ({})", s(r.address), r.fate.id(), o.cause.id()),
+                    None => format!("{} {}", s(r.address), r.fate.id()),
                 });
             }
         }

@@ -395,11 +395,6 @@ pub fn in_queues(q: QueueName, queues: &[QueueName]) -> bool {
             }))
 }
 
-/// qshape's bucket with its default options; see [`ShapeOptions::bucket`].
-pub fn shape_bucket(age_seconds: i64) -> usize {
-    ShapeOptions::default().bucket(age_seconds)
-}
-
 /// The domain qshape files an address under (`MAILER-DAEMON` for the null
 /// sender, which the listings print as `MAILER-DAEMON`).
 pub fn shape_domain(address: &str) -> String {
@@ -780,6 +775,7 @@ mod tests {
 
     #[test]
     fn buckets_follow_qshape() {
+        let shape_bucket = |age| ShapeOptions::default().bucket(age);
         assert_eq!(shape_bucket(0), 1);
         assert_eq!(shape_bucket(299), 1);
         assert_eq!(shape_bucket(300), 2); // [5, 10) min: column "10"

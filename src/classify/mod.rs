@@ -260,6 +260,15 @@ pub struct Classifier {
     outcomes: Vec<Outcome>,
     /// Rules from a user's file come first; they may name addresses.
     user_rules: bool,
+    /// Tells tables apart (clones share it): verdicts cached for one table
+    /// are not another's.
+    id: u64,
+}
+
+/// A new table's id.
+fn next_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// A rule before compilation.
@@ -340,6 +349,7 @@ impl Classifier {
                     matcher,
                     outcomes: sources.into_iter().map(Outcome::from).collect(),
                     user_rules: false,
+                    id: next_id(),
                 }
             })
             .clone()
@@ -412,6 +422,7 @@ impl Classifier {
             matcher,
             outcomes: sources.into_iter().map(Outcome::from).collect(),
             user_rules: true,
+            id: next_id(),
         })
     }
 
@@ -419,6 +430,11 @@ impl Classifier {
     /// user rules name addresses (the built-in ones know loopback only).
     pub fn reads_addresses(&self) -> bool {
         self.user_rules
+    }
+
+    /// The table's id: the same for its clones, different for another.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// The number of rules in the table.
@@ -676,6 +692,7 @@ mod tests {
             matcher: compile(&rules).unwrap(),
             outcomes: rules.into_iter().map(Outcome::from).collect(),
             user_rules: true,
+            id: next_id(),
         };
         // "aaa" occurs first in the text, but rule 0 wins because it is first.
         assert_eq!(c.classify("aaa then zzz").rule, "late");

@@ -281,31 +281,25 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         .num_threads(jobs)
         .build()
         .map_err(|e| Error::Usage(format!("cannot start {jobs} worker threads: {e}")))?;
-    let mut analysis = read_logs(
-        &logs,
-        &classifier,
-        years,
-        (cfg.since, cfg.until),
-        &pool,
-        cfg.messages,
-        progress,
-    )?;
+    let read = |years, progress: &dyn Progress| {
+        read_logs(
+            &logs,
+            &classifier,
+            years,
+            (cfg.since, cfg.until),
+            &pool,
+            cfg.messages,
+            progress,
+        )
+    };
+    let mut analysis = read(years, progress)?;
     // A year-less stamp after the newest file was written means the year
     // guess was one too late (logs copied without their dates): redo it a
     // year earlier rather than report times in the future.
     if cfg.year.is_none() && analysis.findings.future_stamps > 0 {
         if let Some((y, _)) = analysis.findings.year.clone() {
             years.forced = Some(y - 1);
-            let redo = read_logs(
-                &logs,
-                &classifier,
-                years,
-                (cfg.since, cfg.until),
-                &pool,
-                cfg.messages,
-                &NoProgress,
-            )?;
-            analysis = redo;
+            analysis = read(years, &NoProgress)?;
             if let Some(yr) = analysis.findings.year.as_mut() {
                 yr.1 = format!(
                     "inferred: {} would put lines after the newest input's modification date, so the year before",

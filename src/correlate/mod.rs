@@ -158,17 +158,44 @@ pub struct Login {
     pub client_ip: Sym,
 }
 
+/// The latest fate of one recipient of a queue file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    Sent,
+    Deferred,
+    Bounced,
+    Expired,
+}
+
+impl Fate {
+    pub fn id(self) -> &'static str {
+        match self {
+            Fate::Sent => "sent",
+            Fate::Deferred => "deferred",
+            Fate::Bounced => "bounced",
+            Fate::Expired => "expired",
+        }
+    }
+}
+
+impl From<OutcomeStatus> for Fate {
+    fn from(s: OutcomeStatus) -> Fate {
+        match s {
+            OutcomeStatus::Deferred => Fate::Deferred,
+            OutcomeStatus::Bounced => Fate::Bounced,
+            OutcomeStatus::Expired => Fate::Expired,
+        }
+    }
+}
+
 /// What became of one recipient of one queue file (`--messages`).
 #[derive(Debug, Clone, Copy)]
 pub struct RecipientRecord {
     pub address: Sym,
     pub relay: Sym,
-    pub status: OutcomeStatus,
-    /// Delivered (`status=sent`): `status` is then not read.
-    pub sent: bool,
+    pub fate: Fate,
     /// The last attempt.
     pub time: LogTime,
-    pub attempts: u32,
     /// The last failed attempt, an index into `Findings::outcomes` (its
     /// cause is final only after the analysis judged port 25).
     pub failure: Option<u32>,
@@ -452,9 +479,10 @@ impl Classified {
     }
 }
 
-/// A thread's verdict cache: scratch key and address positions, and
-/// verdicts by shape key.
+/// A thread's verdict cache: the classifier it holds verdicts of, scratch
+/// key and address positions, and verdicts by shape key.
 type VerdictCache = (
+    u64,
     Vec<u8>,
     Vec<(u32, u32)>,
     FxHashMap<Box<[u8]>, Arc<PreVerdict>>,
@@ -463,7 +491,7 @@ type VerdictCache = (
 thread_local! {
     /// Each thread's verdict cache.
     static PRE_CACHE: std::cell::RefCell<VerdictCache> =
-        std::cell::RefCell::new((Vec::new(), Vec::new(), FxHashMap::default()));
+        std::cell::RefCell::new((0, Vec::new(), Vec::new(), FxHashMap::default()));
 }
 
 /// Classifies the reason texts of a chunk's deferrals, bounces and rejects
@@ -503,7 +531,12 @@ pub fn preclassify(
 /// names is taken back from each text.
 pub fn cached_verdict(text: &[u8], classifier: &Classifier) -> Classified {
     PRE_CACHE.with(|cache| {
-        let (ref mut key, ref mut ips, ref mut map) = *cache.borrow_mut();
+        let (ref mut owner, ref mut key, ref mut ips, ref mut map) = *cache.borrow_mut();
+        if *owner != classifier.id() {
+            // Another rule table: its verdicts may differ.
+            map.clear();
+            *owner = classifier.id();
+        }
         shape_key(text, key, ips, !classifier.reads_addresses());
         let verdict = match map.get(key.as_slice()) {
             Some(v) => v.clone(),
@@ -1041,15 +1074,14 @@ impl<'c> Correlator<'c> {
         self.tracking = true;
     }
 
-    /// Records a delivery attempt of a tracked message.
-    #[allow(clippy::too_many_arguments)]
+    /// Records a delivery attempt of a tracked message; `failure` indexes
+    /// the outcome of a failed one.
     fn track(
         &mut self,
         key: (Sym, QueueId),
         to: &[u8],
         relay: &[u8],
-        sent: bool,
-        status: OutcomeStatus,
+        fate: Fate,
         time: LogTime,
         failure: Option<u32>,
     ) {
@@ -1067,20 +1099,16 @@ impl<'c> Correlator<'c> {
                 track.push(RecipientRecord {
                     address,
                     relay,
-                    status,
-                    sent,
+                    fate,
                     time,
-                    attempts: 0,
                     failure: None,
                 });
                 track.last_mut().expect("just pushed")
             }
         };
         r.relay = relay;
-        r.status = status;
-        r.sent = sent;
+        r.fate = fate;
         r.time = time;
-        r.attempts += 1;
         if failure.is_some() {
             r.failure = failure;
         }
@@ -1293,8 +1321,8 @@ impl<'c> Correlator<'c> {
                 let m = self.message((host, qid), time);
                 // The recipients still deferred are returned to the sender.
                 for r in m.track.iter_mut().flatten() {
-                    if !r.sent && r.status == OutcomeStatus::Deferred {
-                        r.status = OutcomeStatus::Expired;
+                    if r.fate == Fate::Deferred {
+                        r.fate = Fate::Expired;
                         r.time = time;
                     }
                 }
@@ -1426,7 +1454,7 @@ impl<'c> Correlator<'c> {
                 self.findings.counts.handoffs += 1;
                 let m = self.message(key, time);
                 let (serial, identity, arrival) = (m.serial, m.identity, m.arrival);
-                self.track(key, to, relay, true, OutcomeStatus::Deferred, time, None);
+                self.track(key, to, relay, Fate::Sent, time, None);
                 let ckey = (host, child);
                 match self.live.get(&ckey) {
                     Some(c) if c.serial != serial => {
@@ -1491,7 +1519,7 @@ impl<'c> Correlator<'c> {
             DeliveryStatus::Sent => {
                 self.findings.counts.delivered += 1;
                 self.sender_stats(identity).delivered += 1;
-                self.track(key, to, relay, true, OutcomeStatus::Deferred, time, None);
+                self.track(key, to, relay, Fate::Sent, time, None);
             }
             DeliveryStatus::Deferred | DeliveryStatus::Bounced => {
                 let v = self.verdict(reason);
@@ -1525,7 +1553,7 @@ impl<'c> Correlator<'c> {
                 };
                 self.findings.outcomes.push(outcome);
                 let index = (self.findings.outcomes.len() - 1) as u32;
-                self.track(key, to, relay, false, outcome.status, time, Some(index));
+                self.track(key, to, relay, outcome.status.into(), time, Some(index));
                 if status == DeliveryStatus::Deferred {
                     self.last_kind_deferral = Some(outcome);
                     self.findings.counts.deferral_events += 1;
@@ -1776,6 +1804,29 @@ Jan  4 09:00:02 mx postfix/smtp[3]: ABCDE12345: to=<y@remote.test>, relay=mx.rem
         shape_key(text, &mut key, &mut ips, false);
         assert!(key.windows(9).any(|w| w == b"192.0.2.1"));
         assert!(ips.is_empty());
+    }
+
+    #[test]
+    fn cached_verdicts_belong_to_their_rule_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let rules = dir.path().join("rules.toml");
+        std::fs::write(
+            &rules,
+            "[[rule]]\ncause = \"blacklisted\"\npattern = \"(?i)try again later\"\n",
+        )
+        .unwrap();
+        let user = Classifier::from_rules_file(&rules).unwrap();
+        let builtin = Classifier::builtin();
+        // No address in it: both tables build the same key.
+        let text: &[u8] = b"450 4.7.1 please try again later";
+        let before = cached_verdict(text, &builtin).verdict.verdict.cause;
+        assert_eq!(
+            cached_verdict(text, &user).verdict.verdict.cause,
+            Cause::Blacklisted
+        );
+        // Same thread, same text: the built-in table's own verdict again.
+        assert_eq!(cached_verdict(text, &builtin).verdict.verdict.cause, before);
+        assert_ne!(before, Cause::Blacklisted);
     }
 
     #[test]

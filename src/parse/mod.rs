@@ -121,8 +121,6 @@ pub fn parse_chunk_into(chunk: &[u8], mut events: Vec<LineEvent>) -> ParsedChunk
     let st = &mut out.stats;
     let mut marked = false;
     let mut last_mark: Option<LineEvent> = None;
-    // The few programs of a chunk, counted without hashing every line.
-    let mut programs = ProgramCounts::default();
     for line in lines(chunk) {
         if line.is_empty() || line.iter().all(|c| c.is_ascii_whitespace()) {
             continue;
@@ -151,7 +149,7 @@ pub fn parse_chunk_into(chunk: &[u8], mut events: Vec<LineEvent>) -> ParsedChunk
         last_mark = Some(mark);
         if !syslog::is_postfix(h.program) {
             st.other += 1;
-            programs.count(st, h.program, false);
+            st.count_program(h.program, false);
             // A repeat of the previous line: keep it, the previous line may
             // have been Postfix's.
             if h.program.is_empty() {
@@ -169,7 +167,7 @@ pub fn parse_chunk_into(chunk: &[u8], mut events: Vec<LineEvent>) -> ParsedChunk
         st.postfix += 1;
         let kind = postfix::parse_payload(chunk, syslog::service(h.program), h.message);
         let not_understood = matches!(kind, EventKind::NotUnderstood);
-        programs.count(st, h.program, not_understood);
+        st.count_program(h.program, not_understood);
         if not_understood {
             st.not_understood += 1;
             if st.not_understood_examples.len() < EXAMPLES {
@@ -185,51 +183,14 @@ pub fn parse_chunk_into(chunk: &[u8], mut events: Vec<LineEvent>) -> ParsedChunk
             });
         }
     }
-    programs.flush(&mut out.stats);
     if let Some(last) = last_mark {
         out.events.push(last);
     }
     out
 }
 
-/// Per-program line counts of one chunk: a chunk names a handful of
-/// programs, so a short list compared byte-wise beats a hash per line.
-#[derive(Default)]
-struct ProgramCounts<'a> {
-    recent: Vec<(&'a [u8], ProgramLines)>,
-}
-
-impl<'a> ProgramCounts<'a> {
-    const MAX: usize = 16;
-
-    fn count(&mut self, st: &mut LineStats, program: &'a [u8], not_understood: bool) {
-        let e = match self
-            .recent
-            .iter_mut()
-            .position(|(p, _)| same_bytes(p, program))
-        {
-            Some(i) => &mut self.recent[i].1,
-            None if self.recent.len() < Self::MAX => {
-                self.recent.push((program, ProgramLines::default()));
-                &mut self.recent.last_mut().expect("just pushed").1
-            }
-            None => return st.count_program(program, not_understood),
-        };
-        e.lines += 1;
-        e.not_understood += u64::from(not_understood);
-    }
-
-    fn flush(self, st: &mut LineStats) {
-        for (p, n) in self.recent {
-            let e = st.by_program.entry(p.into()).or_default();
-            e.lines += n.lines;
-            e.not_understood += n.not_understood;
-        }
-    }
-}
-
-/// Equality of two short byte strings (program and host names, compared on
-/// every line) without a call into `memcmp`.
+/// Equality of two short byte strings (host names, compared on every line)
+/// without a call into `memcmp`.
 #[inline]
 pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
