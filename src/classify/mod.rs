@@ -19,6 +19,7 @@
 //! classified `remote_unavailable` with its [`ConnectFailure`] kept, and
 //! [`judge_port25`] decides over many attempts.
 
+pub mod cache;
 mod normalise;
 mod port25;
 pub mod rules;

@@ -1,0 +1,368 @@
+//! One handler per event kind: what each log line changes.
+
+use std::hash::{Hash, Hasher};
+
+use super::relay::{client_ip, decimal, domain_of, is_external_relay, is_loopback_ip, queued_as};
+use super::*;
+
+impl Correlator<'_> {
+    pub(super) fn event(&mut self, host: Sym, time: LogTime, chunk: &[u8], kind: EventKind) {
+        let g = |s: Span| s.get(chunk);
+        match kind {
+            EventKind::Client {
+                qid,
+                client,
+                sasl_username,
+            } => {
+                let ip = client_ip(g(client));
+                let sasl = g(sasl_username);
+                let loopback = is_loopback_ip(ip);
+                let identity = if !sasl.is_empty() {
+                    let id = self.identity(IdentityKind::Sasl, sasl);
+                    let ip_sym = self.findings.strings.intern(ip);
+                    self.findings.logins.push(Login {
+                        time,
+                        identity: id,
+                        client_ip: ip_sym,
+                    });
+                    id
+                } else if loopback {
+                    // Filled in from the envelope sender at `from=`.
+                    0
+                } else {
+                    self.identity(IdentityKind::Client, ip)
+                };
+                let m = self.new_message((host, qid), time, identity, true);
+                m.loopback = loopback && sasl.is_empty();
+                let (id, counted) = (m.identity, m.counted_received);
+                if counted && id != 0 {
+                    self.sender_stats(id).messages += 1;
+                    self.touch(id, time);
+                }
+            }
+            EventKind::Pickup { qid, uid, from } => {
+                let identity = match uid {
+                    Some(u) => self.identity(IdentityKind::Uid, decimal(u, &mut [0; 10])),
+                    None => self.identity(IdentityKind::Sender, g(from)),
+                };
+                let m = self.new_message((host, qid), time, identity, true);
+                let (id, counted) = (m.identity, m.counted_received);
+                if counted {
+                    self.sender_stats(id).messages += 1;
+                    self.touch(id, time);
+                }
+            }
+            EventKind::QueueActive { qid, from, .. } => {
+                let m = self.message((host, qid), time);
+                if m.identity == 0 {
+                    let counted = m.counted_received;
+                    let from = g(from);
+                    let id = if from.is_empty() {
+                        self.identity(IdentityKind::Local, b"MAILER-DAEMON")
+                    } else {
+                        self.identity(IdentityKind::Sender, from)
+                    };
+                    let m = self.live.get_mut(&(host, qid)).expect("present");
+                    m.identity = id;
+                    if counted {
+                        self.sender_stats(id).messages += 1;
+                        self.touch(id, time);
+                    }
+                }
+            }
+            EventKind::MessageId { qid, message_id } => {
+                let mid = g(message_id);
+                if mid.is_empty() {
+                    return;
+                }
+                let mid = {
+                    let mut h = rustc_hash::FxHasher::default();
+                    mid.hash(&mut h);
+                    h.finish().max(1)
+                };
+                // Postfix's own bounce notices start at cleanup: no client.
+                let m = self.message((host, qid), time);
+                m.message_id = mid;
+                let (serial, identity, arrival, loopback) =
+                    (m.serial, m.identity, m.arrival, m.loopback);
+                match self.by_message_id.get(&(host, mid)).copied() {
+                    // The same message-id from a loopback client, while the
+                    // first copy is still queued: the filter's re-injection.
+                    Some((ps, pid, parr)) if loopback && ps != serial && time.0 - parr.0 <= DAY => {
+                        self.link_child((host, qid), ps, pid, parr);
+                    }
+                    Some(_) => {}
+                    None => {
+                        self.by_message_id
+                            .insert((host, mid), (serial, identity, arrival));
+                    }
+                }
+            }
+            EventKind::Delivery {
+                qid,
+                to,
+                relay,
+                status,
+                reason,
+                ..
+            } => self.delivery(host, time, qid, g(to), g(relay), status, g(reason)),
+            EventKind::Expired { qid, .. } => {
+                let m = self.message((host, qid), time);
+                // The recipients still deferred are returned to the sender.
+                for r in m.track.iter_mut().flatten() {
+                    if r.fate == Fate::Deferred {
+                        r.fate = Fate::Expired;
+                        r.time = time;
+                    }
+                }
+                let (serial, id) = (m.serial, m.identity);
+                let root = self.roots.entry(serial).or_default();
+                if !root.expired {
+                    root.expired = true;
+                    self.findings.counts.expired += 1;
+                    if id != 0 {
+                        self.sender_stats(id).expired += 1;
+                    }
+                }
+            }
+            EventKind::Notification { qid, child } => {
+                self.findings.counts.notifications += 1;
+                let id = self.identity(IdentityKind::Local, b"MAILER-DAEMON");
+                let parent = self.live.get(&(host, qid)).map_or(0, |m| m.serial);
+                self.pending_notice.insert((host, child), (id, parent));
+                if let Some(m) = self.live.get_mut(&(host, child)) {
+                    if m.identity == 0 {
+                        m.identity = id;
+                    }
+                    m.bounce_of = parent;
+                }
+            }
+            EventKind::Held { qid } => {
+                let m = self.message((host, qid), time);
+                let serial = m.serial;
+                let root = self.roots.entry(serial).or_default();
+                if !root.held {
+                    root.held = true;
+                    self.findings.counts.held += 1;
+                }
+            }
+            EventKind::Released { .. } => {}
+            EventKind::Removed { qid } | EventKind::Deleted { qid } => {
+                if let Some(mut m) = self.live.remove(&(host, qid)) {
+                    self.close_track(host, qid, &mut m, Some(time));
+                    self.forget(host, &m);
+                }
+            }
+            EventKind::Reject {
+                qid,
+                stage,
+                action,
+                reason,
+                ..
+            } => {
+                if action != RejectAction::Reject {
+                    return;
+                }
+                self.findings.counts.rejected += 1;
+                let v = self.verdict(g(reason));
+                let mut identity = 0;
+                if let Some(qid) = qid {
+                    if let Some(m) = self.live.get(&(host, qid)) {
+                        identity = m.identity;
+                    }
+                    if identity != 0 {
+                        self.sender_stats(identity).rejected += 1;
+                    }
+                    if stage == RejectStage::Cleanup {
+                        // cleanup discards the message: no `removed` follows.
+                        if let Some(m) = self.live.remove(&(host, qid)) {
+                            self.release_root(m.serial);
+                        }
+                    }
+                }
+                self.findings.inbound.push(InboundReject {
+                    time,
+                    cause: v.cause,
+                    normalised: v.normalised,
+                    identity,
+                });
+            }
+            EventKind::SaslFailure { client, username } => {
+                let user = self.findings.strings.intern(g(username));
+                let ip = self.findings.strings.intern(client_ip(g(client)));
+                self.findings.login_failures.push(LoginFailure {
+                    time,
+                    username: user,
+                    client_ip: ip,
+                });
+            }
+            // Understood and counted per program by the parser; no report
+            // section reads them yet, so no work is spent on them here.
+            EventKind::Warning { .. } | EventKind::Fatal { .. } | EventKind::Panic { .. } => {}
+            EventKind::Repeated { times } => {
+                // syslog folded identical deferrals into one line.
+                if let Some(mut o) = self.last_kind_deferral {
+                    let n = u64::from(times.min(10_000)).min(self.repeats_left);
+                    self.repeats_left -= n;
+                    self.findings.repeats_dropped += u64::from(times) - n;
+                    for _ in 0..n {
+                        o.time = time;
+                        self.findings.outcomes.push(o);
+                        if o.status == OutcomeStatus::Deferred {
+                            self.findings.counts.deferral_events += 1;
+                        }
+                    }
+                }
+            }
+            EventKind::Info | EventKind::NotUnderstood | EventKind::Mark => {}
+        }
+        if !matches!(
+            kind,
+            EventKind::Delivery { .. } | EventKind::Repeated { .. } | EventKind::Mark
+        ) {
+            self.last_kind_deferral = None;
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn delivery(
+        &mut self,
+        host: Sym,
+        time: LogTime,
+        qid: QueueId,
+        to: &[u8],
+        relay: &[u8],
+        status: DeliveryStatus,
+        reason: &[u8],
+    ) {
+        self.last_kind_deferral = None;
+        let key = (host, qid);
+        // Content-filter hand-off: the re-queued copy is the same message.
+        if status == DeliveryStatus::Sent && is_loopback_relay(relay) {
+            if let Some(child) = queued_as(reason) {
+                self.findings.counts.handoffs += 1;
+                let m = self.message(key, time);
+                let (serial, identity, arrival) = (m.serial, m.identity, m.arrival);
+                self.track(key, to, relay, Fate::Sent, time, None);
+                let ckey = (host, child);
+                match self.live.get(&ckey) {
+                    Some(c) if c.serial != serial => {
+                        self.link_child(ckey, serial, identity, arrival)
+                    }
+                    Some(_) => {}
+                    None => {
+                        self.pending_parent.insert(ckey, (serial, identity, time));
+                        // Bound: hand-offs whose child never shows up, or
+                        // whose child was finished before this line.
+                        if self.pending_parent.len() > 100_000 {
+                            let cutoff = time.0 - DAY;
+                            self.pending_parent.retain(|_, v| v.2 .0 >= cutoff);
+                        }
+                    }
+                }
+                return;
+            }
+        }
+        let m = self.message(key, time);
+        let (serial, mut identity, arrival) = (m.serial, m.identity, m.arrival);
+        let to_sym_needed = matches!(
+            status,
+            DeliveryStatus::Sent | DeliveryStatus::Deferred | DeliveryStatus::Bounced
+        );
+        if !to_sym_needed {
+            return;
+        }
+        if identity == 0 {
+            identity = self.identity(IdentityKind::Sender, b"unknown");
+            if let Some(m) = self.live.get_mut(&key) {
+                m.identity = identity;
+            }
+        }
+        let domain = self.findings.strings.intern(domain_of(to));
+        let rcpt = {
+            let mut h = rustc_hash::FxHasher::default();
+            to.hash(&mut h);
+            h.finish()
+        };
+        let external = is_external_relay(relay);
+        // Count each recipient once per message, for the sender table and
+        // the outbound volume behind a listing.
+        let m = self.live.get_mut(&key).expect("present");
+        let first_time_rcpt = !m.recipients.contains(&rcpt);
+        if first_time_rcpt {
+            if m.recipients.len() < 10_000 {
+                m.recipients.push(rcpt);
+            }
+            self.sender_stats(identity).recipients += 1;
+            if external {
+                self.findings.outbound.push(OutboundRecipient {
+                    time: arrival,
+                    identity,
+                    message: serial,
+                    domain,
+                });
+            }
+        }
+        self.touch(identity, time);
+        match status {
+            DeliveryStatus::Sent => {
+                self.findings.counts.delivered += 1;
+                self.sender_stats(identity).delivered += 1;
+                self.track(key, to, relay, Fate::Sent, time, None);
+            }
+            DeliveryStatus::Deferred | DeliveryStatus::Bounced => {
+                let v = self.verdict(reason);
+                let norm = v.normalised;
+                let text = match self.examples.get(&norm) {
+                    Some(&t) => t,
+                    None => {
+                        let t = self.findings.strings.intern(reason);
+                        self.examples.insert(norm, t);
+                        t
+                    }
+                };
+                let outcome = Outcome {
+                    time,
+                    status: if status == DeliveryStatus::Deferred {
+                        OutcomeStatus::Deferred
+                    } else {
+                        OutcomeStatus::Bounced
+                    },
+                    cause: v.cause,
+                    connect_failure: v.connect_failure,
+                    port: v.port,
+                    message: serial,
+                    identity,
+                    recipient_domain: domain,
+                    remote_host: v.remote_host,
+                    list: v.list,
+                    listed_ip: v.listed_ip,
+                    text,
+                    normalised: norm,
+                };
+                self.findings.outcomes.push(outcome);
+                let index = (self.findings.outcomes.len() - 1) as u32;
+                self.track(key, to, relay, outcome.status.into(), time, Some(index));
+                if status == DeliveryStatus::Deferred {
+                    self.last_kind_deferral = Some(outcome);
+                    self.findings.counts.deferral_events += 1;
+                    self.sender_stats(identity).deferred += 1;
+                    let root = self.roots.entry(serial).or_default();
+                    if !root.deferred {
+                        root.deferred = true;
+                        self.findings.counts.deferred_messages += 1;
+                    }
+                    let m = self.live.get_mut(&key).expect("present");
+                    if m.first_cause.is_none() {
+                        m.first_cause = Some(v.cause);
+                        m.first_deferral = Some(time);
+                    }
+                } else {
+                    self.findings.counts.bounced += 1;
+                    self.sender_stats(identity).bounced += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+}
