@@ -46,6 +46,8 @@ pub struct AnalyzeConfig {
     pub no_report: bool,
     /// Write messages.csv (every message tracked through the run).
     pub messages: bool,
+    /// Lines longer than this are cut (and reported).
+    pub max_line: usize,
 }
 
 impl Default for AnalyzeConfig {
@@ -69,6 +71,7 @@ impl Default for AnalyzeConfig {
             salt: String::new(),
             no_report: false,
             messages: false,
+            max_line: input::MAX_LINE,
         }
     }
 }
@@ -112,6 +115,7 @@ pub struct LogAnalysis {
 }
 
 /// Reads and correlates the maillogs among `sources`, in order.
+#[allow(clippy::too_many_arguments)]
 pub fn read_logs(
     sources: &[Source],
     classifier: &Classifier,
@@ -119,6 +123,7 @@ pub fn read_logs(
     window: (Option<LogTime>, Option<LogTime>),
     pool: &rayon::ThreadPool,
     track_messages: bool,
+    max_line: usize,
     progress: &dyn Progress,
 ) -> Result<LogAnalysis> {
     let jobs = pool.current_num_threads();
@@ -130,7 +135,14 @@ pub fn read_logs(
     let mut stats: Vec<LineStats> = vec![LineStats::default(); sources.len()];
     let mut problems: Vec<Vec<String>> = vec![Vec::new(); sources.len()];
     let mut partial = false;
-    let rx = input::spawn_reader(sources.to_vec(), input::BLOCK);
+    let rx = input::spawn_reader(
+        sources.to_vec(),
+        input::ReadOptions {
+            block: input::BLOCK,
+            max_line,
+        },
+    );
+    let mut long_lines: Vec<(u64, Vec<u64>)> = vec![(0, Vec::new()); sources.len()];
     let parts = jobs.max(1) * 4;
     // Parse block k+1 while correlating block k: the correlator is
     // sequential, parsing is parallel.
@@ -143,8 +155,13 @@ pub fn read_logs(
             let bytes = block.data.bytes();
             let series = sources[block.source].series;
             let subs = input::split_lines(bytes, parts);
-            for (sub, (p, pre)) in subs.iter().zip(parsed) {
+            for (sub, (mut p, pre)) in subs.iter().zip(parsed) {
                 c.consume_classified(block.source, series, sub, &p.events, pre);
+                // Cut lines' offsets, from the chunk's start to the file's.
+                let base = block.offset + (sub.as_ptr() as usize - bytes.as_ptr() as usize) as u64;
+                for at in &mut p.stats.long_line_at {
+                    *at += base;
+                }
                 stats[block.source].merge(p.stats);
                 spare
                     .lock()
@@ -152,20 +169,26 @@ pub fn read_logs(
                     .push(p.events);
             }
             drop(subs);
+            let cut = block.data.cut_at();
             block.data.release();
+            cut
         };
     pool.install(|| {
         for item in rx {
             match item {
                 ReadItem::Block(block) => {
                     let prev = pending.take();
-                    let (parsed, ()) = rayon::join(
+                    let (parsed, cut) = rayon::join(
                         || {
                             let subs = input::split_lines(block.data.bytes(), parts);
                             subs.par_iter()
                                 .map(|s| {
                                     let buf = spare.lock().expect("no panics under the lock").pop();
-                                    let p = parse::parse_chunk_into(s, buf.unwrap_or_default());
+                                    let p = parse::parse_chunk_into(
+                                        s,
+                                        buf.unwrap_or_default(),
+                                        max_line,
+                                    );
                                     // The regexes run here, in parallel,
                                     // not on the sequential correlator.
                                     let pre =
@@ -175,12 +198,24 @@ pub fn read_logs(
                                 .collect::<Vec<_>>()
                         },
                         || {
-                            if let Some(prev) = prev {
-                                correlate(&mut correlator, &mut stats, prev);
-                            }
+                            prev.map(|prev| {
+                                let source = prev.0.source;
+                                (source, correlate(&mut correlator, &mut stats, prev))
+                            })
                         },
                     );
+                    if let Some((source, Some(at))) = cut {
+                        shrunk(&mut problems[source], &sources[source], at);
+                        partial = true;
+                    }
                     pending = Some((block, parsed));
+                }
+                ReadItem::LongLine { source, offset } => {
+                    let l = &mut long_lines[source];
+                    l.0 += 1;
+                    if l.1.len() < 10 {
+                        l.1.push(offset);
+                    }
                 }
                 ReadItem::Failed { source, error } => {
                     partial = true;
@@ -191,15 +226,48 @@ pub fn read_logs(
             }
         }
         if let Some(prev) = pending.take() {
-            correlate(&mut correlator, &mut stats, prev);
+            let source = prev.0.source;
+            if let Some(at) = correlate(&mut correlator, &mut stats, prev) {
+                shrunk(&mut problems[source], &sources[source], at);
+                partial = true;
+            }
         }
     });
+    for (i, st) in stats.iter().enumerate() {
+        let (reader_cuts, reader_at) = &long_lines[i];
+        let n = st.long_lines + reader_cuts;
+        if n == 0 {
+            continue;
+        }
+        let mut at: Vec<u64> = reader_at.iter().chain(&st.long_line_at).copied().collect();
+        at.sort_unstable();
+        at.truncate(3);
+        let at: Vec<String> = at.iter().map(u64::to_string).collect();
+        problems[i].push(format!(
+            "{}: {n} lines longer than {} bytes were cut to that length (at byte {}); raise --max-line to read them whole",
+            sources[i].display(),
+            max_line,
+            at.join(", ")
+        ));
+        partial = true;
+    }
     Ok(LogAnalysis {
         findings: correlator.finish(),
         stats,
         problems,
         partial,
     })
+}
+
+/// Notes a mapped file that shrank while it was read (once per file).
+fn shrunk(problems: &mut Vec<String>, source: &Source, at: u64) {
+    let msg = format!(
+        "{}: the file shrank while it was read (rotated or copied over?); its lines from about byte {at} on were lost",
+        source.display()
+    );
+    if !problems.contains(&msg) {
+        problems.push(msg);
+    }
 }
 
 /// The newest modification date among the logs, as a local civil date.
@@ -227,7 +295,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         None => HashMap::new(),
     };
     if let Some(out) = &cfg.out {
-        refuse_output_inside_inputs(out, &cfg.paths)?;
+        crate::report::folder::check_against_inputs(out, &cfg.paths)?;
     }
 
     let discovery = input::discover(&cfg.paths);
@@ -289,6 +357,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
             (cfg.since, cfg.until),
             &pool,
             cfg.messages,
+            cfg.max_line,
             progress,
         )
     };
@@ -441,7 +510,6 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         Some(o) => o.clone(),
         None => default_out_dir(&cfg.reports_root, &summary),
     };
-    refuse_output_inside_inputs(&out_dir, &cfg.paths)?;
     // The server's own names stay readable: they are not third parties.
     let redact = cfg.redact.then(|| crate::report::RedactOptions {
         salt: cfg.salt.clone(),
@@ -459,6 +527,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
                 fmt.zone_name()
             },
             extra_files,
+            inputs: cfg.paths.clone(),
         },
     )?;
     // What the terminal shows is as redacted as the files (same pseudonyms).
@@ -687,48 +756,4 @@ fn default_out_dir(root: &Path, summary: &Summary) -> PathBuf {
         n += 1;
     }
     candidate
-}
-
-/// A report inside a folder of logs would be read as input next time.
-fn refuse_output_inside_inputs(out: &Path, inputs: &[PathBuf]) -> Result<()> {
-    let abs = |p: &Path| -> PathBuf {
-        let p = if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            std::env::current_dir()
-                .map(|d| d.join(p))
-                .unwrap_or_else(|_| p.to_path_buf())
-        };
-        // Canonicalise the longest existing prefix.
-        let mut existing = p.clone();
-        let mut tail = Vec::new();
-        while !existing.exists() {
-            match (existing.file_name(), existing.parent()) {
-                (Some(n), Some(parent)) => {
-                    tail.push(n.to_os_string());
-                    existing = parent.to_path_buf();
-                }
-                _ => break,
-            }
-        }
-        let mut c = existing.canonicalize().unwrap_or(existing);
-        for t in tail.into_iter().rev() {
-            c.push(t);
-        }
-        c
-    };
-    let out_abs = abs(out);
-    for i in inputs {
-        if i.as_os_str() == "-" || !i.is_dir() {
-            continue;
-        }
-        let in_abs = abs(i);
-        if out_abs.starts_with(&in_abs) {
-            return Err(Error::OutputInsideInput {
-                path: out.to_path_buf(),
-                input: i.clone(),
-            });
-        }
-    }
-    Ok(())
 }

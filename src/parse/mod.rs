@@ -40,6 +40,10 @@ pub struct LineStats {
     pub by_program: FxHashMap<Box<[u8]>, ProgramLines>,
     pub not_understood_examples: Vec<String>,
     pub no_header_examples: Vec<String>,
+    /// Lines cut at the line limit, and the offsets of the first few (from
+    /// the chunk's start until the reader makes them file offsets).
+    pub long_lines: u64,
+    pub long_line_at: Vec<u64>,
 }
 
 const EXAMPLES: usize = 10;
@@ -64,6 +68,12 @@ impl LineStats {
         for e in other.no_header_examples {
             if self.no_header_examples.len() < EXAMPLES {
                 self.no_header_examples.push(e);
+            }
+        }
+        self.long_lines += other.long_lines;
+        for at in other.long_line_at {
+            if self.long_line_at.len() < EXAMPLES {
+                self.long_line_at.push(at);
             }
         }
     }
@@ -106,12 +116,13 @@ pub fn lines(buf: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// Parses every line of `chunk`, which holds whole lines.
 pub fn parse_chunk(chunk: &[u8]) -> ParsedChunk {
-    parse_chunk_into(chunk, Vec::new())
+    parse_chunk_into(chunk, Vec::new(), crate::input::MAX_LINE)
 }
 
-/// [`parse_chunk`] into a recycled event buffer: a fresh megabyte-sized
-/// buffer per chunk is a fresh mapping, page faults and zeroing included.
-pub fn parse_chunk_into(chunk: &[u8], mut events: Vec<LineEvent>) -> ParsedChunk {
+/// [`parse_chunk`] into a recycled event buffer (a fresh megabyte-sized
+/// buffer per chunk is a fresh mapping, page faults and zeroing included),
+/// cutting lines at `max_line` bytes.
+pub fn parse_chunk_into(chunk: &[u8], mut events: Vec<LineEvent>, max_line: usize) -> ParsedChunk {
     events.clear();
     events.reserve(chunk.len() / 160);
     let mut out = ParsedChunk {
@@ -122,9 +133,25 @@ pub fn parse_chunk_into(chunk: &[u8], mut events: Vec<LineEvent>) -> ParsedChunk
     let mut marked = false;
     let mut last_mark: Option<LineEvent> = None;
     for line in lines(chunk) {
+        // A run of NULs is what a crash leaves where the log's tail was
+        // being written (and what a file cut under a mapping reads as);
+        // the next line may follow it without a line end.
+        let line = match line.first() {
+            Some(0) => &line[line.iter().position(|&c| c != 0).unwrap_or(line.len())..],
+            _ => line,
+        };
         if line.is_empty() || line.iter().all(|c| c.is_ascii_whitespace()) {
             continue;
         }
+        let line = if line.len() > max_line {
+            st.long_lines += 1;
+            if st.long_line_at.len() < EXAMPLES {
+                st.long_line_at.push(u64::from(Span::of(chunk, line).start));
+            }
+            &line[..max_line]
+        } else {
+            line
+        };
         st.total += 1;
         let Some(h) = syslog::parse_header(line) else {
             st.other += 1;

@@ -4,10 +4,10 @@
 //! Each exporter is a pure function of the Summary (plus options) to bytes,
 //! testable without a disk; [`write_report`] is the one writer that puts the
 //! bytes in a folder, and does it so that a killed or failed run never leaves
-//! a half report that looks whole: everything goes into a hidden sibling
-//! folder first, which is renamed into place only when complete.
+//! a half report that looks whole ([`folder`]).
 
 pub mod csv;
+pub mod folder;
 pub mod html;
 pub mod redact;
 pub mod terminal;
@@ -33,6 +33,9 @@ pub struct ReportOptions {
     /// More files for the folder (ids files per suspect, `queue.csv`), as
     /// (file name, bytes). A name must be a plain file name.
     pub extra_files: Vec<(String, Vec<u8>)>,
+    /// The run's inputs: a report folder that holds one is never written
+    /// or replaced.
+    pub inputs: Vec<PathBuf>,
 }
 
 /// `summary.json`: the Summary as pretty JSON (schema in `model`).
@@ -99,83 +102,21 @@ pub fn render_files<'a>(
 
 /// Writes the report folder and returns the paths written (inside
 /// `out_dir`). Refuses an existing `out_dir` unless `opts.force`; even then
-/// it only replaces a folder that is empty or holds a report, never some
-/// other folder named by mistake.
+/// it only replaces a folder this tool wrote, and never one holding an
+/// input (see [`folder`]).
 pub fn write_report(
     summary: &Summary,
     out_dir: &Path,
     opts: &ReportOptions,
 ) -> crate::Result<Vec<PathBuf>> {
-    if out_dir.exists() {
-        if !opts.force {
-            return Err(Error::OutputExists {
-                path: out_dir.to_path_buf(),
-            });
-        }
-        check_replaceable(out_dir)?;
+    folder::check_against_inputs(out_dir, &opts.inputs)?;
+    if !opts.force && std::fs::symlink_metadata(out_dir).is_ok() {
+        return Err(Error::OutputExists {
+            path: out_dir.to_path_buf(),
+        });
     }
     let files = render_files(summary, opts)?;
-    write_folder(out_dir, &files, opts.force)
-}
-
-/// Puts the files in a hidden sibling folder, then renames it to `out_dir`.
-fn write_folder(
-    out_dir: &Path,
-    files: &[(String, Cow<[u8]>)],
-    force: bool,
-) -> crate::Result<Vec<PathBuf>> {
-    let name = out_dir.file_name().ok_or_else(|| {
-        Error::Usage(format!(
-            "{}: the report folder needs a name (e.g. reports/incident-42)",
-            out_dir.display()
-        ))
-    })?;
-    let parent = match out_dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-    let tmp = parent.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    if tmp.exists() {
-        // Left by an earlier run of this very process id: ours to remove.
-        std::fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    }
-    std::fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    let written = write_all(&tmp, files);
-    if let Err(e) = written {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
-    if force && out_dir.exists() {
-        if let Err(e) = std::fs::remove_dir_all(out_dir) {
-            let _ = std::fs::remove_dir_all(&tmp);
-            return Err(Error::io(out_dir, e));
-        }
-    }
-    if let Err(e) = std::fs::rename(&tmp, out_dir) {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(Error::io(out_dir, e));
-    }
-    Ok(files.iter().map(|(n, _)| out_dir.join(n)).collect())
-}
-
-fn write_all(dir: &Path, files: &[(String, Cow<[u8]>)]) -> crate::Result<()> {
-    use std::io::Write;
-    for (name, bytes) in files {
-        let path = dir.join(name);
-        // create_new: two files of one name are a bug, not an overwrite.
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
-        f.write_all(bytes).map_err(|e| Error::io(&path, e))?;
-    }
-    Ok(())
+    folder::write_folder(out_dir, &files, opts.force)
 }
 
 /// A file name from a caller must stay inside the folder.
@@ -191,21 +132,6 @@ fn check_file_name(name: &str) -> crate::Result<()> {
             what: name.to_string(),
             message: "an extra report file needs a plain file name".to_string(),
         })
-    }
-}
-
-/// `--force` replaces a report, not a home folder given as `--out` by mistake.
-fn check_replaceable(out_dir: &Path) -> crate::Result<()> {
-    let looks_like_report =
-        out_dir.join("summary.json").is_file() || out_dir.join("report.html").is_file();
-    let empty = std::fs::read_dir(out_dir).is_ok_and(|mut d| d.next().is_none());
-    if out_dir.is_dir() && (looks_like_report || empty) {
-        Ok(())
-    } else {
-        Err(Error::Usage(format!(
-            "{} exists and is not a postmortem report folder; --force only replaces report folders",
-            out_dir.display()
-        )))
     }
 }
 
