@@ -51,19 +51,30 @@ impl Classified {
     }
 }
 
-/// A thread's verdict cache: the classifier it holds verdicts of, scratch
-/// key and address positions, and verdicts by shape key.
-type VerdictCache = (
-    u64,
-    Vec<u8>,
-    Vec<(u32, u32)>,
-    FxHashMap<Box<[u8]>, Arc<PreVerdict>>,
-);
+/// A thread's verdict cache.
+#[derive(Default)]
+struct VerdictCache {
+    /// The rule table the verdicts are of.
+    owner: u64,
+    /// Scratch: the key being built and its IPv4 addresses' positions.
+    key: Vec<u8>,
+    ips: Vec<(u32, u32)>,
+    map: FxHashMap<Box<[u8]>, Arc<PreVerdict>>,
+    /// Bytes held by the keys: some replies carry unique words all the
+    /// same, so the cache is emptied past [`CACHE_BYTES`].
+    key_bytes: usize,
+}
+
+/// What one thread's cache may hold in keys.
+const CACHE_BYTES: usize = 16 << 20;
+/// The part of a reason text that is classified and kept: replies are a
+/// few hundred bytes; a hostile one of megabytes is read to here.
+pub const REASON_MAX: usize = 2048;
 
 thread_local! {
     /// Each thread's verdict cache.
     static PRE_CACHE: std::cell::RefCell<VerdictCache> =
-        std::cell::RefCell::new((0, Vec::new(), Vec::new(), FxHashMap::default()));
+        std::cell::RefCell::new(VerdictCache::default());
 }
 
 /// Classifies the reason texts of a chunk's deferrals, bounces and rejects
@@ -102,15 +113,18 @@ pub fn preclassify(
 /// timing. IPs in the key are numbered placeholders; an IP the verdict
 /// names is taken back from each text.
 pub fn cached_verdict(text: &[u8], classifier: &Classifier) -> Classified {
+    let text = &text[..text.len().min(REASON_MAX)];
     PRE_CACHE.with(|cache| {
-        let (ref mut owner, ref mut key, ref mut ips, ref mut map) = *cache.borrow_mut();
-        if *owner != classifier.id() {
+        let cache = &mut *cache.borrow_mut();
+        if cache.owner != classifier.id() {
             // Another rule table: its verdicts may differ.
-            map.clear();
-            *owner = classifier.id();
+            cache.map.clear();
+            cache.key_bytes = 0;
+            cache.owner = classifier.id();
         }
+        let (key, ips) = (&mut cache.key, &mut cache.ips);
         shape_key(text, key, ips, !classifier.reads_addresses());
-        let verdict = match map.get(key.as_slice()) {
+        let verdict = match cache.map.get(key.as_slice()) {
             Some(v) => v.clone(),
             None => {
                 let s = String::from_utf8_lossy(key);
@@ -122,11 +136,12 @@ pub fn cached_verdict(text: &[u8], classifier: &Classifier) -> Classified {
                     normalised: crate::classify::normalise(&s),
                     verdict,
                 });
-                // Bound the cache: some replies carry unique words all the same.
-                if map.len() > 20_000 {
-                    map.clear();
+                if cache.key_bytes + key.len() > CACHE_BYTES || cache.map.len() >= 20_000 {
+                    cache.map.clear();
+                    cache.key_bytes = 0;
                 }
-                map.insert(key.as_slice().into(), v.clone());
+                cache.key_bytes += key.len();
+                cache.map.insert(key.as_slice().into(), v.clone());
                 v
             }
         };

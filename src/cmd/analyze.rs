@@ -456,6 +456,20 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         passwd,
     };
     pool.install(|| analyze::summarize(f, &opts, &mut summary));
+    if f.evicted > 0 {
+        summary.problems.push(format!(
+            "{} messages were still open (no `removed` line) while more than {} were open at once: the oldest were dropped from tracking, so later lines about them count as new messages",
+            f.evicted,
+            crate::correlate::LIVE_MAX
+        ));
+    }
+    if f.strings.overflowed > 0 {
+        summary.problems.push(format!(
+            "more than {} distinct addresses, hosts and texts: {} later ones are counted together as `other`",
+            crate::correlate::STRINGS_MAX,
+            f.strings.overflowed
+        ));
+    }
     if f.repeats_dropped > 0 {
         summary.problems.push(format!(
             "{} repeats of `last message repeated N times` were not counted (more than a million in all)",

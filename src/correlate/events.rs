@@ -130,6 +130,10 @@ impl Correlator<'_> {
                 let id = self.identity(IdentityKind::Local, b"MAILER-DAEMON");
                 let parent = self.live.get(&(host, qid)).map_or(0, |m| m.serial);
                 self.pending_notice.insert((host, child), (id, parent));
+                if self.pending_notice.len() > PENDING_MAX {
+                    // Notices whose child never logged a line: forget them.
+                    self.pending_notice.clear();
+                }
                 if let Some(m) = self.live.get_mut(&(host, child)) {
                     if m.identity == 0 {
                         m.identity = id;
@@ -254,9 +258,12 @@ impl Correlator<'_> {
                         self.pending_parent.insert(ckey, (serial, identity, time));
                         // Bound: hand-offs whose child never shows up, or
                         // whose child was finished before this line.
-                        if self.pending_parent.len() > 100_000 {
+                        if self.pending_parent.len() > PENDING_MAX {
                             let cutoff = time.0 - DAY;
                             self.pending_parent.retain(|_, v| v.2 .0 >= cutoff);
+                            if self.pending_parent.len() > PENDING_MAX / 2 {
+                                self.pending_parent.clear();
+                            }
                         }
                     }
                 }
@@ -316,7 +323,10 @@ impl Correlator<'_> {
                 let text = match self.examples.get(&norm) {
                     Some(&t) => t,
                     None => {
-                        let t = self.findings.strings.intern(reason);
+                        let t = intern_reason(&mut self.findings.strings, reason);
+                        if self.examples.len() >= 200_000 {
+                            self.examples.clear();
+                        }
                         self.examples.insert(norm, t);
                         t
                     }
@@ -365,4 +375,17 @@ impl Correlator<'_> {
             _ => {}
         }
     }
+}
+
+/// A reason text as reports quote it: whole, or its first
+/// [`REASON_MAX`](crate::classify::cache::REASON_MAX) bytes with a note
+/// saying it was cut.
+fn intern_reason(strings: &mut Interner, reason: &[u8]) -> Sym {
+    use crate::classify::cache::REASON_MAX;
+    if reason.len() <= REASON_MAX {
+        return strings.intern(reason);
+    }
+    let mut cut = reason[..REASON_MAX].to_vec();
+    cut.extend_from_slice(format!(" … [cut: {} bytes in all]", reason.len()).as_bytes());
+    strings.intern(&cut)
 }

@@ -32,7 +32,7 @@ mod relay;
 mod years;
 
 pub use crate::classify::cache::{cached_verdict, preclassify, Classified, PreVerdict};
-pub use interner::{Interner, Sym};
+pub use interner::{Interner, Sym, OVERFLOW, STRINGS_MAX, STRING_MAX};
 pub use records::*;
 pub use relay::{client_ip, is_loopback_relay};
 use years::SeriesYear;
@@ -119,6 +119,11 @@ struct VerdictSyms {
     listed_ip: Sym,
 }
 
+/// Messages open at once (arrived, not yet removed) that are tracked.
+pub const LIVE_MAX: usize = 400_000;
+/// Hand-offs and notices announced before their new queue file's first line.
+const PENDING_MAX: usize = 100_000;
+
 impl<'c> Correlator<'c> {
     pub fn new(classifier: &'c Classifier, years: YearPolicy) -> Self {
         // More than two days after the anchor date is in the future; a
@@ -185,7 +190,7 @@ impl<'c> Correlator<'c> {
             Some((_, syms)) => *syms,
             None => {
                 let syms = self.syms_of(&c.verdict.verdict, &c.verdict.normalised);
-                if self.pre_syms.len() > 50_000 {
+                if self.pre_syms.len() > 10_000 {
                     self.pre_syms.clear();
                 }
                 self.pre_syms.insert(addr, (c.verdict.clone(), syms));
@@ -253,6 +258,9 @@ impl<'c> Correlator<'c> {
                 sym
             };
             self.event(host, time, chunk, ev.kind);
+            if self.live.len() > LIVE_MAX {
+                self.evict_oldest();
+            }
             self.since_sweep += 1;
             if self.since_sweep >= 1 << 20 {
                 self.since_sweep = 0;
@@ -271,6 +279,24 @@ impl<'c> Correlator<'c> {
     /// Drops messages whose `removed` line never came (lost lines, logs
     /// cut): after a week a message has expired or been delivered, and
     /// keeping it would make memory grow with the input.
+    /// Drops the oldest tenth of the open messages: with more than
+    /// [`LIVE_MAX`] open at once (ids never removed, hostile or cut logs)
+    /// memory would otherwise grow with the input. Their later lines, if
+    /// any, start new messages.
+    fn evict_oldest(&mut self) {
+        let n = self.live.len() / 10;
+        let mut by_age: Vec<(LogTime, (Sym, QueueId))> =
+            self.live.iter().map(|(k, m)| (m.arrival, *k)).collect();
+        by_age.select_nth_unstable(n);
+        for (_, k) in &by_age[..n] {
+            if let Some(mut m) = self.live.remove(k) {
+                self.close_track(k.0, k.1, &mut m, None);
+                self.forget(k.0, &m);
+            }
+        }
+        self.findings.evicted += n as u64;
+    }
+
     fn sweep(&mut self, now: LogTime) {
         let cutoff = now.0 - 7 * DAY;
         let stale: Vec<(Sym, QueueId)> = self

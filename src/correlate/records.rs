@@ -223,6 +223,9 @@ pub struct Findings {
     /// `last message repeated N times` beyond what is counted (a cap keeps
     /// a hostile N from exhausting memory).
     pub repeats_dropped: u64,
+    /// Messages still open (no `removed` seen) dropped from tracking
+    /// because too many were open at once.
+    pub evicted: u64,
     /// The hosts that wrote the logs (the syslog host field): the server's
     /// own names, kept readable under `--redact`.
     pub hosts: Vec<Sym>,

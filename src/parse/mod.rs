@@ -56,7 +56,10 @@ impl LineStats {
         self.not_understood += other.not_understood;
         self.no_header += other.no_header;
         for (k, v) in other.by_program {
-            let e = self.by_program.entry(k).or_default();
+            let e = match self.by_program.get_mut(&k) {
+                Some(e) => e,
+                None => self.program_entry(&k),
+            };
             e.lines += v.lines;
             e.not_understood += v.not_understood;
         }
@@ -80,15 +83,38 @@ impl LineStats {
 
     fn count_program(&mut self, program: &[u8], not_understood: bool) {
         // Multi-instance names (`postfix-12.34.56.78/qmgr`) stay distinct on
-        // purpose: an operator wants to see which instance said what.
+        // purpose: an operator wants to see which instance said what. A
+        // syslog tag is at most 32 bytes; a longer "name" is junk, cut.
+        let program = &program[..program.len().min(PROGRAM_NAME_MAX)];
         let entry = match self.by_program.get_mut(program) {
             Some(e) => e,
-            None => self.by_program.entry(program.into()).or_default(),
+            None => self.program_entry(program),
         };
         entry.lines += 1;
         entry.not_understood += u64::from(not_understood);
     }
 }
+
+impl LineStats {
+    /// A new program's counters; past [`PROGRAMS_MAX`] names, the shared
+    /// ones of [`OTHER_PROGRAMS`] (a log of made-up tags must not grow the
+    /// table, or the report, without end).
+    fn program_entry(&mut self, program: &[u8]) -> &mut ProgramLines {
+        let key: &[u8] = if self.by_program.len() >= PROGRAMS_MAX {
+            OTHER_PROGRAMS
+        } else {
+            program
+        };
+        self.by_program.entry(key.into()).or_default()
+    }
+}
+
+/// The longest program name kept.
+const PROGRAM_NAME_MAX: usize = 128;
+/// Distinct program names counted apart.
+pub const PROGRAMS_MAX: usize = 1000;
+/// Where the lines of programs past [`PROGRAMS_MAX`] are counted.
+pub const OTHER_PROGRAMS: &[u8] = b"(other programs)";
 
 /// The events and counters of one chunk.
 #[derive(Debug, Default)]

@@ -308,6 +308,8 @@ mod tests {
         assert!(check_against_inputs(&out, &[log]).is_err());
         assert!(check_against_inputs(&out, &[out.join("logs")]).is_err());
         assert!(check_against_inputs(&out.join("logs/r"), &[out.join("logs")]).is_err());
-        assert!(check_against_inputs(&dir.path().join("elsewhere"), std::slice::from_ref(&out)).is_ok());
+        assert!(
+            check_against_inputs(&dir.path().join("elsewhere"), std::slice::from_ref(&out)).is_ok()
+        );
     }
 }
