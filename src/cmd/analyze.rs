@@ -443,10 +443,19 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
     };
     refuse_output_inside_inputs(&out_dir, &cfg.paths)?;
     // The server's own names stay readable: they are not third parties.
-    let redact = cfg.redact.then(|| crate::report::RedactOptions {
-        salt: cfg.salt.clone(),
-        keep: own_hosts,
-    });
+    // Resolved once: without --salt, the files and the terminal share the
+    // random salt drawn here.
+    let redact = cfg
+        .redact
+        .then(|| {
+            crate::report::RedactOptions {
+                salt: cfg.salt.clone(),
+                keep: own_hosts,
+                ..Default::default()
+            }
+            .resolved()
+        })
+        .transpose()?;
     let files = crate::report::write_report(
         &summary,
         &out_dir,
@@ -463,7 +472,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
     )?;
     // What the terminal shows is as redacted as the files (same pseudonyms).
     if let Some(r) = &redact {
-        crate::report::redact(&mut summary, r);
+        crate::report::redact(&mut summary, r)?;
     }
     Ok(AnalyzeOutcome {
         summary,
