@@ -149,7 +149,7 @@ pub fn neutralise(cell: &str) -> String {
 /// Whether a neutralised cell holds a separator before a formula start
 /// made inert: such a cell is always quoted, so a spreadsheet splitting on
 /// that separator keeps it whole.
-fn needs_quotes(cell: &str) -> bool {
+pub(crate) fn needs_quotes(cell: &str) -> bool {
     [";'", ",'", "\t'", "|'"].iter().any(|p| cell.contains(p))
 }
 

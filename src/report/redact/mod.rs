@@ -174,12 +174,16 @@ impl Core {
             return self.login(address);
         };
         let local_lower = local.to_lowercase();
-        let local =
-            if SYSTEM_ACCOUNTS.contains(&local_lower.as_str()) || is_user_pseudonym(&local_lower) {
-                local.to_string()
-            } else {
-                self.pseudonym("user", "address", &address.to_lowercase())
-            };
+        // `'@SUM(1)`: punctuation before an @ names nobody.
+        let nobody = !local.chars().any(char::is_alphanumeric);
+        let local = if nobody
+            || SYSTEM_ACCOUNTS.contains(&local_lower.as_str())
+            || is_user_pseudonym(&local_lower)
+        {
+            local.to_string()
+        } else {
+            self.pseudonym("user", "address", &address.to_lowercase())
+        };
         format!("{local}@{}", self.host(domain))
     }
 
@@ -473,6 +477,17 @@ impl Redactor {
         if c.name("addr").is_some() {
             return core.address(whole);
         }
+        if c.name("hn").is_some() {
+            let (host, ip) = (g("hn"), g("hi"));
+            return match tokens::parse_ip(ip) {
+                Some(addr) => {
+                    let v6 = if ip.starts_with("IPv6:") { "IPv6:" } else { "" };
+                    format!("{}[{v6}{}]", core.host(host), core.ip(addr))
+                }
+                // `smtp[4242]`: a process id.
+                None => format!("{}[{ip}]", core.name(host)),
+            };
+        }
         if c.name("ip6").is_some() {
             return match tokens::parse_ipv6(whole) {
                 Some((ip, a, b)) => {
@@ -574,6 +589,8 @@ impl Redactor {
                     Some("sender" | "recipient") => self.mailbox(cell),
                     _ => self.text(cell),
                 })
+                // Again after redaction: idempotent on neutralised cells.
+                .map(|cell| crate::report::csv::neutralise(&cell))
                 .collect();
             out.push_str(&join_csv_line(&cells));
             out.push_str(&line[body.len()..]);
@@ -606,7 +623,7 @@ fn join_csv_line(cells: &[String]) -> String {
     cells
         .iter()
         .map(|c| {
-            if c.contains([',', '"', '\n', '\r']) {
+            if c.contains([',', '"', '\n', '\r']) || crate::report::csv::needs_quotes(c) {
                 format!("\"{}\"", c.replace('"', "\"\""))
             } else {
                 c.clone()

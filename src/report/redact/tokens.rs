@@ -47,6 +47,8 @@ pub fn pattern(known_first: &str, known_last: &str) -> String {
         r"(?P<bkey>(?-u:\b)blocked using )(?P<bval>[^\s;,]+)".to_string(),
         // An address.
         format!(r"(?P<addr>{LOCAL}@{DOMAIN})"),
+        // `host[ip]` as Postfix writes a peer: a host name whatever its suffix.
+        r"(?P<hn>[\p{L}\p{N}_][\p{L}\p{M}\p{N}\p{Cf}_.-]*)\[(?P<hi>(?:IPv6:)?[0-9A-Fa-f:.]+)\]".to_string(),
         // IPv6, IPv4-mapped included; confirmed by the parser.
         r"(?P<ip6>(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f.]*)".to_string(),
         // IPv4 in decimal (zero-padded too) or hex octets.
