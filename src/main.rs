@@ -98,7 +98,8 @@ struct AnalyzeArgs {
     /// Replace addresses, logins, host names and IPs by stable pseudonyms.
     #[arg(long)]
     redact: bool,
-    /// Salt for --redact pseudonyms (same salt, same pseudonyms across reports).
+    /// Salt for --redact pseudonyms (same salt, same pseudonyms across reports;
+    /// without it a random salt is drawn and the report says so).
     #[arg(long, default_value = "")]
     salt: String,
     /// Print no progress and only the report location.

@@ -34,6 +34,11 @@ pub struct Summary {
     pub problems: Vec<String>,
     /// Whether addresses, logins and IPs were pseudonymised.
     pub redacted: bool,
+    /// With `redacted`: `random` when the pseudonyms' salt was drawn for this
+    /// report alone (its pseudonyms match no other report's), `given` when it
+    /// came from `--salt` (stable across reports with the same salt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redaction_salt: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

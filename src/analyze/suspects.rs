@@ -271,7 +271,7 @@ fn rank_one(f: &Findings, onset: LogTime, label: &str, opts: &AnalysisOptions) -
                 "{failed} failed logins for this account from {failed_ips} IPs before the listing (password guessing)"
             ));
         }
-        let fix = fixes(kind, &display, &name);
+        let fix = fixes(kind, &display);
         out.push(Ranked {
             identity_raw: raw,
             suspect: Suspect {
@@ -315,7 +315,12 @@ fn human_span(ms: i64) -> String {
     }
 }
 
-fn fixes(kind: Option<IdentityKind>, display: &str, raw: &str) -> Vec<String> {
+/// The fix texts for a suspect, from its identity as the report shows it
+/// (`uid:33 (www-data)`). A redacted report calls this again with the
+/// redacted identity, so no fix text ever holds a raw login or user name.
+pub fn fixes(kind: Option<IdentityKind>, display: &str) -> Vec<String> {
+    // `uid:33 (www-data)`: the id is `uid:33`, the value `33`.
+    let raw = display.split_once(" (").map_or(display, |x| x.0);
     let value = raw.split_once(':').map_or(raw, |x| x.1);
     match kind {
         Some(IdentityKind::Sasl) => vec![

@@ -486,33 +486,41 @@ impl From<RuleSource> for Outcome {
     }
 }
 
+/// The lookup and removal portal of each known list (by a word of its name).
+const DELISTING: &[(&str, &str)] = &[
+    ("spamhaus", "https://check.spamhaus.org/"),
+    ("abuseat", "https://check.spamhaus.org/"),
+    ("spamcop", "https://www.spamcop.net/bl.shtml"),
+    (
+        "barracuda",
+        "https://www.barracudacentral.org/rbl/removal-request",
+    ),
+    ("microsoft", "https://sender.office.com/"),
+    ("outlook", "https://sender.office.com/"),
+    ("hotmail", "https://sender.office.com/"),
+    ("uceprotect", "https://www.uceprotect.net/en/rblcheck.php"),
+    ("sorbs", "http://www.sorbs.net/delisting/overview.shtml"),
+    ("proofpoint", "https://ipcheck.proofpoint.com/"),
+    ("mimecast", "https://www.mimecast.com/senderfeedback/"),
+    ("trendmicro", "https://ers.trendmicro.com/"),
+    ("gmail", "https://postmaster.google.com/"),
+    ("google", "https://postmaster.google.com/"),
+    ("yahoo", "https://senders.yahooinc.com/"),
+    ("cloudmark", "https://csi.cloudmark.com/en/reset/"),
+    ("spamrats", "https://www.spamrats.com/removal.php"),
+];
+
+/// Every delisting URL the tool itself may write: the only ones a redacted
+/// report keeps as they are.
+pub fn delisting_urls() -> impl Iterator<Item = &'static str> {
+    DELISTING.iter().map(|(_, url)| *url)
+}
+
 /// The page where a listed sender asks for removal, for known lists and
 /// reputation systems (by zone or by the ids this module gives them).
 pub fn delisting_url(list: &str) -> Option<&'static str> {
     let l = list.to_ascii_lowercase();
-    let table: &[(&str, &str)] = &[
-        ("spamhaus", "https://check.spamhaus.org/"),
-        ("abuseat", "https://check.spamhaus.org/"),
-        ("spamcop", "https://www.spamcop.net/bl.shtml"),
-        (
-            "barracuda",
-            "https://www.barracudacentral.org/rbl/removal-request",
-        ),
-        ("microsoft", "https://sender.office.com/"),
-        ("outlook", "https://sender.office.com/"),
-        ("hotmail", "https://sender.office.com/"),
-        ("uceprotect", "https://www.uceprotect.net/en/rblcheck.php"),
-        ("sorbs", "http://www.sorbs.net/delisting/overview.shtml"),
-        ("proofpoint", "https://ipcheck.proofpoint.com/"),
-        ("mimecast", "https://www.mimecast.com/senderfeedback/"),
-        ("trendmicro", "https://ers.trendmicro.com/"),
-        ("gmail", "https://postmaster.google.com/"),
-        ("google", "https://postmaster.google.com/"),
-        ("yahoo", "https://senders.yahooinc.com/"),
-        ("cloudmark", "https://csi.cloudmark.com/en/reset/"),
-        ("spamrats", "https://www.spamrats.com/removal.php"),
-    ];
-    table
+    DELISTING
         .iter()
         .find(|(key, _)| l.contains(key))
         .map(|(_, url)| *url)

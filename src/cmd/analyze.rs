@@ -525,10 +525,19 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         None => default_out_dir(&cfg.reports_root, &summary),
     };
     // The server's own names stay readable: they are not third parties.
-    let redact = cfg.redact.then(|| crate::report::RedactOptions {
-        salt: cfg.salt.clone(),
-        keep: own_hosts,
-    });
+    // Resolved once: without --salt, the files and the terminal share the
+    // random salt drawn here.
+    let redact = cfg
+        .redact
+        .then(|| {
+            crate::report::RedactOptions {
+                salt: cfg.salt.clone(),
+                keep: own_hosts,
+                ..Default::default()
+            }
+            .resolved()
+        })
+        .transpose()?;
     let files = crate::report::write_report(
         &summary,
         &out_dir,
@@ -546,7 +555,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
     )?;
     // What the terminal shows is as redacted as the files (same pseudonyms).
     if let Some(r) = &redact {
-        crate::report::redact(&mut summary, r);
+        crate::report::redact(&mut summary, r)?;
     }
     Ok(AnalyzeOutcome {
         summary,

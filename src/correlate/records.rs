@@ -32,6 +32,19 @@ impl IdentityKind {
             IdentityKind::Local => "local",
         }
     }
+
+    /// The kind an id from [`Self::id`] names (a report's `kind` column).
+    pub fn from_id(id: &str) -> Option<IdentityKind> {
+        [
+            IdentityKind::Sasl,
+            IdentityKind::Uid,
+            IdentityKind::Client,
+            IdentityKind::Sender,
+            IdentityKind::Local,
+        ]
+        .into_iter()
+        .find(|k| k.id() == id)
+    }
 }
 
 /// One deferral, bounce or expiry of one recipient, classified.

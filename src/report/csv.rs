@@ -12,13 +12,16 @@
 //! `min_1280_plus` the older ones.
 
 use crate::model::{Summary, TextCount};
-use polars::prelude::{Column, CsvWriter, DataFrame, SerWriter};
+use polars::prelude::{Column, CsvWriter, DataFrame, QuoteStyle, SerWriter};
 
 /// One table under construction: named columns of equal length.
 struct Table {
     name: &'static str,
     height: usize,
     columns: Vec<Column>,
+    /// A cell holds a neutralised formula after a separator: every text
+    /// cell of the table is then quoted ([`needs_quotes`]).
+    quote_text: bool,
 }
 
 impl Table {
@@ -27,17 +30,20 @@ impl Table {
             name,
             height,
             columns: Vec::new(),
+            quote_text: false,
         }
     }
 
     fn text<'a>(mut self, col: &str, values: impl Iterator<Item = &'a str>) -> Self {
         let v: Vec<String> = values.map(neutralise).collect();
+        self.quote_text |= v.iter().any(|c| needs_quotes(c));
         self.columns.push(Column::new(col.into(), v));
         self
     }
 
     fn opt_text<'a>(mut self, col: &str, values: impl Iterator<Item = Option<&'a str>>) -> Self {
         let v: Vec<Option<String>> = values.map(|o| o.map(neutralise)).collect();
+        self.quote_text |= v.iter().flatten().any(|c| needs_quotes(c));
         self.columns.push(Column::new(col.into(), v));
         self
     }
@@ -87,30 +93,64 @@ impl Table {
             message: e.to_string(),
         };
         let mut df = DataFrame::new(self.height, self.columns).map_err(err)?;
+        let style = if self.quote_text {
+            // The header stays as the schema documents it, unquoted.
+            if header {
+                CsvWriter::new(&mut *out)
+                    .include_header(true)
+                    .n_threads(1)
+                    .finish(&mut df.head(Some(0)))
+                    .map_err(err)?;
+            }
+            QuoteStyle::NonNumeric
+        } else {
+            QuoteStyle::Necessary
+        };
         // The tables are small aggregates: one thread avoids waking the pool.
         CsvWriter::new(out)
-            .include_header(header)
+            .include_header(header && !self.quote_text)
+            .with_quote_style(style)
             .n_threads(1)
             .finish(&mut df)
             .map_err(err)
     }
 }
 
+fn is_formula_start(b: u8) -> bool {
+    matches!(b, b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+}
+
 /// Makes a text cell inert in a spreadsheet: a cell that begins with a
 /// formula character gets a leading `'`, unless it is a plain number (`-3`).
+/// A spreadsheet that splits on `;` (the list separator of German and
+/// French locales), on tabs or on commas would start a new cell after such
+/// a character, so a formula character right after one gets its `'` too
+/// (`x;=1+1` becomes `x;'=1+1`); the writer then quotes the cell
+/// ([`quote_risky_cells`]).
 pub fn neutralise(cell: &str) -> String {
-    let risky = matches!(
-        cell.as_bytes().first(),
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
-    );
+    let b = cell.as_bytes();
+    let risky = b.first().is_some_and(|&c| is_formula_start(c));
+    let mut s = String::with_capacity(cell.len() + 1);
     if risky && !is_plain_number(cell) {
-        let mut s = String::with_capacity(cell.len() + 1);
         s.push('\'');
-        s.push_str(cell);
-        s
-    } else {
-        cell.to_string()
     }
+    let mut prev_separator = false;
+    for c in cell.chars() {
+        if prev_separator && c.is_ascii() && is_formula_start(c as u8) {
+            s.push('\'');
+        }
+        // Spaces after a separator: some spreadsheets trim them.
+        prev_separator = matches!(c, ';' | ',' | '\t' | '|') || (prev_separator && c == ' ');
+        s.push(c);
+    }
+    s
+}
+
+/// Whether a neutralised cell holds a separator before a formula start
+/// made inert: such a cell is always quoted, so a spreadsheet splitting on
+/// that separator keeps it whole.
+pub(crate) fn needs_quotes(cell: &str) -> bool {
+    [";'", ",'", "\t'", "|'"].iter().any(|p| cell.contains(p))
 }
 
 fn is_plain_number(cell: &str) -> bool {
@@ -308,6 +348,25 @@ mod tests {
         // A real reason text passes unchanged.
         let t = "connect to 127.0.0.1[127.0.0.1]:10024: Connection refused";
         assert_eq!(neutralise(t), t);
+        // A formula after a separator a spreadsheet may split on.
+        assert_eq!(neutralise("x;=1+1;@SUM(1)"), "x;'=1+1;'@SUM(1)");
+        assert_eq!(neutralise("a, -b|+c; =d"), "a, '-b|'+c; '=d");
+        assert!(needs_quotes(&neutralise("x;=1+1")));
+        assert!(!needs_quotes(&neutralise("x;y")));
+    }
+
+    #[test]
+    fn a_table_with_a_formula_after_a_separator_quotes_its_text_cells() {
+        let mut s = Summary::default();
+        s.unclassified.push(TextCount {
+            text: "x;=1+1;@SUM(1)".into(),
+            count: 2,
+            cause: None,
+        });
+        let csvs = render_csvs(&s).unwrap();
+        let (_, bytes) = csvs.iter().find(|(n, _)| n == "unclassified.csv").unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert_eq!(text, "text,count,cause\n\"x;'=1+1;'@SUM(1)\",2,\n");
     }
 
     #[test]

@@ -241,8 +241,11 @@ impl<'a> View<'a> {
 /// escaping already prevents) could not guess it to run a script.
 fn nonce(s: &Summary) -> String {
     let json = serde_json::to_vec(s).unwrap_or_default();
-    let h = super::redact::siphash24(0x706f_7374_6d6f_7274, 0x7265_706f_7274_2121, &json);
-    format!("{h:016x}")
+    let h = blake3::hash(&json);
+    h.as_bytes()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The cause's title as the analysis named it, else its id in words.

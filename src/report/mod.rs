@@ -7,6 +7,7 @@
 //! a half report that looks whole ([`folder`]).
 
 pub mod csv;
+pub mod escape;
 pub mod folder;
 pub mod html;
 pub mod redact;
@@ -52,27 +53,17 @@ pub fn render_files<'a>(
     summary: &Summary,
     opts: &'a ReportOptions,
 ) -> crate::Result<Vec<(String, Cow<'a, [u8]>)>> {
-    let redactor = opts.redact.as_ref().map(|r| {
-        let mut keep = r.keep.clone();
-        keep.extend(
-            summary
-                .blacklistings
-                .iter()
-                .filter_map(|b| b.listed_ip.clone()),
-        );
-        redact::Redactor::new(&RedactOptions {
-            salt: r.salt.clone(),
-            keep,
-        })
-    });
-    let summary: Cow<Summary> = match &redactor {
-        Some(r) => {
-            let mut s = summary.clone();
-            r.redact_summary(&mut s);
-            Cow::Owned(s)
-        }
-        None => Cow::Borrowed(summary),
-    };
+    let redactor = opts
+        .redact
+        .as_ref()
+        .map(|r| redact::Redactor::for_summary(r, summary))
+        .transpose()?;
+    let mut summary = summary.clone();
+    if let Some(r) = &redactor {
+        r.redact_summary(&mut summary);
+    }
+    // Last, so that no output shows a control or bidi character as it is.
+    escape::escape_summary(&mut summary);
     let mut files: Vec<(String, Cow<[u8]>)> = vec![
         (
             "report.html".to_string(),
@@ -92,8 +83,25 @@ pub fn render_files<'a>(
         check_file_name(name)?;
         // Borrowed when nothing changes: messages.csv can be large.
         let bytes = match &redactor {
-            Some(r) => Cow::Owned(r.text(&String::from_utf8_lossy(bytes)).into_bytes()),
-            None => Cow::Borrowed(bytes.as_slice()),
+            Some(r) => {
+                let text = String::from_utf8_lossy(bytes);
+                let text = if name.ends_with(".csv") {
+                    r.csv(&text)
+                } else {
+                    r.text(&text)
+                };
+                Cow::Owned(
+                    escape::escape_unsafe_keep_lines(&text)
+                        .into_owned()
+                        .into_bytes(),
+                )
+            }
+            None if !escape::may_hold_unsafe(bytes) => Cow::Borrowed(bytes.as_slice()),
+            None => Cow::Owned(
+                escape::escape_unsafe_keep_lines(&String::from_utf8_lossy(bytes))
+                    .into_owned()
+                    .into_bytes(),
+            ),
         };
         files.push((name.clone(), bytes));
     }

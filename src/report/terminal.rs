@@ -43,13 +43,11 @@ impl Style {
     }
 }
 
-/// Replaces control characters (ESC, CR, ...) and cuts to `max` characters.
+/// Shows control and bidi characters (ESC, CR, U+202E, ...) as `<U+XXXX>`
+/// and cuts to `max` characters.
 fn clean(s: &str, max: usize) -> String {
-    let mut out: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(max)
-        .collect();
+    let s = super::escape::escape_unsafe(s);
+    let mut out: String = s.chars().take(max).collect();
     if s.chars().count() > max {
         out.pop();
         out.push('…');
@@ -89,7 +87,13 @@ fn short_time(t: &str) -> String {
     t.replacen('T', " ", 1)
         .chars()
         .take(16)
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if super::escape::is_unsafe_char(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
@@ -107,7 +111,13 @@ pub fn render_terminal(summary: &Summary, color: bool) -> String {
         s.lines.total,
         s.totals.deferral_events,
         s.totals.bounced,
-        if s.redacted { " (redacted)" } else { "" }
+        match (s.redacted, s.redaction_salt.as_deref()) {
+            (false, _) => "",
+            (true, Some("random")) => {
+                " (redacted with a random salt: its pseudonyms match no other report)"
+            }
+            (true, _) => " (redacted)",
+        }
     ));
 
     lines.push(String::new());

@@ -193,6 +193,7 @@ pub fn summary() -> Summary {
         }),
         problems: vec!["samples/passwd: not a maillog or queue dump".into()],
         redacted: false,
+        redaction_salt: None,
     }
 }
 

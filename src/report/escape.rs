@@ -1,0 +1,107 @@
+//! Characters from log lines that must never reach a reader as they are.
+//!
+//! A control character (NUL, ESC, CR) can rewrite a terminal or break a CSV
+//! row; a line separator (U+2028) splits a line in some viewers; a bidi
+//! override (U+202E) makes `moc.elpmaxe@nhoj` display as another address; a
+//! zero-width character hides inside a name. Every exporter shows them as a
+//! visible `<U+XXXX>`, so the text stays readable and nothing is dropped
+//! silently. JSON stays valid: the escape is plain text.
+
+use crate::model::Summary;
+use std::borrow::Cow;
+
+/// Every string of the Summary escaped: all exporters then show the same
+/// visible text.
+pub fn escape_summary(summary: &mut Summary) {
+    let Ok(mut v) = serde_json::to_value(&*summary) else {
+        return;
+    };
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::String(s) => {
+                if let Cow::Owned(e) = escape_unsafe(s) {
+                    *s = e;
+                }
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(walk),
+            serde_json::Value::Object(o) => o.values_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut v);
+    if let Ok(s) = serde_json::from_value::<Summary>(v) {
+        *summary = s;
+    }
+}
+
+/// Whether `c` is shown as `<U+XXXX>` instead of itself.
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            // Line and paragraph separators.
+            '\u{2028}' | '\u{2029}'
+            // Bidi marks, embeddings, overrides and isolates.
+            | '\u{061C}' | '\u{200E}' | '\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+            // Zero-width characters and the byte order mark.
+            | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'
+            // Interlinear annotations: hidden text in some renderers.
+            | '\u{FFF9}'..='\u{FFFB}'
+        )
+}
+
+/// A quick test on raw bytes: false means no unsafe character but line
+/// ends can be in them (each unsafe character is a C0 byte, DEL, or starts
+/// with one of the UTF-8 lead bytes below), so a large file that is clean
+/// is not decoded.
+pub fn may_hold_unsafe(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .any(|&b| (b < 0x20 && b != b'\n') || matches!(b, 0x7f | 0xc2 | 0xd8 | 0xe2 | 0xef))
+}
+
+/// `s` with every unsafe character written as `<U+XXXX>`.
+pub fn escape_unsafe(s: &str) -> Cow<'_, str> {
+    escape_with(s, |_| false)
+}
+
+/// As [`escape_unsafe`], but line ends stay: for whole files (CSV rows)
+/// whose cells were written by a CSV writer.
+pub fn escape_unsafe_keep_lines(s: &str) -> Cow<'_, str> {
+    escape_with(s, |c| c == '\n')
+}
+
+fn escape_with(s: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !s.chars().any(|c| is_unsafe_char(c) && !keep(c)) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if is_unsafe_char(c) && !keep(c) {
+            out.push_str(&format!("<U+{:04X}>", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controls_bidi_and_separators_become_visible() {
+        let s = "a\0b\x1b[31mc\u{2028}d\u{202E}moc.elpmaxe\u{200B}e\u{7f}\u{85}";
+        let e = escape_unsafe(s);
+        assert_eq!(
+            e,
+            "a<U+0000>b<U+001B>[31mc<U+2028>d<U+202E>moc.elpmaxe<U+200B>e<U+007F><U+0085>"
+        );
+        assert!(matches!(escape_unsafe("plain, ünïcode"), Cow::Borrowed(_)));
+        assert_eq!(escape_unsafe("a\nb\tc"), "a<U+000A>b<U+0009>c");
+        assert_eq!(escape_unsafe_keep_lines("a\nb\rc"), "a\nb<U+000D>c");
+    }
+}
