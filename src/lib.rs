@@ -12,7 +12,9 @@
 
 pub mod analyze;
 pub mod classify;
+pub mod cli;
 pub mod cmd;
+pub mod config;
 pub mod correlate;
 pub mod error;
 pub mod input;

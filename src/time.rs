@@ -199,6 +199,11 @@ impl TimeFormat {
         })
     }
 
+    /// The zone named with `--timezone`, if any.
+    pub fn zone(&self) -> Option<&jiff::tz::TimeZone> {
+        self.zone.as_ref()
+    }
+
     pub fn zone_name(&self) -> String {
         self.name.clone().unwrap_or_else(|| "local".to_string())
     }

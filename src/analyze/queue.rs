@@ -105,7 +105,7 @@ impl ShapeOptions {
         for _ in 1..self.buckets {
             v.push(t);
             t = if self.linear {
-                t + self.tick_minutes
+                t.saturating_add(self.tick_minutes)
             } else {
                 t.saturating_mul(2)
             };
@@ -235,7 +235,7 @@ pub fn summarize_joined(
 
     fn add(map_entry: &mut KeyCount, size: u64) {
         map_entry.messages += 1;
-        map_entry.bytes += size;
+        map_entry.bytes = map_entry.bytes.saturating_add(size);
     }
 
     for m in &dump.messages {

@@ -338,6 +338,12 @@ fn line_of(text: &str, offset: usize) -> u64 {
         + 1
 }
 
+impl Default for Classifier {
+    fn default() -> Self {
+        Classifier::builtin()
+    }
+}
+
 impl Classifier {
     /// The built-in table.
     pub fn builtin() -> Self {
@@ -370,11 +376,13 @@ impl Classifier {
     /// Patterns use the `regex` syntax without Unicode classes: `(?i)` folds
     /// ASCII case, `.` matches any byte.
     pub fn from_rules_file(path: &Path) -> Result<Classifier> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Self::from_rules_str(&text, path)
+        let text = crate::config::read_option_file(path, "--rules", 4 << 20)?;
+        Self::from_rules_text(&text, path)
     }
 
-    fn from_rules_str(text: &str, path: &Path) -> Result<Classifier> {
+    /// [`Classifier::from_rules_file`] on a file's text already read;
+    /// `path` names it in errors.
+    pub fn from_rules_text(text: &str, path: &Path) -> Result<Classifier> {
         let syntax = |line: u64, message: String| Error::Syntax {
             path: path.to_path_buf(),
             line,
@@ -721,7 +729,7 @@ mod tests {
     #[test]
     fn user_rules_take_precedence() {
         let toml = "[[rule]]\nname = \"isp\"\ncause = \"blacklisted\"\npattern = \"(?i)my isp block\"\nlist = \"myisp\"\n\n[[rule]]\ncause = \"greylisted\"\npattern = \"Temporary local problem\"\n";
-        let c = Classifier::from_rules_str(toml, Path::new("rules.toml")).unwrap();
+        let c = Classifier::from_rules_text(toml, Path::new("rules.toml")).unwrap();
         let v = c.classify(
             "host a.example[192.0.2.1] said: 550 5.7.1 MY ISP BLOCK (in reply to RCPT TO command)",
         );
@@ -749,7 +757,7 @@ mod tests {
     #[test]
     fn bad_rules_files_name_the_line() {
         let bad_regex = "[[rule]]\ncause = \"blacklisted\"\npattern = \"(unclosed\"\n";
-        match Classifier::from_rules_str(bad_regex, Path::new("r.toml")) {
+        match Classifier::from_rules_text(bad_regex, Path::new("r.toml")) {
             Err(Error::Syntax { line, message, .. }) => {
                 assert_eq!(line, 3, "{message}");
                 assert!(message.contains("unclosed"), "{message}");
@@ -757,7 +765,7 @@ mod tests {
             other => panic!("expected a syntax error, got {other:?}"),
         }
         let bad_cause = "[[rule]]\ncause = \"blacklist\"\npattern = \"x\"\n";
-        match Classifier::from_rules_str(bad_cause, Path::new("r.toml")) {
+        match Classifier::from_rules_text(bad_cause, Path::new("r.toml")) {
             Err(Error::Syntax { line, message, .. }) => {
                 assert_eq!(line, 2);
                 assert!(message.contains("blacklisted"), "{message}");
@@ -765,7 +773,7 @@ mod tests {
             other => panic!("expected a syntax error, got {other:?}"),
         }
         let bad_toml = "[[rule]]\ncause = \"blacklisted\"\npattern = x\n";
-        match Classifier::from_rules_str(bad_toml, Path::new("r.toml")) {
+        match Classifier::from_rules_text(bad_toml, Path::new("r.toml")) {
             Err(Error::Syntax { line, .. }) => assert_eq!(line, 3),
             other => panic!("expected a syntax error, got {other:?}"),
         }

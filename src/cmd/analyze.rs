@@ -7,7 +7,6 @@
 //!
 //! Nothing given is modified; nothing is sent anywhere.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -22,59 +21,7 @@ use crate::model::{self, InputInfo, LineCounts, Period, ProgramCount, Summary, T
 use crate::parse::{self, LineStats, ParsedChunk};
 use crate::time::{LogTime, TimeFormat};
 
-/// A checked configuration, built by the binary from its flags.
-#[derive(Debug, Clone)]
-pub struct AnalyzeConfig {
-    pub paths: Vec<PathBuf>,
-    /// Where the report goes; a new folder under `reports_root` when `None`.
-    pub out: Option<PathBuf>,
-    pub reports_root: PathBuf,
-    pub force: bool,
-    pub since: Option<LogTime>,
-    pub until: Option<LogTime>,
-    pub year: Option<i32>,
-    pub timezone: Option<String>,
-    pub jobs: usize,
-    pub bucket: Option<i64>,
-    pub lookback: i64,
-    pub rules: Option<PathBuf>,
-    pub passwd: Option<PathBuf>,
-    pub dump_time: Option<LogTime>,
-    pub redact: bool,
-    pub salt: String,
-    /// Do not write a report folder (terminal summary only).
-    pub no_report: bool,
-    /// Write messages.csv (every message tracked through the run).
-    pub messages: bool,
-    /// Lines longer than this are cut (and reported).
-    pub max_line: usize,
-}
-
-impl Default for AnalyzeConfig {
-    fn default() -> Self {
-        AnalyzeConfig {
-            paths: Vec::new(),
-            out: None,
-            reports_root: PathBuf::from("reports"),
-            force: false,
-            since: None,
-            until: None,
-            year: None,
-            timezone: None,
-            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
-            bucket: None,
-            lookback: 24 * crate::time::HOUR,
-            rules: None,
-            passwd: None,
-            dump_time: None,
-            redact: false,
-            salt: String::new(),
-            no_report: false,
-            messages: false,
-            max_line: input::MAX_LINE,
-        }
-    }
-}
+pub use crate::config::AnalyzeConfig;
 
 /// Progress callbacks: total bytes once, then bytes done.
 pub trait Progress: Sync {
@@ -282,18 +229,8 @@ fn anchor_date(sources: &[Source]) -> Option<(i32, u32, u32)> {
 
 /// Runs the whole analysis and writes the report.
 pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcome> {
-    let fmt = match &cfg.timezone {
-        Some(z) => TimeFormat::with_zone(z)?,
-        None => TimeFormat::local(),
-    };
-    let classifier = match &cfg.rules {
-        Some(p) => Classifier::from_rules_file(p)?,
-        None => Classifier::builtin(),
-    };
-    let passwd = match &cfg.passwd {
-        Some(p) => analyze::parse_passwd(&std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?),
-        None => HashMap::new(),
-    };
+    let fmt = cfg.format.clone();
+    let classifier = &cfg.classifier;
     if let Some(out) = &cfg.out {
         crate::report::folder::check_against_inputs(out, &cfg.paths)?;
     }
@@ -352,7 +289,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
     let read = |years, progress: &dyn Progress| {
         read_logs(
             &logs,
-            &classifier,
+            classifier,
             years,
             (cfg.since, cfg.until),
             &pool,
@@ -453,7 +390,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         bucket: cfg.bucket,
         lookback: cfg.lookback,
         format: fmt.clone(),
-        passwd,
+        passwd: cfg.passwd.clone(),
     };
     pool.install(|| analyze::summarize(f, &opts, &mut summary));
     if f.evicted > 0 {
@@ -503,7 +440,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
             cfg,
             &dumps,
             &analysis.findings,
-            &classifier,
+            classifier,
             &fmt,
             &mut summary,
         )?;
@@ -618,10 +555,7 @@ fn queue_section(
     summary: &mut Summary,
 ) -> Result<(Option<model::QueueSummary>, Vec<ExtraFile>)> {
     use crate::parse::queue as q;
-    let zone = match &cfg.timezone {
-        Some(z) => jiff::tz::TimeZone::get(z).ok(),
-        None => None,
-    };
+    let zone = fmt.zone();
     let mtime = dumps.iter().filter_map(|s| s.mtime).max();
     let (dump_time, source) = match (cfg.dump_time, findings.last, mtime) {
         (Some(t), _, _) => (t, q::DumpTimeSource::Flag),
@@ -636,7 +570,7 @@ fn queue_section(
     let mut seen = std::collections::HashSet::new();
     for s in dumps {
         let bytes = std::fs::read(&s.path).map_err(|e| Error::io(&s.path, e))?;
-        let Some(d) = q::parse(&bytes, dump_time, zone.as_ref()) else {
+        let Some(d) = q::parse(&bytes, dump_time, zone) else {
             summary
                 .problems
                 .push(format!("{}: not a queue dump after all", s.display()));
@@ -653,14 +587,11 @@ fn queue_section(
             }
         }
     }
-    let passwd = match &cfg.passwd {
-        Some(p) => crate::analyze::parse_passwd(&std::fs::read_to_string(p).unwrap_or_default()),
-        None => HashMap::new(),
-    };
+    let passwd = &cfg.passwd;
     let lookup = |id: &str| -> Option<(String, Option<String>)> {
         let info = findings.live_ids.get(id)?;
         let identity =
-            crate::analyze::display_identity(&findings.strings.str(info.identity), &passwd);
+            crate::analyze::display_identity(&findings.strings.str(info.identity), passwd);
         Some((identity, info.first_cause.map(|c| c.id().to_string())))
     };
     let has_logs = findings.first.is_some();

@@ -22,35 +22,13 @@ use std::path::{Path, PathBuf};
 
 use crate::analyze::queue::{
     human_age, qshape, render_qshape_width, select, summarize, SelectContext, Selector, ShapeMode,
-    ShapeOptions,
 };
-use crate::classify::Classifier;
 use crate::model::QueueSummary;
-use crate::parse::queue::{self, DumpKind, DumpTimeSource, QueueDump, QueueName};
+use crate::parse::queue::{self, DumpKind, DumpTimeSource, QueueDump};
 use crate::time::{LogTime, TimeFormat, MINUTE, SECOND};
 use crate::{Error, Result};
 
-/// The checked configuration of one `queue` run.
-#[derive(Debug, Clone, Default)]
-pub struct QueueConfig {
-    /// Dump files; `-` is stdin.
-    pub dumps: Vec<PathBuf>,
-    /// The moment the dumps were taken, server wall clock.
-    pub dump_time: Option<LogTime>,
-    /// How `dump_time` was found; `--dump-time` when `None`.
-    pub dump_time_source: Option<DumpTimeSource>,
-    /// IANA zone of the server, for `postqueue -j` epoch times and mtimes.
-    pub timezone: Option<String>,
-    /// Queues for the printed qshape table; empty = all.
-    pub shape_queues: Vec<QueueName>,
-    /// qshape's options for the printed table.
-    pub shape: ShapeOptions,
-    pub select: Vec<Selector>,
-    /// Where to write the selected ids; never overwritten.
-    pub ids_out: Option<PathBuf>,
-    /// Rows of the oldest-messages list printed.
-    pub oldest: usize,
-}
+pub use crate::config::QueueConfig;
 
 #[derive(Debug, Clone)]
 pub struct QueueRunOutcome {
@@ -121,11 +99,8 @@ fn now_epoch() -> i64 {
 }
 
 /// Reads, analyses and prints the dumps; writes the ids file when asked.
-pub fn run(
-    cfg: &QueueConfig,
-    classifier: &Classifier,
-    out: &mut dyn Write,
-) -> Result<QueueRunOutcome> {
+pub fn run(cfg: &QueueConfig, out: &mut dyn Write) -> Result<QueueRunOutcome> {
+    let classifier = &cfg.classifier;
     if cfg.dumps.is_empty() {
         return Err(Error::Usage("no queue dump given; save one with `postqueue -p > queue.txt` or `postqueue -j > queue.jsonl`".into()));
     }
@@ -461,7 +436,7 @@ mod tests {
             ..QueueConfig::default()
         };
         let mut out = Vec::new();
-        let o = run(&cfg, &Classifier::builtin(), &mut out).unwrap();
+        let o = run(&cfg, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(o.selected, 2);
         assert_eq!(
@@ -473,6 +448,6 @@ mod tests {
         assert!(o.problems.is_empty(), "{:?}", o.problems);
         // A second run must not overwrite the reviewed file.
         let mut out = Vec::new();
-        assert!(run(&cfg, &Classifier::builtin(), &mut out).is_err());
+        assert!(run(&cfg, &mut out).is_err());
     }
 }

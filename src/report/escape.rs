@@ -88,6 +88,44 @@ fn escape_with(s: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// One line of text for a terminal (a `postmortem: PROBLEM` line): every
+/// unsafe character, line ends included, shown as `<U+XXXX>`.
+pub fn terminal_line(s: &str) -> String {
+    escape_unsafe(s).into_owned()
+}
+
+/// A writer for terminal output built from log and dump text (`postmortem
+/// queue`, `postmortem explain`): whatever is written, escape sequences
+/// and other unsafe characters reach the terminal only as `<U+XXXX>`; line
+/// ends pass.
+pub struct SafeWriter<W> {
+    inner: W,
+}
+
+impl<W: std::io::Write> SafeWriter<W> {
+    pub fn new(inner: W) -> Self {
+        SafeWriter { inner }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for SafeWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if !may_hold_unsafe(buf) {
+            return self.inner.write(buf);
+        }
+        // Formatted writes hand over whole pieces; a character split
+        // between two writes is shown as U+FFFD, never as raw bytes.
+        let text = String::from_utf8_lossy(buf);
+        self.inner
+            .write_all(escape_unsafe_keep_lines(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +141,21 @@ mod tests {
         assert!(matches!(escape_unsafe("plain, ünïcode"), Cow::Borrowed(_)));
         assert_eq!(escape_unsafe("a\nb\tc"), "a<U+000A>b<U+0009>c");
         assert_eq!(escape_unsafe_keep_lines("a\nb\rc"), "a\nb<U+000D>c");
+    }
+
+    #[test]
+    fn terminal_writer_never_passes_escape_sequences() {
+        use std::io::Write;
+        let mut out = SafeWriter::new(Vec::new());
+        write!(
+            out,
+            "sender \x1b]52;c;ZXZpbA==\x07 and \x1b[2J, title \x1b]0;owned\x07\nnext line\n"
+        )
+        .unwrap();
+        let text = String::from_utf8(out.inner).unwrap();
+        assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+        assert!(text.contains("<U+001B>]52;c;ZXZpbA==<U+0007>"), "{text:?}");
+        assert_eq!(text.lines().count(), 2);
+        assert_eq!(terminal_line("a\nb\x1b"), "a<U+000A>b<U+001B>");
     }
 }

@@ -156,7 +156,10 @@ impl QueueDump {
     }
 
     pub fn bytes(&self) -> u64 {
-        self.messages.iter().map(|m| m.size).sum()
+        // Sizes come from the dump: a hostile one must not wrap the sum.
+        self.messages
+            .iter()
+            .fold(0u64, |sum, m| sum.saturating_add(m.size))
     }
 
     pub fn newest_arrival(&self) -> Option<LogTime> {
