@@ -59,6 +59,9 @@ const BUCKETS: [i64; 10] = [
     DAY,
 ];
 
+/// The most timeline buckets a run makes, whatever `--bucket` says.
+const MAX_BUCKETS: i64 = 20_000;
+
 /// The smallest width that keeps the chart under 200 bars.
 pub fn choose_bucket(span: i64) -> i64 {
     BUCKETS
@@ -289,9 +292,23 @@ fn causes_over_time(
     let (Some(first), Some(last)) = (f.first, f.last) else {
         return None;
     };
-    let bucket = opts
-        .bucket
-        .unwrap_or_else(|| choose_bucket(last.0 - first.0));
+    let span = last.0 - first.0;
+    let mut bucket = opts.bucket.unwrap_or_else(|| choose_bucket(span));
+    if span / bucket.max(1) > MAX_BUCKETS {
+        // `--bucket 1m` over years of logs would be millions of bars.
+        let wider = BUCKETS
+            .iter()
+            .copied()
+            .find(|w| span / w <= MAX_BUCKETS)
+            .unwrap_or_else(|| (span / MAX_BUCKETS / DAY + 1) * DAY);
+        summary.problems.push(format!(
+            "a timeline bucket of {} s would make {} bars over the logs' span: widened to {} s",
+            bucket / 1000,
+            span / bucket.max(1),
+            wider / 1000
+        ));
+        bucket = wider;
+    }
     summary.timeline.bucket_seconds = bucket / 1000;
     let mut cells: FxHashMap<(i64, Cause), (u64, FxHashSet<u32>)> = FxHashMap::default();
     for o in f
