@@ -51,6 +51,12 @@ fn io_hint(e: &std::io::Error) -> &'static str {
 }
 
 impl Error {
+    /// The reader of our output went away (`postmortem queue ... | head`):
+    /// not a failure to report.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),

@@ -89,8 +89,12 @@ fn default_paths() -> Vec<PathBuf> {
 
 fn queue(q: QueueArgs) -> Result<ExitCode, String> {
     let cfg = QueueConfig::try_from(q).map_err(|e| e.to_string())?;
-    let outcome = postmortem::cmd::queue::run(&cfg, &mut SafeWriter::new(std::io::stdout().lock()))
-        .map_err(|e| e.to_string())?;
+    let outcome =
+        match postmortem::cmd::queue::run(&cfg, &mut SafeWriter::new(std::io::stdout().lock())) {
+            Ok(o) => o,
+            Err(e) if e.is_broken_pipe() => return Ok(ExitCode::SUCCESS),
+            Err(e) => return Err(e.to_string()),
+        };
     for p in &outcome.problems {
         eprintln!("postmortem: {}", terminal_line(p));
     }
@@ -111,8 +115,10 @@ fn explain(text: Vec<String>, rules: Option<PathBuf>) -> Result<ExitCode, String
         );
     }
     let mut out = SafeWriter::new(std::io::stdout().lock());
-    postmortem::cmd::explain::run(&classifier, &text, &mut out).map_err(|e| e.to_string())?;
-    Ok(ExitCode::SUCCESS)
+    match postmortem::cmd::explain::run(&classifier, &text, &mut out) {
+        Err(e) if !e.is_broken_pipe() => Err(e.to_string()),
+        _ => Ok(ExitCode::SUCCESS),
+    }
 }
 
 fn run() -> Result<ExitCode, String> {
@@ -129,11 +135,10 @@ fn run() -> Result<ExitCode, String> {
         Command::Analyze(a) => analyze(a),
         Command::Queue(q) => queue(q),
         Command::Explain { text, rules } => explain(text, rules),
-        Command::Causes => {
-            postmortem::cmd::causes::run(&mut std::io::stdout().lock())
-                .map_err(|e| e.to_string())?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Causes => match postmortem::cmd::causes::run(&mut std::io::stdout().lock()) {
+            Err(e) if !e.is_broken_pipe() => Err(e.to_string()),
+            _ => Ok(ExitCode::SUCCESS),
+        },
     }
 }
 

@@ -241,6 +241,10 @@ pub struct QueueSummary {
     pub shape_senders: QueueShape,
     /// Queued messages the logs never mention.
     pub not_in_logs: u64,
+    /// What the reader should know about the dump: ids in two dumps, how
+    /// sure the dump time is.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -436,7 +436,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         extra_files.push(("messages.csv".to_string(), csv));
     }
     if !dumps.is_empty() {
-        let (queue, files) = queue_section(
+        let (queue, files, dump_partial) = queue_section(
             cfg,
             &dumps,
             &analysis.findings,
@@ -444,6 +444,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
             &fmt,
             &mut summary,
         )?;
+        partial |= dump_partial;
         summary.queue = queue;
         extra_files.extend(files);
         queue_headline(&mut summary);
@@ -553,40 +554,21 @@ fn queue_section(
     classifier: &Classifier,
     fmt: &TimeFormat,
     summary: &mut Summary,
-) -> Result<(Option<model::QueueSummary>, Vec<ExtraFile>)> {
+) -> Result<(Option<model::QueueSummary>, Vec<ExtraFile>, bool)> {
     use crate::parse::queue as q;
-    let zone = fmt.zone();
-    let mtime = dumps.iter().filter_map(|s| s.mtime).max();
-    let (dump_time, source) = match (cfg.dump_time, findings.last, mtime) {
-        (Some(t), _, _) => (t, q::DumpTimeSource::Flag),
-        (None, Some(t), _) => (t, q::DumpTimeSource::NewestLogLine),
-        (None, None, Some(m)) => (
-            LogTime::from_system_time(m).unwrap_or_default(),
-            q::DumpTimeSource::FileMtime,
-        ),
-        (None, None, None) => (LogTime::default(), q::DumpTimeSource::FileMtime),
-    };
-    let mut merged = q::QueueDump::default();
-    let mut seen = std::collections::HashSet::new();
-    for s in dumps {
-        let bytes = std::fs::read(&s.path).map_err(|e| Error::io(&s.path, e))?;
-        let Some(d) = q::parse(&bytes, dump_time, zone) else {
-            summary
-                .problems
-                .push(format!("{}: not a queue dump after all", s.display()));
-            continue;
-        };
-        for p in &d.problems {
-            summary
-                .problems
-                .push(format!("{}:{}: {}", s.display(), p.line, p.message));
-        }
-        for m in d.messages {
-            if seen.insert(m.queue_id.clone()) {
-                merged.messages.push(m);
-            }
-        }
-    }
+    let paths: Vec<PathBuf> = dumps.iter().map(|s| s.path.clone()).collect();
+    let loaded = crate::analyze::queue::load_dumps(
+        &paths,
+        &crate::analyze::queue::DumpClock {
+            flag: cfg.dump_time,
+            newest_log_line: findings.last,
+            zone: fmt.zone().cloned(),
+        },
+    )?;
+    let partial = !loaded.problems.is_empty();
+    summary.problems.extend(loaded.problems);
+    let (merged, dump_time, source, notes) =
+        (loaded.dump, loaded.dump_time, loaded.source, loaded.notes);
     let passwd = &cfg.passwd;
     let lookup = |id: &str| -> Option<(String, Option<String>)> {
         let info = findings.live_ids.get(id)?;
@@ -595,7 +577,7 @@ fn queue_section(
         Some((identity, info.first_cause.map(|c| c.id().to_string())))
     };
     let has_logs = findings.first.is_some();
-    let qs = crate::analyze::queue::summarize_joined(
+    let mut qs = crate::analyze::queue::summarize_joined(
         &merged,
         dump_time,
         source.describe(),
@@ -657,7 +639,8 @@ fn queue_section(
         ));
         files.push((name, body));
     }
-    Ok((Some(qs), files))
+    qs.notes.extend(notes);
+    Ok((Some(qs), files, partial))
 }
 
 fn line_counts(all: &LineStats) -> LineCounts {

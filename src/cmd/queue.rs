@@ -17,15 +17,16 @@
 //! newest log line when logs are given).
 
 use std::fmt;
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::PathBuf;
 
 use crate::analyze::queue::{
-    human_age, qshape, render_qshape_width, select, summarize, SelectContext, Selector, ShapeMode,
+    human_age, load_dumps, qshape, render_qshape_width, select, summarize, DumpClock, LoadedDumps,
+    SelectContext, Selector, ShapeMode,
 };
 use crate::model::QueueSummary;
-use crate::parse::queue::{self, DumpKind, DumpTimeSource, QueueDump};
-use crate::time::{LogTime, TimeFormat, MINUTE, SECOND};
+use crate::parse::queue::QueueDump;
+use crate::time::{LogTime, TimeFormat, MINUTE};
 use crate::{Error, Result};
 
 pub use crate::config::QueueConfig;
@@ -74,132 +75,33 @@ pub fn parse_dump_time(s: &str) -> Result<LogTime> {
     })
 }
 
-fn read_input(path: &Path) -> Result<(Vec<u8>, Option<i64>)> {
-    if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .lock()
-            .read_to_end(&mut buf)
-            .map_err(|e| Error::io("-", e))?;
-        return Ok((buf, None));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let mtime = std::fs::metadata(path)
-        .ok()
-        .and_then(|m| m.modified().ok())
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| d.as_secs() as i64);
-    Ok((bytes, mtime))
-}
-
-fn now_epoch() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 /// Reads, analyses and prints the dumps; writes the ids file when asked.
 pub fn run(cfg: &QueueConfig, out: &mut dyn Write) -> Result<QueueRunOutcome> {
     let classifier = &cfg.classifier;
     if cfg.dumps.is_empty() {
         return Err(Error::Usage("no queue dump given; save one with `postqueue -p > queue.txt` or `postqueue -j > queue.jsonl`".into()));
     }
-    let zone = match &cfg.timezone {
-        Some(name) => Some(jiff::tz::TimeZone::get(name).map_err(|e| {
-            Error::Usage(format!(
-                "unknown --timezone {name:?}: {e}; use an IANA name such as Europe/Berlin or UTC"
-            ))
-        })?),
-        None => None,
-    };
-    let w = |e: std::io::Error| Error::Report {
-        what: "terminal output".into(),
-        message: e.to_string(),
-    };
-    let mut merged = QueueDump::default();
-    let mut problems = Vec::new();
-    let mut dump_time: Option<(LogTime, DumpTimeSource)> = cfg
-        .dump_time
-        .map(|t| (t, cfg.dump_time_source.unwrap_or(DumpTimeSource::Flag)));
-    let mut seen = std::collections::HashSet::new();
-    let mut duplicates = 0u64;
-    let mut read_any = false;
-    for path in &cfg.dumps {
-        let (bytes, mtime) = read_input(path)?;
-        let Some(kind) = queue::detect(&bytes) else {
-            problems.push(format!(
-                "{}: not a queue dump (expected `postqueue -p` text or `postqueue -j` JSON lines): skipped",
-                path.display()
-            ));
-            continue;
-        };
-        read_any = true;
-        // The reference for year-less arrivals of this file.
-        let (reference, source) = match (cfg.dump_time, mtime) {
-            (Some(t), _) => (t, cfg.dump_time_source.unwrap_or(DumpTimeSource::Flag)),
-            (None, Some(secs)) => (
-                queue::json::epoch_to_wall(secs, zone.as_ref()).unwrap_or_default(),
-                DumpTimeSource::FileMtime,
-            ),
-            (None, None) => (
-                queue::json::epoch_to_wall(now_epoch(), zone.as_ref()).unwrap_or_default(),
-                DumpTimeSource::NewestArrival,
-            ),
-        };
-        let dump = match kind {
-            DumpKind::Text => queue::parse_text(&bytes, reference),
-            DumpKind::Json => queue::parse_json_in_zone(&bytes, zone.as_ref()),
-        };
-        let reference = if source == DumpTimeSource::NewestArrival {
-            dump.newest_arrival().unwrap_or(reference)
-        } else {
-            reference
-        };
-        if let Some(newest) = dump.newest_arrival() {
-            if newest.0 > reference.0 + MINUTE {
-                problems.push(format!(
-                    "{}: newest arrival {} is after the dump time {} ({}): ages are short; give --dump-time",
-                    path.display(),
-                    newest.iso(),
-                    reference.iso(),
-                    source.describe()
-                ));
-            }
-        }
-        if dump_time.is_none_or(|(t, s)| s == source && reference > t) {
-            dump_time = Some((reference, source));
-        }
-        for p in &dump.problems {
-            problems.push(format!("{}:{}: {}", path.display(), p.line, p.message));
-        }
-        if merged.clock_note.is_none() {
-            merged.clock_note = dump.clock_note.clone();
-        }
-        merged.empty_marker |= dump.empty_marker;
-        merged.declared = match (merged.declared, dump.declared) {
-            (None, d) | (d, None) => d,
-            (Some(a), Some(b)) => Some(queue::Declared {
-                kbytes: a.kbytes + b.kbytes,
-                requests: a.requests + b.requests,
-            }),
-        };
-        for m in dump.messages {
-            if seen.insert(m.queue_id.clone()) {
-                merged.messages.push(m);
-            } else {
-                duplicates += 1;
-            }
-        }
-    }
-    if !read_any {
-        return Err(Error::Usage(problems.join("\n")));
-    }
-    let (dump_time, source) =
-        dump_time.unwrap_or((LogTime(now_epoch() * SECOND), DumpTimeSource::NewestArrival));
     let fmt = match &cfg.timezone {
         Some(name) => TimeFormat::with_zone(name)?,
         None => TimeFormat::local(),
     };
+    let w = |e: std::io::Error| Error::io("<stdout>", e);
+    let loaded = load_dumps(
+        &cfg.dumps,
+        &DumpClock {
+            flag: cfg.dump_time,
+            newest_log_line: None,
+            zone: fmt.zone().cloned(),
+        },
+    )?;
+    let LoadedDumps {
+        dump: merged,
+        dump_time,
+        source,
+        problems,
+        notes,
+        ..
+    } = loaded;
     let summary = summarize(&merged, dump_time, source.describe(), classifier, &fmt);
 
     // The terminal view.
@@ -222,12 +124,8 @@ pub fn run(cfg: &QueueConfig, out: &mut dyn Write) -> Result<QueueRunOutcome> {
     if let Some(note) = &merged.clock_note {
         writeln!(out, "Note: {note}").map_err(w)?;
     }
-    if duplicates > 0 {
-        writeln!(
-            out,
-            "Note: {duplicates} queue ids appeared in more than one dump and were counted once"
-        )
-        .map_err(w)?;
+    for note in &notes {
+        writeln!(out, "Note: {note}").map_err(w)?;
     }
     if merged.messages.is_empty() {
         writeln!(

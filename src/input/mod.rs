@@ -9,10 +9,12 @@
 //! them across cores.
 
 mod discover;
+pub mod dump;
 #[cfg(unix)]
 mod guard;
 mod journal;
 mod read;
+mod salvage;
 
 use std::path::PathBuf;
 use std::time::SystemTime;

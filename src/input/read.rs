@@ -17,7 +17,10 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use std::cell::RefCell;
+
 use super::journal::JournalReader;
+use super::salvage::{Held, Salvaged};
 use super::{Source, SourceKind};
 use crate::error::Error;
 
@@ -170,6 +173,7 @@ fn read_source(i: usize, s: &Source, opts: ReadOptions, tx: &SyncSender<ReadItem
         source: i,
         tx,
         opts,
+        held: RefCell::new(None),
     };
     if s.is_stdin() {
         // `zcat` is optional: a gzip stream on stdin is decompressed here.
@@ -264,6 +268,9 @@ struct Sink<'a> {
     source: usize,
     tx: &'a SyncSender<ReadItem>,
     opts: ReadOptions,
+    /// A gzip source's newest text, held back until the stream ends well
+    /// (see [`super::salvage`]).
+    held: RefCell<Option<Held>>,
 }
 
 impl Sink<'_> {
@@ -330,9 +337,51 @@ impl Sink<'_> {
         Ok(len as u64)
     }
 
+    /// A block of text read from a stream: held back first for gzip.
+    fn owned(&self, offset: u64, data: Vec<u8>) -> bool {
+        let released = match self.held.borrow_mut().as_mut() {
+            Some(h) => h.push(offset, data),
+            None => return self.block(offset, BlockData::Owned(data)),
+        };
+        released
+            .into_iter()
+            .all(|(o, d)| self.block(o, BlockData::Owned(d)))
+    }
+
     /// Reads a stream into blocks ending on line ends; a partial last line
-    /// is carried into the next block, and a line over the limit is cut.
-    fn stream(&self, path: &Path, mut r: impl Read, gzip: bool) -> ReadResult {
+    /// is carried into the next block, and a line over the limit is cut. A
+    /// gzip stream that fails is cut where its text stops looking like a
+    /// log.
+    fn stream(&self, path: &Path, r: impl Read, gzip: bool) -> ReadResult {
+        if gzip {
+            *self.held.borrow_mut() = Some(Held::default());
+        }
+        let result = self.stream_blocks(path, r, gzip);
+        let Some(held) = self.held.borrow_mut().take() else {
+            return result;
+        };
+        match result {
+            Ok(n) => {
+                for (o, d) in held.release() {
+                    if !self.block(o, BlockData::Owned(d)) {
+                        break;
+                    }
+                }
+                Ok(n)
+            }
+            Err((n, e)) => {
+                let (blocks, end) = held.salvage();
+                for (o, d) in blocks {
+                    if !self.block(o, BlockData::Owned(d)) {
+                        break;
+                    }
+                }
+                Err((n, located(e, end)))
+            }
+        }
+    }
+
+    fn stream_blocks(&self, path: &Path, mut r: impl Read, gzip: bool) -> ReadResult {
         let block = self.opts.block;
         // Stream offset of `buf[0]`.
         let mut offset = 0u64;
@@ -361,7 +410,7 @@ impl Sink<'_> {
                     // Deliver what was read before the failure.
                     let delivered = offset + buf.len() as u64;
                     if !buf.is_empty() {
-                        self.block(offset, BlockData::Owned(std::mem::take(&mut buf)));
+                        self.owned(offset, std::mem::take(&mut buf));
                     }
                     return Err(failed(delivered, e));
                 }
@@ -380,7 +429,7 @@ impl Sink<'_> {
                         buf.truncate(self.opts.max_line);
                         buf.push(b'\n');
                         let line = std::mem::replace(&mut buf, Vec::with_capacity(block + 4096));
-                        if !self.block(offset, BlockData::Owned(line)) || !self.long_line(offset) {
+                        if !self.owned(offset, line) || !self.long_line(offset) {
                             return Ok(offset);
                         }
                         let (skipped, rest) = match skip_line(&mut r) {
@@ -416,7 +465,7 @@ impl Sink<'_> {
                 v.extend_from_slice(&rest);
                 v
             });
-            if !self.block(offset, BlockData::Owned(full)) {
+            if !self.owned(offset, full) {
                 return Ok(offset);
             }
             offset += len;
@@ -494,6 +543,29 @@ fn newline_after(map: &memmap2::Mmap, from: usize) -> Option<usize> {
     None
 }
 
+/// A gzip failure with where its text broke, when that was found.
+fn located(e: Error, end: Salvaged) -> Error {
+    let Error::Gzip {
+        path,
+        offset,
+        message,
+    } = e
+    else {
+        return e;
+    };
+    let (offset, message) = match end {
+        Salvaged::Broke(at) => (at, format!("{message}; the text stops looking like a log at decompressed byte {at}, and nothing from there on was analyzed")),
+        Salvaged::Cut(at) => (at, message),
+        Salvaged::Whole if message.contains("corrupt") => (offset, format!("{message}; the damage was not found in the last {} MiB of text, so the lines before the failure were analyzed as they came", super::salvage::HOLD >> 20)),
+        Salvaged::Whole => (offset, message),
+    };
+    Error::Gzip {
+        path,
+        offset,
+        message,
+    }
+}
+
 fn shrank(path: &Path, was: u64, now: u64, read: u64) -> Error {
     Error::io(
         path,
@@ -552,6 +624,7 @@ mod tests {
                 source: 0,
                 tx: &tx,
                 opts,
+                held: RefCell::new(None),
             };
             sink.stream(Path::new("t"), io::Cursor::new(input), false)
         });

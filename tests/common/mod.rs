@@ -190,6 +190,7 @@ pub fn summary() -> Summary {
             },
             shape_senders: QueueShape::default(),
             not_in_logs: 0,
+            notes: vec![],
         }),
         problems: vec!["samples/passwd: not a maillog or queue dump".into()],
         redacted: false,

@@ -16,6 +16,7 @@ use crate::time::{LogTime, TimeFormat, DAY, HOUR, MINUTE};
 
 /// qshape's defaults: 10 buckets, the first 5 minutes wide, each next one
 /// twice as old; the last has no upper bound.
+pub mod load;
 mod select;
 mod shape;
 
@@ -25,6 +26,7 @@ mod shape;
 /// never mention that id.
 pub type LogLookup<'a> = &'a dyn Fn(&str) -> Option<(String, Option<String>)>;
 
+pub use load::{load_dumps, DumpClock, DumpInput, LoadedDumps};
 pub use select::{select, write_ids, SelectContext, Selector};
 pub use shape::{
     in_queues, parent_domain, qshape, render_qshape, render_qshape_width, shape_domain, ShapeMode,
@@ -291,6 +293,7 @@ pub fn summarize_joined(
         shape: qshape(dump, dump_time, &ShapeOptions::default(), &[]),
         shape_senders: qshape(dump, dump_time, &ShapeOptions::senders(), &[]),
         not_in_logs,
+        notes: Vec::new(),
     }
 }
 
