@@ -2,6 +2,14 @@
 //! same bytes, every shape generates what it promises, its truth agrees
 //! with a plain count over the written text and with the tool's counting,
 //! and every line is understood.
+//!
+//! `scenario_rows` runs the tool on generated scenarios and returns how it
+//! ranks the sources against the truth; `scenario_table` (ignored) prints
+//! that table for the tuning seeds 1..=20 and the check seeds 1001..=1020:
+//!
+//! ```text
+//! cargo test --test scenarios -- --ignored --nocapture scenario_table
+//! ```
 
 #[allow(dead_code)]
 #[path = "../examples/gen_scenarios/mod.rs"]
@@ -13,6 +21,10 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
+
+/// Seeds the ranking may be tuned on, and seeds kept apart to check it.
+pub const TUNING_SEEDS: std::ops::RangeInclusive<u64> = 1..=20;
+pub const CHECK_SEEDS: std::ops::RangeInclusive<u64> = 1001..=1020;
 
 fn generate(dir: &Path, seed: u64, shape: Option<&str>) -> Value {
     let shape = shape.map(|s| gen::Shape::parse(s).expect("a shape"));
@@ -463,4 +475,194 @@ fn the_tool_understands_every_line_and_counts_as_the_truth() {
         assert_eq!(s["queue"]["messages"], t["queue"]["messages"]);
         assert_eq!(s["period"]["year_inferred"], t["year"]);
     }
+}
+
+/// How the tool ranked one scenario, next to its truth.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub seed: u64,
+    pub shape: String,
+    /// Staged sources, expected rank 1 first.
+    pub expected: Vec<String>,
+    /// The tool's top 5 suspects with their scores.
+    pub top: Vec<(String, f64)>,
+    pub decoys_in_top3: Vec<String>,
+    /// Blacklist episodes whose onset is a noise reply (no listing yet).
+    pub noise_episodes: Vec<String>,
+    /// The tool's episodes that match no list of the truth (aliases,
+    /// receiver names) or begin before the truth's onset.
+    pub other_episodes: Vec<String>,
+}
+
+/// The noise kind whose replies came from one of `receivers` and span `time`.
+fn noise_at<'a>(t: &'a Value, receivers: &BTreeSet<&str>, time: &str) -> Option<&'a str> {
+    t["noise"].as_array().unwrap().iter().find_map(|n| {
+        let (f, l) = (st(&n["first"]), st(&n["last"]));
+        let from = n["receivers"].as_array().into_iter().flatten();
+        let hit = from.map(st).any(|r| receivers.contains(r));
+        (hit && f <= time && time <= l).then(|| st(&n["kind"]))
+    })
+}
+
+/// The truth's episode a tool's list stands for, and whether it is under
+/// another name (an alias such as "Barracuda Reputation").
+fn episode_of<'a>(t: &'a Value, list: &str) -> Option<(&'a Value, bool)> {
+    let eps = t["episodes"].as_array().unwrap();
+    if let Some(e) = eps.iter().find(|e| e["list"] == list) {
+        return Some((e, false));
+    }
+    let l = list.to_lowercase();
+    eps.iter()
+        .find(|e| {
+            let aliases = e["aliases"].as_array().into_iter().flatten();
+            aliases
+                .map(|a| st(a).to_lowercase())
+                .any(|a| a == l || a.starts_with(&l))
+        })
+        .map(|e| (e, true))
+}
+
+/// Sorts the tool's blacklistings that do not match the truth: opened by
+/// noise, or other (aliases, lists the truth does not have, early onsets).
+fn unmatched_episodes(t: &Value, s: &Value, r: &mut Row) {
+    for b in s["blacklistings"].as_array().unwrap() {
+        let (list, seen) = (st(&b["list"]), &st(&b["first_seen"])[..19]);
+        let receivers: BTreeSet<&str> = b["receivers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(st)
+            .collect();
+        let episode = episode_of(t, list);
+        let onset = episode.map(|e| st(&e.0["first_refusal"]));
+        let early = onset.is_none_or(|o| seen < o);
+        match (noise_at(t, &receivers, seen), episode) {
+            (Some(k), _) if early => r.noise_episodes.push(format!("{list} ({k})")),
+            (_, None) => r.other_episodes.push(format!("{list} (not in truth)")),
+            (_, Some((e, true))) => r
+                .other_episodes
+                .push(format!("{list} (alias of {})", st(&e["list"]))),
+            (_, Some(_)) if early => r.other_episodes.push(format!("{list} (before its onset)")),
+            _ => {}
+        }
+    }
+}
+
+fn row(seed: u64, t: &Value, s: &Value) -> Row {
+    let mut src: Vec<&Value> = t["sources"].as_array().unwrap().iter().collect();
+    src.sort_by_key(|x| u(&x["expected_rank"]));
+    let top: Vec<(String, f64)> = s["suspects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(5)
+        .map(|x| {
+            (
+                st(&x["identity"]).to_string(),
+                x["score"].as_f64().unwrap_or(0.0),
+            )
+        })
+        .collect();
+    let decoys: BTreeSet<&str> = t["decoys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| st(&d["identity"]))
+        .collect();
+    let mut r = Row {
+        seed,
+        shape: st(&t["shape"]).to_string(),
+        expected: src.iter().map(|x| st(&x["identity"]).to_string()).collect(),
+        decoys_in_top3: top
+            .iter()
+            .take(3)
+            .filter(|x| decoys.contains(x.0.as_str()))
+            .map(|x| x.0.clone())
+            .collect(),
+        top,
+        noise_episodes: Vec::new(),
+        other_episodes: Vec::new(),
+    };
+    unmatched_episodes(t, s, &mut r);
+    r
+}
+
+/// Generates each seed's scenario, runs the tool on it and compares.
+pub fn scenario_rows(seeds: &[u64]) -> Vec<Row> {
+    let base = tempfile::tempdir().unwrap();
+    seeds
+        .iter()
+        .map(|&seed| {
+            let dir = base.path().join(format!("s{seed}"));
+            let t = generate(&dir, seed, None);
+            let s = analyze(&dir, &base.path().join(format!("r{seed}")));
+            row(seed, &t, &s)
+        })
+        .collect()
+}
+
+/// The rows as a Markdown table.
+pub fn markdown_table(rows: &[Row]) -> String {
+    let mut o = String::from("| seed | shape | expected (rank order) | tool's top 5 (score) | rank 1 right | staged in top 3 | decoys in top 3 | episodes opened by noise | other episodes not in truth |\n|---|---|---|---|---|---|---|---|---|\n");
+    for r in rows {
+        let top: Vec<String> = r.top.iter().map(|(i, s)| format!("{i} ({s:.1})")).collect();
+        let top3: Vec<&str> = r.top.iter().take(3).map(|x| x.0.as_str()).collect();
+        let right = r
+            .top
+            .first()
+            .is_some_and(|x| Some(&x.0) == r.expected.first());
+        let staged = r
+            .expected
+            .iter()
+            .filter(|e| top3.contains(&e.as_str()))
+            .count();
+        let join = |v: &[String]| {
+            if v.is_empty() {
+                "-".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        o.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {}/{} | {} | {} | {} |\n",
+            r.seed,
+            r.shape,
+            r.expected.join(" > "),
+            join(&top),
+            if right { "yes" } else { "no" },
+            staged,
+            r.expected.len(),
+            join(&r.decoys_in_top3),
+            join(&r.noise_episodes),
+            join(&r.other_episodes)
+        ));
+    }
+    let n = rows.len();
+    let right = rows
+        .iter()
+        .filter(|r| {
+            r.top
+                .first()
+                .is_some_and(|x| Some(&x.0) == r.expected.first())
+        })
+        .count();
+    let noisy = rows.iter().filter(|r| !r.noise_episodes.is_empty()).count();
+    let decoyed = rows.iter().filter(|r| !r.decoys_in_top3.is_empty()).count();
+    o.push_str(&format!("\nRank 1 right in {right} of {n}; a decoy in the top 3 in {decoyed}; an episode opened by noise in {noisy}.\n"));
+    o
+}
+
+#[test]
+#[ignore = "runs the tool on 40 scenarios; prints the ranking table"]
+fn scenario_table() {
+    let tuning: Vec<u64> = TUNING_SEEDS.collect();
+    let check: Vec<u64> = CHECK_SEEDS.collect();
+    println!(
+        "## Tuning seeds {}..={}\n",
+        tuning[0],
+        tuning[tuning.len() - 1]
+    );
+    println!("{}", markdown_table(&scenario_rows(&tuning)));
+    println!("## Check seeds {}..={}\n", check[0], check[check.len() - 1]);
+    println!("{}", markdown_table(&scenario_rows(&check)));
 }
