@@ -82,7 +82,7 @@ pub fn render(msgs: &[&Msg]) -> (String, Vec<Value>) {
             "queue_id": m.qid,
             "identity": m.identity,
             "spam": m.spam,
-            "client_ip": m.client_ip,
+            "client_ip": if m.client_ip.is_empty() { Value::Null } else { json!(m.client_ip) },
             "why": m.why,
             "sender": m.sender,
             "arrival": iso(m.arrival),

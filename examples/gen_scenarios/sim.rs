@@ -588,7 +588,7 @@ impl Sim {
                 sender: sub.sender,
                 identity: sub.identity,
                 spam: sub.spam,
-                client_ip: sub.ip,
+                client_ip: if pickup { String::new() } else { sub.ip },
                 why: sub.why,
                 rcpts: sub
                     .rcpts
