@@ -73,6 +73,8 @@ pub struct World {
     pub local_users: Vec<String>,
     /// Deliver locally through Dovecot LMTP (else Postfix virtual).
     pub lmtp: bool,
+    /// A receiver nothing answers for: its mail waits in the queue.
+    pub dead: usize,
     /// Receivers by kind, for drawing recipients.
     big: Vec<usize>,
     other: Vec<usize>,
@@ -148,6 +150,7 @@ impl World {
             inbound: Vec::new(),
             local_users: Vec::new(),
             lmtp: rng.chance(0.5),
+            dead: 0,
             big: Vec::new(),
             other: Vec::new(),
         };
@@ -264,6 +267,7 @@ impl World {
         }
         let i = self.add_generic(rng, None);
         self.domains[i].dead = true;
+        self.dead = i;
     }
 
     pub fn dom_of(&self, addr: &str) -> Option<usize> {
@@ -317,6 +321,9 @@ impl World {
             let d = self.external_domain(rng);
             let u = rng.chance(0.01);
             contacts.push(self.person(rng, d, u));
+        }
+        if rng.chance(0.4) {
+            contacts.push(self.person(rng, self.dead, false));
         }
         for _ in 0..2 {
             let u = rng.pick(&self.local_users).clone();
