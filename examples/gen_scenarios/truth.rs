@@ -75,7 +75,7 @@ fn noise(sim: &Sim, first: i64) -> Vec<Value> {
                 "last": t(n.replies.last),
                 "all_before_first_listing": n.replies.last.is_some_and(|l| l < first),
                 "receivers": n.receivers.iter().collect::<Vec<_>>(),
-                "windows": sim.plan.noise.iter().filter(|w| w.kind == k).map(|w| json!({"start": iso(w.start), "end": iso(w.end)})).collect::<Vec<_>>(),
+                "staged_windows": sim.plan.noise.iter().filter(|w| w.kind == k).map(|w| json!({"start": iso(w.start), "end": iso(w.end)})).collect::<Vec<_>>(),
             }))
         })
         .collect();
