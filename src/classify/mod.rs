@@ -213,6 +213,37 @@ impl Cause {
     }
 }
 
+/// What a refusal says about our server's standing with the receiver.
+/// Only `Reputation` is evidence that spam went out (and opens a blacklist
+/// episode whose sources are looked for); `Policy` blocks the server for
+/// what its IP is (a dynamic range), which no sender caused; `None` is
+/// everything else, throttles about one recipient or a busy server
+/// included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    Reputation,
+    Policy,
+    #[default]
+    None,
+}
+
+impl Standing {
+    pub fn id(self) -> &'static str {
+        match self {
+            Standing::Reputation => "reputation",
+            Standing::Policy => "policy",
+            Standing::None => "none",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Standing> {
+        [Standing::Reputation, Standing::Policy, Standing::None]
+            .into_iter()
+            .find(|s| s.id() == id)
+    }
+}
+
 /// A connect failure, kept apart because `port25_blocked` is a judgement
 /// over many attempts, not a property of one text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -240,6 +271,8 @@ pub struct Detail {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verdict {
     pub cause: Cause,
+    /// What the reply says about our standing (see [`Standing`]).
+    pub standing: Standing,
     pub detail: Detail,
     pub connect_failure: Option<ConnectFailure>,
     /// The name of the rule that matched; empty when none did.
@@ -252,6 +285,7 @@ struct Outcome {
     name: String,
     cause: Cause,
     list: Option<String>,
+    standing: Standing,
 }
 
 /// The compiled pattern table.
@@ -278,6 +312,7 @@ struct RuleSource {
     cause: Cause,
     list: Option<String>,
     pattern: String,
+    standing: Standing,
 }
 
 fn compile(rules: &[RuleSource]) -> std::result::Result<meta::Regex, String> {
@@ -309,6 +344,7 @@ fn builtin_sources() -> Vec<RuleSource> {
             cause: r.cause,
             list: r.list.map(str::to_string),
             pattern: r.pattern.to_string(),
+            standing: r.standing,
         })
         .collect()
 }
@@ -327,6 +363,9 @@ struct UserRule {
     cause: toml::Spanned<String>,
     pattern: toml::Spanned<String>,
     list: Option<String>,
+    /// `reputation`, `policy` or `none`; by default `reputation` for
+    /// `blacklisted` and `none` otherwise.
+    standing: Option<toml::Spanned<String>>,
 }
 
 fn line_of(text: &str, offset: usize) -> u64 {
@@ -406,12 +445,26 @@ impl Classifier {
                 )
             })?;
             let pattern = r.pattern.get_ref().clone();
+            let standing = match &r.standing {
+                None if cause == Cause::Blacklisted => Standing::Reputation,
+                None => Standing::None,
+                Some(st) => Standing::from_id(st.get_ref()).ok_or_else(|| {
+                    syntax(
+                        line_of(text, st.span().start),
+                        format!(
+                            "unknown standing {:?}; use reputation, policy or none",
+                            st.get_ref()
+                        ),
+                    )
+                })?,
+            };
             // Check each pattern alone so the error names its line.
             if let Err(e) = compile(&[RuleSource {
                 name: String::new(),
                 cause,
                 list: None,
                 pattern: pattern.clone(),
+                standing,
             }]) {
                 return Err(syntax(
                     line_of(text, r.pattern.span().start),
@@ -423,6 +476,7 @@ impl Classifier {
                 cause,
                 list: r.list,
                 pattern,
+                standing,
             });
         }
         sources.extend(builtin_sources());
@@ -465,6 +519,8 @@ impl Classifier {
 
     /// Puts one reason text down to a cause.
     pub fn classify(&self, text: &str) -> Verdict {
+        let joined = join_reply_lines(text);
+        let text = joined.as_ref();
         let hit = self.first_rule(text).and_then(|i| self.outcomes.get(i));
         let cause = hit.map_or(Cause::Unknown, |o| o.cause);
         let mut detail = extract_detail(text);
@@ -473,10 +529,12 @@ impl Classifier {
         if wants_list {
             detail.list = list_zone(text)
                 .or_else(|| hit.and_then(|o| o.list.clone()))
-                .or_else(|| list_by_name(text).map(str::to_string));
+                .or_else(|| list_by_name(text).map(str::to_string))
+                .map(|l| canonical_list(&l));
         }
         Verdict {
             cause,
+            standing: hit.map_or(Standing::None, |o| o.standing),
             detail,
             connect_failure: connect_failure(text),
             rule: hit.map(|o| o.name.clone()).unwrap_or_default(),
@@ -490,8 +548,75 @@ impl From<RuleSource> for Outcome {
             name: r.name,
             cause: r.cause,
             list: r.list,
+            standing: r.standing,
         }
     }
+}
+
+/// A multi-line reply as one sentence: Postfix joins the lines of a reply
+/// with spaces, so Gmail's `... not authorized to 550-5.7.1 send email
+/// directly ...` holds the continuation code of each line inside its
+/// words. Codes equal to the reply's own (after `said: `) are dropped after
+/// the first, so patterns can match the words as the receiver wrote them.
+pub fn join_reply_lines(text: &str) -> std::borrow::Cow<'_, str> {
+    static MARKS: OnceLock<Regex> = OnceLock::new();
+    let re = MARKS.get_or_init(|| {
+        Regex::new(r" ([2-5][0-9][0-9])[ -](?:[245]\.[0-9]{1,3}\.[0-9]{1,3} )?")
+            .expect("continuation pattern compiles")
+    });
+    let Some(start) = text
+        .find("said: ")
+        .map(|p| p + 6)
+        .or_else(|| text.find("to me: ").map(|p| p + 7))
+    else {
+        return std::borrow::Cow::Borrowed(text);
+    };
+    let code = text.get(start..start + 3).unwrap_or("");
+    if !code.bytes().all(|b| b.is_ascii_digit()) || code.len() < 3 {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let head_end = text[start..].find(' ').map_or(text.len(), |p| start + p);
+    let tail = &text[head_end..];
+    if !re.is_match(tail) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..head_end]);
+    let mut last = 0;
+    for c in re.captures_iter(tail) {
+        let m = c.get(0).expect("whole match");
+        if c.get(1).is_some_and(|g| g.as_str() == code) {
+            out.push_str(&tail[last..m.start()]);
+            out.push(' ');
+            last = m.end();
+        }
+    }
+    out.push_str(&tail[last..]);
+    std::borrow::Cow::Owned(out)
+}
+
+/// One name per list or provider: a reply may name a list by its zone, by
+/// another zone of the same operator (`sbl.spamhaus.org`, `pbl...`), or by
+/// the operator's word (`Barracuda Reputation`); the report shows one row
+/// for each operator's list, under the id [`delisting_url`] knows.
+pub fn canonical_list(name: &str) -> String {
+    let l = name.to_ascii_lowercase();
+    const OPERATORS: &[(&str, &str)] = &[
+        ("spamhaus", "zen.spamhaus.org"),
+        ("abuseat", "zen.spamhaus.org"),
+        ("spamcop", "bl.spamcop.net"),
+        ("barracuda", "b.barracudacentral.org"),
+        ("uceprotect", "uceprotect"),
+        ("sorbs", "sorbs"),
+        ("spamrats", "spamrats"),
+        ("mailspike", "mailspike"),
+        ("outlook", "microsoft"),
+        ("hotmail", "microsoft"),
+    ];
+    OPERATORS
+        .iter()
+        .find(|(word, _)| l.contains(word))
+        .map_or(l.clone(), |(_, id)| (*id).to_string())
 }
 
 /// The lookup and removal portal of each known list (by a word of its name).
@@ -697,12 +822,14 @@ mod tests {
                 cause: Cause::Blacklisted,
                 list: None,
                 pattern: "zzz".into(),
+                standing: Standing::None,
             },
             RuleSource {
                 name: "early".into(),
                 cause: Cause::RateLimited,
                 list: None,
                 pattern: "aaa".into(),
+                standing: Standing::None,
             },
         ];
         let c = Classifier {
@@ -715,6 +842,22 @@ mod tests {
         assert_eq!(c.classify("aaa then zzz").rule, "late");
         assert_eq!(c.classify("only aaa").rule, "early");
         assert_eq!(c.classify("neither").cause, Cause::Unknown);
+    }
+
+    #[test]
+    fn multi_line_replies_read_as_one_sentence() {
+        let t = "host g[192.0.2.7] said: 550-5.7.1 [192.0.2.1] The IP is not authorized to 550-5.7.1 send email directly to our servers. 550 5.7.1 Bye. (in reply to end of DATA command)";
+        assert_eq!(
+            join_reply_lines(t),
+            "host g[192.0.2.7] said: 550-5.7.1 [192.0.2.1] The IP is not authorized to send email directly to our servers. Bye. (in reply to end of DATA command)"
+        );
+        // Another code inside the text is the receiver's words: kept.
+        let t = "host m[192.0.2.7] said: 450 4.1.1 <a@b>: unverified address: 550 5.1.1 unknown";
+        assert_eq!(join_reply_lines(t), t);
+        assert_eq!(
+            join_reply_lines("connect to x[1.2.3.4]:25: timed out"),
+            "connect to x[1.2.3.4]:25: timed out"
+        );
     }
 
     #[test]

@@ -29,8 +29,13 @@ pub struct BuiltinRule {
     /// not name a DNSBL zone itself.
     pub list: Option<&'static str>,
     pub pattern: &'static str,
+    /// What the reply says about our server's standing: only listings,
+    /// reputation and complaints open a blacklist episode.
+    pub standing: Standing,
 }
 
+/// A rule whose standing follows its cause: a listing is about our
+/// reputation, anything else about nothing of ours.
 const fn rule(
     name: &'static str,
     cause: Cause,
@@ -42,9 +47,32 @@ const fn rule(
         cause,
         list,
         pattern,
+        standing: match cause {
+            Cause::Blacklisted => Standing::Reputation,
+            _ => Standing::None,
+        },
     }
 }
 
+/// A rule with its own standing (a throttle that cites complaints, a
+/// block of the kind of IP rather than of what it sent).
+const fn rule_with(
+    name: &'static str,
+    cause: Cause,
+    list: Option<&'static str>,
+    standing: Standing,
+    pattern: &'static str,
+) -> BuiltinRule {
+    BuiltinRule {
+        name,
+        cause,
+        list,
+        pattern,
+        standing,
+    }
+}
+
+use super::Standing;
 use Cause::*;
 
 /// Postfix's own text, possibly after the dead-destination prefix.
@@ -185,6 +213,16 @@ pub const BUILTIN: &[BuiltinRule] = &[
         r"(?i)Relay access denied|Unable to relay|we do not relay|relaying denied|Relaying not allowed|relay not permitted",
     ),
     // --- 3. listings and reputation -----------------------------------------
+    // The kind of IP is refused, not what it sent: dynamic or residential
+    // ranges (Spamhaus PBL, Gmail's "not authorized to send directly", AOL
+    // RTR:DU). The server is blocked all the same, but no sender caused it.
+    rule_with(
+        "dynamic_ip_policy",
+        Blacklisted,
+        None,
+        Standing::Policy,
+        r"(?i)\bpbl\.spamhaus\.org|spamhaus\.org/pbl|/pbl/query|not authorized to send (?:e-?mail )?directly|\bRTR:DU\b|\bdynamic (?:ip|address|pool|range)|\bdial-?up\b|\bresidential (?:ip|address|range)",
+    ),
     rule(
         "microsoft_block",
         Blacklisted,
@@ -254,16 +292,27 @@ pub const BUILTIN: &[BuiltinRule] = &[
         r"(?i)rejected as spam|(?:message|mail) (?:was |is )?(?:classified|identified|detected) as spam|\bDT:SPM\b|REJECT bulk\.|looks like spam|considered (?:as )?spam|spam message rejected",
     ),
     // --- 4. throttling and the recipient side ------------------------------
-    rule(
-        "gmail_rate",
+    // Throttles that cite unsolicited mail or complaints are about what we
+    // sent: evidence of a spam source, like a listing.
+    rule_with(
+        "gmail_unsolicited_rate",
         RateLimited,
         Some("gmail"),
-        r"(?i)(?:^|[^0-9.])[45]\.7\.28(?:[^0-9]|$)|unusual rate of unsolicited mail|receiving mail at a rate|UnsolicitedRateLimitError",
+        Standing::Reputation,
+        r"(?i)(?:^|[^0-9.])[45]\.7\.28(?:[^0-9]|$)|unusual rate of (?:[0-9]{3}-[0-9.]+ )?unsolicited|UnsolicitedRateLimitError",
     ),
+    // One recipient's mailbox gets too much mail: about them, not us.
     rule(
+        "gmail_recipient_rate",
+        RateLimited,
+        Some("gmail"),
+        r"(?i)receiving mail at a rate|receiving mail too quickly|ReceivingRateLimit",
+    ),
+    rule_with(
         "yahoo_rate",
         RateLimited,
         Some("yahoo"),
+        Standing::Reputation,
         r"(?i)\[TSS?0[4-6]\]|unexpected volume or user complaints|deferred due to user complaints",
     ),
     rule(
@@ -421,10 +470,39 @@ mod tests {
         ("host gmail-smtp-in.l.google.com[192.0.2.7] said: 550-5.7.26 This mail has been blocked because the sender is unauthenticated. (in reply to end of DATA command)", AuthPolicy, None),
         ("host mx.example.com[192.0.2.7] said: 451 4.7.500 Server busy. Please try again later from [192.0.2.1]. (AS3) (in reply to RCPT TO command)", RateLimited, Some("microsoft")),
         ("host mx.example.com[192.0.2.7] said: 421 4.7.0 [TS03] All messages from 192.0.2.1 will be permanently deferred; Retrying will NOT succeed.", Blacklisted, Some("yahoo")),
-        ("host mx.example.com[192.0.2.7] said: 554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using dnsbl-1.uceprotect.net; IP listed", Blacklisted, Some("dnsbl-1.uceprotect.net")),
+        ("host mx.example.com[192.0.2.7] said: 554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using dnsbl-1.uceprotect.net; IP listed", Blacklisted, Some("uceprotect")),
         ("host mx.example.com[192.0.2.7] said: 450-4.2.1 The user you are trying to contact is receiving mail at a rate that 450-4.2.1 prevents additional messages from being delivered. (in reply to RCPT TO command)", RateLimited, Some("gmail")),
         ("host mx.example.com[192.0.2.7] said: 421 4.7.0 Too many concurrent SMTP connections from this IP address; please try again later.", RateLimited, None),
     ];
+
+    /// Only replies about our reputation are evidence of spam sent; the
+    /// providers' documented texts for each kind.
+    #[test]
+    fn standing_says_whether_a_reply_is_about_us() {
+        use super::super::Standing;
+        let cases: &[(&str, Standing, Option<&str>)] = &[
+            // Listings and reputation: evidence.
+            ("host mx.example.com[192.0.2.7] said: 554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/192.0.2.1", Standing::Reputation, Some("zen.spamhaus.org")),
+            ("host mx.example.com[192.0.2.7] said: 554 Service unavailable; Client host [192.0.2.1] blocked using Barracuda Reputation; http://www.barracudanetworks.com/reputation/?r=1&ip=192.0.2.1", Standing::Reputation, Some("b.barracudacentral.org")),
+            ("host mx.example.com[192.0.2.7] said: 554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using sbl.spamhaus.org", Standing::Reputation, Some("zen.spamhaus.org")),
+            ("host gmail-smtp-in.l.google.com[192.0.2.7] said: 421-4.7.0 [192.0.2.1 15] Our system has detected an unusual rate of 421-4.7.0 unsolicited mail originating from your IP address. (in reply to end of DATA command)", Standing::Reputation, Some("gmail")),
+            ("host mta6.am0.yahoodns.net[192.0.2.7] said: 421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes (in reply to MAIL FROM command)", Standing::Reputation, Some("yahoo")),
+            // The kind of IP: blocked, but by policy.
+            ("host gmail-smtp-in.l.google.com[192.0.2.7] said: 550-5.7.1 [192.0.2.1] The IP you're using to send mail is not authorized to 550-5.7.1 send email directly to our servers. Please use the SMTP relay at your 550-5.7.1 service provider instead. (in reply to end of DATA command)", Standing::Policy, None),
+            ("host mx.example.com[192.0.2.7] said: 554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using pbl.spamhaus.org; https://www.spamhaus.org/query/ip/192.0.2.1", Standing::Policy, Some("zen.spamhaus.org")),
+            // About one recipient, the connection count, a busy server: no.
+            ("host gmail-smtp-in.l.google.com[192.0.2.7] said: 450-4.2.1 The user you are trying to contact is receiving mail at a rate that 450-4.2.1 prevents additional messages from being delivered. (in reply to RCPT TO command)", Standing::None, Some("gmail")),
+            ("host mx.example.com[192.0.2.7] said: 421 4.7.0 Too many concurrent SMTP connections from this IP address; please try again later.", Standing::None, None),
+            ("host mx.example.com[192.0.2.7] said: 451 4.7.500 Server busy. Please try again later from [192.0.2.1]. (AS3) (in reply to RCPT TO command)", Standing::None, Some("microsoft")),
+            ("host mx1.example.org[192.0.2.7] said: 450 4.2.0 <a@example.org>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.org.html", Standing::None, None),
+        ];
+        let c = Classifier::builtin();
+        for (text, standing, list) in cases {
+            let v = c.classify(text);
+            assert_eq!(v.standing, *standing, "{text} (rule {})", v.rule);
+            assert_eq!(v.detail.list.as_deref(), *list, "{text}");
+        }
+    }
 
     #[test]
     fn every_builtin_pattern_compiles_alone() {

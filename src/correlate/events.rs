@@ -339,6 +339,7 @@ impl Correlator<'_> {
                         OutcomeStatus::Bounced
                     },
                     cause: v.cause,
+                    standing: v.standing,
                     connect_failure: v.connect_failure,
                     port: v.port,
                     message: serial,

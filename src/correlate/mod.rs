@@ -111,6 +111,7 @@ pub struct Correlator<'c> {
 #[derive(Debug, Clone, Copy)]
 struct VerdictSyms {
     cause: Cause,
+    standing: crate::classify::Standing,
     connect_failure: Option<ConnectFailure>,
     port: u16,
     normalised: Sym,
@@ -167,6 +168,7 @@ impl<'c> Correlator<'c> {
         let d = &verdict.detail;
         VerdictSyms {
             cause: verdict.cause,
+            standing: verdict.standing,
             connect_failure: verdict.connect_failure,
             port: d.remote_port.unwrap_or(0),
             normalised: strings.intern(normalised.as_bytes()),

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::{Interner, Sym};
-use crate::classify::{Cause, ConnectFailure};
+use crate::classify::{Cause, ConnectFailure, Standing};
 use crate::parse::QueueId;
 use crate::time::LogTime;
 
@@ -53,6 +53,9 @@ pub struct Outcome {
     pub time: LogTime,
     pub status: OutcomeStatus,
     pub cause: Cause,
+    /// What the reply says about our standing: only `Reputation` is
+    /// evidence of spam sent.
+    pub standing: Standing,
     pub connect_failure: Option<ConnectFailure>,
     pub port: u16,
     /// The message (its first queue id's serial), for distinct counts.
