@@ -20,15 +20,16 @@
 //! [`judge_port25`] decides over many attempts.
 
 pub mod cache;
+mod matcher;
 mod normalise;
 mod port25;
 pub mod rules;
 
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
+use matcher::Matcher;
 use regex::Regex;
-use regex_automata::{meta, Anchored, Input};
 use serde::Serialize;
 
 pub use normalise::normalise;
@@ -288,10 +289,14 @@ struct Outcome {
     standing: Standing,
 }
 
-/// The compiled pattern table.
+/// The compiled pattern table: a user's rules (first) and the built-in
+/// ones, each table its own automaton, so a user's pattern can cost only
+/// what its own automaton costs.
 #[derive(Debug, Clone)]
 pub struct Classifier {
-    matcher: meta::Regex,
+    user: Option<Arc<Matcher>>,
+    builtin: Arc<Matcher>,
+    /// The user's rules' outcomes, then the built-in ones'.
     outcomes: Vec<Outcome>,
     /// Rules from a user's file come first; they may name addresses.
     user_rules: bool,
@@ -315,25 +320,16 @@ struct RuleSource {
     standing: Standing,
 }
 
-fn compile(rules: &[RuleSource]) -> std::result::Result<meta::Regex, String> {
-    // Every pattern may start anywhere in the text: the lazy prefix lets the
-    // anchored search find it while all matches still begin at 0, so the
-    // leftmost-first preference reduces to the rule order.
-    let patterns: Vec<String> = rules
-        .iter()
-        .map(|r| format!("(?s:.)*?(?:{})", r.pattern))
-        .collect();
-    meta::Regex::builder()
-        // Reason texts are ASCII in practice; Unicode case folding and
-        // classes would only grow the automaton.
-        .syntax(
-            regex_automata::util::syntax::Config::new()
-                .unicode(false)
-                .utf8(false),
-        )
-        .configure(meta::Regex::config().utf8_empty(false))
-        .build_many(&patterns)
-        .map_err(|e| e.to_string())
+/// Automaton sizes: the built-in table, a user's whole file, one user rule.
+const BUILTIN_NFA_LIMIT: usize = 64 << 20;
+const USER_NFA_LIMIT: usize = 64 << 20;
+const RULE_NFA_LIMIT: usize = 1 << 20;
+/// Rules a file may hold.
+const USER_RULES_MAX: usize = 20_000;
+
+fn compile(rules: &[RuleSource], limit: usize) -> std::result::Result<Matcher, String> {
+    let patterns: Vec<&str> = rules.iter().map(|r| r.pattern.as_str()).collect();
+    Matcher::new(&patterns, limit)
 }
 
 fn builtin_sources() -> Vec<RuleSource> {
@@ -390,9 +386,11 @@ impl Classifier {
         BUILTIN
             .get_or_init(|| {
                 let sources = builtin_sources();
-                let matcher = compile(&sources).expect("built-in rules compile (tested)");
+                let matcher =
+                    compile(&sources, BUILTIN_NFA_LIMIT).expect("built-in rules compile (tested)");
                 Classifier {
-                    matcher,
+                    user: None,
+                    builtin: Arc::new(matcher),
                     outcomes: sources.into_iter().map(Outcome::from).collect(),
                     user_rules: false,
                     id: next_id(),
@@ -431,6 +429,15 @@ impl Classifier {
             let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(0);
             syntax(line, e.message().to_string())
         })?;
+        if file.rule.len() > USER_RULES_MAX {
+            return Err(syntax(
+                0,
+                format!(
+                    "{} rules; a rules file holds at most {USER_RULES_MAX}",
+                    file.rule.len()
+                ),
+            ));
+        }
         let mut sources = Vec::with_capacity(file.rule.len() + rules::BUILTIN.len());
         for (i, r) in file.rule.into_iter().enumerate() {
             let cause = Cause::from_id(r.cause.get_ref()).ok_or_else(|| {
@@ -458,14 +465,9 @@ impl Classifier {
                     )
                 })?,
             };
-            // Check each pattern alone so the error names its line.
-            if let Err(e) = compile(&[RuleSource {
-                name: String::new(),
-                cause,
-                list: None,
-                pattern: pattern.clone(),
-                standing,
-            }]) {
+            // Check each pattern alone so the error names its line, and
+            // so one rule cannot take the whole file's budget.
+            if let Err(e) = Matcher::new(&[pattern.as_str()], RULE_NFA_LIMIT) {
                 return Err(syntax(
                     line_of(text, r.pattern.span().start),
                     format!("bad pattern {pattern:?}: {e}"),
@@ -479,11 +481,14 @@ impl Classifier {
                 standing,
             });
         }
-        sources.extend(builtin_sources());
-        let matcher = compile(&sources).map_err(|e| syntax(0, e))?;
+        let user = compile(&sources, USER_NFA_LIMIT).map_err(|e| syntax(0, e))?;
+        let builtin = Classifier::builtin();
+        let mut outcomes: Vec<Outcome> = sources.into_iter().map(Outcome::from).collect();
+        outcomes.extend(builtin.outcomes.iter().cloned());
         Ok(Classifier {
-            matcher,
-            outcomes: sources.into_iter().map(Outcome::from).collect(),
+            user: Some(Arc::new(user)),
+            builtin: builtin.builtin,
+            outcomes,
             user_rules: true,
             id: next_id(),
         })
@@ -511,10 +516,17 @@ impl Classifier {
 
     /// The index of the first rule (by priority) that matches, if any.
     fn first_rule(&self, text: &str) -> Option<usize> {
-        let input = Input::new(text).anchored(Anchored::Yes);
-        self.matcher
-            .search_half(&input)
-            .map(|m| m.pattern().as_usize())
+        let text = text.as_bytes();
+        match &self.user {
+            Some(user) => match user.first(text) {
+                Some(i) => Some(i),
+                None => {
+                    let offset = self.outcomes.len() - rules::BUILTIN.len();
+                    self.builtin.first(text).map(|i| i + offset)
+                }
+            },
+            None => self.builtin.first(text),
+        }
     }
 
     /// Puts one reason text down to a cause.
@@ -833,7 +845,8 @@ mod tests {
             },
         ];
         let c = Classifier {
-            matcher: compile(&rules).unwrap(),
+            user: None,
+            builtin: Arc::new(compile(&rules, 1 << 20).unwrap()),
             outcomes: rules.into_iter().map(Outcome::from).collect(),
             user_rules: true,
             id: next_id(),
