@@ -104,6 +104,8 @@ pub struct Correlator<'c> {
     last_host: (Vec<u8>, Sym),
     /// Events since the last sweep of stale messages.
     since_sweep: u32,
+    /// Open messages tracked at once ([`LIVE_MAX`]).
+    live_limit: usize,
     pub findings: Findings,
 }
 
@@ -155,6 +157,7 @@ impl<'c> Correlator<'c> {
             window: (None, None),
             last_host: (Vec::new(), 0),
             since_sweep: 0,
+            live_limit: LIVE_MAX,
             findings: Findings {
                 strings: Interner::new(),
                 ..Findings::default()
@@ -260,7 +263,7 @@ impl<'c> Correlator<'c> {
                 sym
             };
             self.event(host, time, chunk, ev.kind);
-            if self.live.len() > LIVE_MAX {
+            if self.live.len() > self.live_limit {
                 self.evict_oldest();
             }
             self.since_sweep += 1;
@@ -281,6 +284,11 @@ impl<'c> Correlator<'c> {
     /// Drops messages whose `removed` line never came (lost lines, logs
     /// cut): after a week a message has expired or been delivered, and
     /// keeping it would make memory grow with the input.
+    /// Tracks at most `n` open messages at once (tests use a small one).
+    pub fn set_live_limit(&mut self, n: usize) {
+        self.live_limit = n.max(10);
+    }
+
     /// Drops the oldest tenth of the open messages: with more than
     /// [`LIVE_MAX`] open at once (ids never removed, hostile or cut logs)
     /// memory would otherwise grow with the input. Their later lines, if
@@ -407,5 +415,35 @@ Jan  4 09:00:02 mx postfix/smtp[3]: ABCDE12345: to=<y@remote.test>, relay=mx.rem
         assert_eq!(f.senders[&shop].deferred, 1);
         assert_eq!(f.live_ids.len(), 1);
         assert_eq!(f.live_ids["ABCDE12345"].identity, shop);
+    }
+
+    /// Queue ids that are never removed (a hostile or cut log) used to be
+    /// kept for a week of log time: 8 M of them took 4.5 GB.
+    #[test]
+    fn open_messages_are_bounded_by_count() {
+        let classifier = Classifier::builtin();
+        let mut c = Correlator::new(
+            &classifier,
+            YearPolicy {
+                forced: Some(2026),
+                anchor: None,
+            },
+        );
+        c.set_live_limit(100);
+        let mut log = String::new();
+        for i in 0..1000 {
+            log += &format!(
+                "Nov 28 10:{:02}:{:02} mx postfix/pickup[1]: {:010X}: uid=33 from=<a@b.c>\n",
+                i / 60 % 60,
+                i % 60,
+                i
+            );
+        }
+        let p = parse_chunk(log.as_bytes());
+        c.consume(0, 1, log.as_bytes(), &p.events);
+        assert!(c.live.len() <= 100, "{}", c.live.len());
+        let f = c.finish();
+        assert!(f.evicted >= 900, "{}", f.evicted);
+        assert_eq!(f.counts.received, 1000);
     }
 }

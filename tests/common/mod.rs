@@ -2,6 +2,8 @@
 //! ids and a reader for the CSVs.
 #![allow(dead_code)]
 
+pub mod run;
+
 use postmortem::model::*;
 
 /// The ids of the report's sections, in page order.
