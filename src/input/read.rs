@@ -586,6 +586,46 @@ fn endless(path: &Path, at: u64) -> Error {
     )
 }
 
+/// What reading a stream gave: its text as blocks would hand it out, the
+/// offsets of the lines cut, and the failure that stopped it, if any.
+#[derive(Debug, Default)]
+pub struct StreamText {
+    pub text: Vec<u8>,
+    pub long_lines: Vec<u64>,
+    pub failure: Option<Error>,
+}
+
+/// Reads `r` as the reader thread reads a stream (long lines cut, endless
+/// ones stopped, a failing gzip stream cut where its text breaks), into
+/// memory: for tests and fuzzing.
+pub fn read_stream_to_end(r: impl Read + Send, gzip: bool, opts: ReadOptions) -> StreamText {
+    let (tx, rx) = sync_channel(16);
+    std::thread::scope(|scope| {
+        let drain = scope.spawn(move || {
+            let mut out = StreamText::default();
+            for item in rx {
+                match item {
+                    ReadItem::Block(b) => out.text.extend_from_slice(b.data.bytes()),
+                    ReadItem::LongLine { offset, .. } => out.long_lines.push(offset),
+                    _ => {}
+                }
+            }
+            out
+        });
+        let sink = Sink {
+            source: 0,
+            tx: &tx,
+            opts,
+            held: RefCell::new(None),
+        };
+        let failure = sink.stream(Path::new("-"), r, gzip).err().map(|e| e.1);
+        drop(tx);
+        let mut out = drain.join().expect("the drain does not panic");
+        out.failure = failure;
+        out
+    })
+}
+
 /// Splits `buf` into about `parts` pieces ending on line ends.
 pub fn split_lines(buf: &[u8], parts: usize) -> Vec<&[u8]> {
     let parts = parts.max(1);
@@ -618,26 +658,8 @@ mod tests {
     /// Everything a stream reader sends for `input`, as (blocks joined,
     /// long-line offsets, failure).
     fn read_all(input: Vec<u8>, opts: ReadOptions) -> (Vec<u8>, Vec<u64>, Option<String>) {
-        let (tx, rx) = sync_channel(1024);
-        let t = std::thread::spawn(move || {
-            let sink = Sink {
-                source: 0,
-                tx: &tx,
-                opts,
-                held: RefCell::new(None),
-            };
-            sink.stream(Path::new("t"), io::Cursor::new(input), false)
-        });
-        let (mut got, mut long) = (Vec::new(), Vec::new());
-        for item in rx {
-            match item {
-                ReadItem::Block(b) => got.extend_from_slice(b.data.bytes()),
-                ReadItem::LongLine { offset, .. } => long.push(offset),
-                _ => {}
-            }
-        }
-        let failed = t.join().unwrap().err().map(|e| e.1.to_string());
-        (got, long, failed)
+        let r = read_stream_to_end(io::Cursor::new(input), false, opts);
+        (r.text, r.long_lines, r.failure.map(|e| e.to_string()))
     }
 
     #[test]
