@@ -24,7 +24,8 @@ use crate::error::Error;
 pub use discover::{detect_kind, discover};
 pub use journal::journal_record_to_line;
 pub use read::{
-    spawn_reader, split_lines, Block, BlockData, ReadItem, ReadOptions, BLOCK, MAX_LINE, SKIP_LIMIT,
+    read_stream_to_end, spawn_reader, split_lines, Block, BlockData, ReadItem, ReadOptions,
+    StreamText, BLOCK, MAX_LINE, SKIP_LIMIT,
 };
 
 /// What a file holds, judged by its content.
