@@ -40,6 +40,8 @@ pub struct AnalyzeConfig {
     pub lookback: i64,
     pub classifier: Classifier,
     pub passwd: Passwd,
+    /// uid -> home directory, from the same copy of /etc/passwd.
+    pub passwd_homes: Passwd,
     pub dump_time: Option<LogTime>,
     pub redact: bool,
     pub salt: String,
@@ -67,6 +69,7 @@ impl Default for AnalyzeConfig {
             lookback: 24 * HOUR,
             classifier: Classifier::builtin(),
             passwd: Passwd::new(),
+            passwd_homes: Passwd::new(),
             dump_time: None,
             redact: false,
             salt: String::new(),
@@ -93,6 +96,7 @@ impl TryFrom<AnalyzeArgs> for AnalyzeConfig {
             }
         }
         let defaults = AnalyzeConfig::default();
+        let (passwd, passwd_homes) = passwd(a.passwd.as_deref())?;
         Ok(AnalyzeConfig {
             paths: a.paths,
             out: a.out,
@@ -105,7 +109,8 @@ impl TryFrom<AnalyzeArgs> for AnalyzeConfig {
             bucket: a.bucket,
             lookback: a.lookback,
             classifier: classifier(a.rules.as_deref())?,
-            passwd: passwd(a.passwd.as_deref())?,
+            passwd,
+            passwd_homes,
             dump_time: typed_time("--dump-time", a.dump_time.as_deref())?,
             redact: a.redact,
             salt: a.salt,
@@ -220,14 +225,17 @@ pub fn classifier(rules: Option<&Path>) -> Result<Classifier> {
     }
 }
 
-fn passwd(path: Option<&Path>) -> Result<Passwd> {
+/// uid -> name and uid -> home directory.
+fn passwd(path: Option<&Path>) -> Result<(Passwd, Passwd)> {
     match path {
-        Some(p) => Ok(crate::analyze::parse_passwd(&read_option_file(
-            p,
-            "--passwd",
-            16 << 20,
-        )?)),
-        None => Ok(Passwd::new()),
+        Some(p) => {
+            let text = read_option_file(p, "--passwd", 16 << 20)?;
+            Ok((
+                crate::analyze::parse_passwd(&text),
+                crate::analyze::suspects::parse_passwd_homes(&text),
+            ))
+        }
+        None => Ok((Passwd::new(), Passwd::new())),
     }
 }
 

@@ -32,6 +32,10 @@ pub struct Summary {
     pub inbound_rejects: Vec<TextCount>,
     pub queue: Option<QueueSummary>,
     pub problems: Vec<String>,
+    /// What the reader should know about how sure a finding is (logs too
+    /// short to compare a sender with its past, ...).
+    #[serde(default)]
+    pub notes: Vec<String>,
     /// Whether addresses, logins and IPs were pseudonymised.
     pub redacted: bool,
     /// With `redacted`: `random` when the pseudonyms' salt was drawn for this
@@ -182,6 +186,22 @@ pub struct BlacklistEpisode {
     pub listed_ip: Option<String>,
     pub delisting_url: Option<String>,
     pub cause: String,
+    /// `reputation` (spam went out) or `policy` (the kind of IP is refused).
+    #[serde(default)]
+    pub standing: String,
+    /// `ongoing` at the end of the logs, or `ended`.
+    #[serde(default)]
+    pub state: String,
+    /// When ended: the first delivery its receivers accepted again.
+    #[serde(default)]
+    pub accepted_again: Option<String>,
+    /// The last delivery its receivers accepted before the onset: the
+    /// listing happened between then and `first_seen`.
+    #[serde(default)]
+    pub accepted_before: Option<String>,
+    /// When the refusals turned from deferrals into bounces.
+    #[serde(default)]
+    pub first_bounce: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -204,6 +224,46 @@ pub struct Suspect {
     pub evidence: Vec<String>,
     pub fix: Vec<String>,
     pub queued_ids_file: Option<String>,
+    /// Recipients in the window beyond what its own past predicts.
+    #[serde(default)]
+    pub excess_recipients: u64,
+    /// How much of its window mail the evidence says was spam, 0 to 1.
+    #[serde(default)]
+    pub suspicion: f64,
+    /// The onset of the listing its window ends at.
+    #[serde(default)]
+    pub listing_onset: Option<String>,
+    /// The envelope senders it used, most used first (a script's site).
+    #[serde(default)]
+    pub envelope_senders: Vec<String>,
+    /// A uid's home directory, from `--passwd` (the subscription).
+    #[serde(default)]
+    pub home: Option<String>,
+    /// A login's client IPs in the window, in order of first use.
+    #[serde(default)]
+    pub ip_uses: Vec<SuspectIp>,
+    /// Bounce and delay notices returned to its sender.
+    #[serde(default)]
+    pub bounce_notices: u64,
+    /// Hours after the listing in which it sent again in bulk.
+    #[serde(default)]
+    pub later_bursts: Vec<SuspectBurst>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SuspectIp {
+    pub ip: String,
+    pub first_used: String,
+    pub messages: u64,
+    /// Used by the login before the window.
+    pub usual: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SuspectBurst {
+    pub start: String,
+    pub end: String,
+    pub recipients: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -135,6 +135,14 @@ fn build_log() -> String {
         "b@shop-firma.rs",
         &spamhaus("mx.shop-firma.rs"),
     );
+    // A third refusal: two make no episode.
+    log += &deferred(
+        "09:42:30",
+        "C000000009",
+        &format!("mikesmith@{OWN}"),
+        "b2@shop-firma.rs",
+        &spamhaus("mx.shop-firma.rs"),
+    );
     // 3 and 4: an unknown zone, and a receiver quoting a client's IP.
     let zone = "host mx.bigisp-example.net[192.0.2.60] said: 554 5.7.1 Client host [203.0.113.77] blocked using rbl.customer-zone.example; see http://rbl.customer-zone.example/";
     log += &deferred(

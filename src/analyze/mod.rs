@@ -5,8 +5,10 @@
 //! logs are read, so its cost does not grow with the number of lines, only
 //! with the number of deferrals and outbound recipients.
 
+pub mod episodes;
 pub mod messages;
 pub mod queue;
+mod suspect_window;
 pub mod suspects;
 
 use std::collections::HashMap;
@@ -28,6 +30,8 @@ pub struct AnalysisOptions {
     pub format: TimeFormat,
     /// uid -> user name, from a copy of /etc/passwd.
     pub passwd: HashMap<u32, String>,
+    /// uid -> home directory, from the same copy.
+    pub passwd_homes: HashMap<u32, String>,
 }
 
 impl Default for AnalysisOptions {
@@ -37,6 +41,7 @@ impl Default for AnalysisOptions {
             lookback: 24 * HOUR,
             format: TimeFormat::local(),
             passwd: HashMap::new(),
+            passwd_homes: HashMap::new(),
         }
     }
 }
@@ -215,13 +220,16 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
     let Some(incidents) = incidents else {
         return;
     };
+    let ranking;
     (
         summary.blacklistings,
-        summary.suspects,
+        ranking,
         summary.top_senders,
         summary.unclassified,
         summary.inbound_rejects,
     ) = sources;
+    summary.suspects = ranking.suspects;
+    summary.notes.extend(ranking.notes);
     summary.headline = headline(summary, &incidents, f.counts.deferral_events);
 }
 
@@ -413,7 +421,7 @@ fn causes_over_time(
 /// verdicts.
 type Sources = (
     Vec<BlacklistEpisode>,
-    Vec<Suspect>,
+    suspects::Ranking,
     Vec<SenderRow>,
     Vec<TextCount>,
     Vec<TextCount>,
@@ -423,16 +431,15 @@ fn sources_of_mail(f: &Findings, opts: &AnalysisOptions) -> Sources {
     let fmt = &opts.format;
     let s = |sym: Sym| f.strings.str(sym).into_owned();
     // Blacklist episodes and their suspects.
-    let episodes = blacklist_episodes(f, opts.lookback);
+    let episodes = episodes::blacklist_episodes(f);
     let blacklistings = episodes
         .iter()
         .map(|e| {
-            let list = s(e.list_or_receiver);
+            let list = e.name(f);
             BlacklistEpisode {
-                delisting_url: if e.by_list {
-                    delisting_url(&list).map(str::to_string)
-                } else {
-                    None
+                delisting_url: match e.refuser {
+                    episodes::Refuser::Unnamed => None,
+                    _ => delisting_url(&list).map(str::to_string),
                 },
                 list,
                 receivers: e.receivers.iter().map(|&r| s(r)).collect(),
@@ -441,14 +448,27 @@ fn sources_of_mail(f: &Findings, opts: &AnalysisOptions) -> Sources {
                 deferrals: e.deferrals,
                 bounces: e.bounces,
                 messages: e.messages,
-                recipient_domains: e.recipient_domains,
+                recipient_domains: e.recipient_domains.len() as u64,
                 example: s(e.example),
                 listed_ip: (e.listed_ip != 0).then(|| s(e.listed_ip)),
                 cause: e.cause.id().to_string(),
+                standing: e.standing.id().to_string(),
+                state: match e.state {
+                    episodes::EpisodeState::Ongoing => "ongoing".to_string(),
+                    episodes::EpisodeState::Ended { .. } => "ended".to_string(),
+                },
+                accepted_again: match e.state {
+                    episodes::EpisodeState::Ended { accepted_again } => {
+                        Some(fmt.iso(accepted_again))
+                    }
+                    episodes::EpisodeState::Ongoing => None,
+                },
+                accepted_before: e.accepted_before.map(|t| fmt.iso(t)),
+                first_bounce: e.first_bounce.map(|t| fmt.iso(t)),
             }
         })
         .collect();
-    let suspects = suspects::rank(f, &episodes, opts);
+    let ranking = suspects::rank(f, &episodes, opts);
 
     // Senders.
     let mut senders: Vec<SenderRow> = f
@@ -488,7 +508,7 @@ fn sources_of_mail(f: &Findings, opts: &AnalysisOptions) -> Sources {
         *inbound.entry((r.normalised, Some(r.cause))).or_default() += 1;
     }
     let inbound = top_texts(f, inbound, 200);
-    (blacklistings, suspects, senders, unclassified, inbound)
+    (blacklistings, ranking, senders, unclassified, inbound)
 }
 
 /// The `n` most frequent (text, cause) pairs, most frequent first.
@@ -591,120 +611,6 @@ fn build_incident(
             last_example: last.map(|x| f.strings.str(x.1).into_owned()),
         },
     )
-}
-
-/// A run of replies from one list (or one receiver, when no list is named)
-/// refusing us for reputation or volume.
-#[derive(Debug, Clone)]
-pub struct Episode {
-    pub list_or_receiver: Sym,
-    pub by_list: bool,
-    pub cause: Cause,
-    pub first: LogTime,
-    pub last: LogTime,
-    pub deferrals: u64,
-    pub bounces: u64,
-    pub messages: u64,
-    pub recipient_domains: u64,
-    pub receivers: Vec<Sym>,
-    pub example: Sym,
-    pub listed_ip: Sym,
-}
-
-/// Groups blacklisted and rate-limited replies into episodes: per list (or
-/// receiving domain), split where the replies stop for longer than
-/// `max_gap`.
-pub fn blacklist_episodes(f: &Findings, max_gap: i64) -> Vec<Episode> {
-    let idx: Vec<usize> = f
-        .outcomes
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| matches!(o.cause, Cause::Blacklisted | Cause::RateLimited))
-        .map(|(i, _)| i)
-        .collect();
-    let key = |i: usize| {
-        let o = &f.outcomes[i];
-        if o.list != 0 {
-            (o.list, true)
-        } else {
-            (o.recipient_domain, false)
-        }
-    };
-    // Sorted by (list, time, position): the position keeps it stable.
-    let mut keyed: Vec<((Sym, bool), LogTime, usize)> = idx
-        .iter()
-        .map(|&i| (key(i), f.outcomes[i].time, i))
-        .collect();
-    keyed.sort_unstable();
-    let idx: Vec<usize> = keyed.into_iter().map(|k| k.2).collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < idx.len() {
-        let k = key(idx[i]);
-        let mut j = i;
-        while j + 1 < idx.len()
-            && key(idx[j + 1]) == k
-            && f.outcomes[idx[j + 1]].time.0 - f.outcomes[idx[j]].time.0 <= max_gap
-        {
-            j += 1;
-        }
-        let group = &idx[i..=j];
-        let mut messages = FxHashSet::default();
-        let mut domains = FxHashSet::default();
-        let mut receivers: FxHashMap<Sym, u64> = FxHashMap::default();
-        let mut causes: FxHashMap<Cause, u64> = FxHashMap::default();
-        let (mut deferrals, mut bounces) = (0, 0);
-        let mut listed_ip = 0;
-        for &g in group {
-            let o = &f.outcomes[g];
-            messages.insert(o.message);
-            domains.insert(o.recipient_domain);
-            let r = if o.remote_host != 0 {
-                o.remote_host
-            } else {
-                o.recipient_domain
-            };
-            *receivers.entry(r).or_default() += 1;
-            *causes.entry(o.cause).or_default() += 1;
-            match o.status {
-                OutcomeStatus::Deferred => deferrals += 1,
-                OutcomeStatus::Bounced => bounces += 1,
-                OutcomeStatus::Expired => {}
-            }
-            if listed_ip == 0 {
-                listed_ip = o.listed_ip;
-            }
-        }
-        let mut recv: Vec<(Sym, u64)> = receivers.into_iter().collect();
-        recv.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let first = &f.outcomes[group[0]];
-        let cause = if causes.contains_key(&Cause::Blacklisted) {
-            Cause::Blacklisted
-        } else {
-            Cause::RateLimited
-        };
-        out.push(Episode {
-            list_or_receiver: k.0,
-            by_list: k.1,
-            cause,
-            first: first.time,
-            last: f.outcomes[group[group.len() - 1]].time,
-            deferrals,
-            bounces,
-            messages: messages.len() as u64,
-            recipient_domains: domains.len() as u64,
-            receivers: recv.into_iter().take(10).map(|r| r.0).collect(),
-            example: first.text,
-            listed_ip,
-        });
-        i = j + 1;
-    }
-    out.sort_by(|a, b| {
-        a.first
-            .cmp(&b.first)
-            .then(a.list_or_receiver.cmp(&b.list_or_receiver))
-    });
-    out
 }
 
 fn headline(

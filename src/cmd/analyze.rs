@@ -391,6 +391,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         lookback: cfg.lookback,
         format: fmt.clone(),
         passwd: cfg.passwd.clone(),
+        passwd_homes: cfg.passwd_homes.clone(),
     };
     pool.install(|| analyze::summarize(f, &opts, &mut summary));
     if f.evicted > 0 {

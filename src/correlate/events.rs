@@ -54,6 +54,14 @@ impl Correlator<'_> {
             }
             EventKind::QueueActive { qid, from, .. } => {
                 let m = self.message((host, qid), time);
+                if m.identity != 0 && m.counted_received && !g(from).is_empty() {
+                    // The envelope senders an identity uses: for a script,
+                    // which site it is.
+                    let id = m.identity;
+                    let sender = self.findings.strings.intern(g(from));
+                    self.sender_stats(id).note_envelope_sender(sender);
+                }
+                let m = self.live.get_mut(&(host, qid)).expect("present");
                 if m.identity == 0 {
                     let counted = m.counted_received;
                     let from = g(from);
@@ -128,7 +136,13 @@ impl Correlator<'_> {
             EventKind::Notification { qid, child } => {
                 self.findings.counts.notifications += 1;
                 let id = self.identity(IdentityKind::Local, b"MAILER-DAEMON");
-                let parent = self.live.get(&(host, qid)).map_or(0, |m| m.serial);
+                let (parent, parent_identity) = self
+                    .live
+                    .get(&(host, qid))
+                    .map_or((0, 0), |m| (m.serial, m.identity));
+                if parent_identity != 0 {
+                    self.sender_stats(parent_identity).bounce_notices += 1;
+                }
                 self.pending_notice.insert((host, child), (id, parent));
                 if self.pending_notice.len() > PENDING_MAX {
                     // Notices whose child never logged a line: forget them.
@@ -313,6 +327,9 @@ impl Correlator<'_> {
         self.touch(identity, time);
         match status {
             DeliveryStatus::Sent => {
+                if external {
+                    self.findings.deliveries.push(Delivery { time, domain });
+                }
                 self.findings.counts.delivered += 1;
                 self.sender_stats(identity).delivered += 1;
                 self.track(key, to, relay, Fate::Sent, time, None);

@@ -166,6 +166,14 @@ pub struct QueueFileRecord {
     pub recipients: Vec<RecipientRecord>,
 }
 
+/// One recipient accepted by another server (our deliveries out), for
+/// telling when a receiver took our mail again after refusing it.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery {
+    pub time: LogTime,
+    pub domain: Sym,
+}
+
 /// Per-identity counters for the sender table.
 #[derive(Debug, Clone, Default)]
 pub struct SenderStats {
@@ -179,6 +187,25 @@ pub struct SenderStats {
     pub rejected: u64,
     pub first: Option<LogTime>,
     pub last: Option<LogTime>,
+    /// Bounce and delay notices Postfix wrote back for its mail.
+    pub bounce_notices: u64,
+    /// The envelope senders it used, most used first after sorting, with
+    /// counts (at most [`ENVELOPE_SENDERS`]).
+    pub envelope_senders: Vec<(Sym, u64)>,
+}
+
+/// Envelope senders kept per identity.
+pub const ENVELOPE_SENDERS: usize = 8;
+
+impl SenderStats {
+    /// Counts one message sent as `sender`.
+    pub fn note_envelope_sender(&mut self, sender: Sym) {
+        if let Some((_, n)) = self.envelope_senders.iter_mut().find(|(s, _)| *s == sender) {
+            *n += 1;
+        } else if self.envelope_senders.len() < ENVELOPE_SENDERS {
+            self.envelope_senders.push((sender, 1));
+        }
+    }
 }
 
 /// Totals as the summary reports them.
@@ -221,6 +248,8 @@ pub struct Findings {
     pub counts: Counts,
     pub outcomes: Vec<Outcome>,
     pub outbound: Vec<OutboundRecipient>,
+    /// Recipients accepted by other servers, in log order.
+    pub deliveries: Vec<Delivery>,
     pub login_failures: Vec<LoginFailure>,
     pub logins: Vec<Login>,
     pub senders: HashMap<Sym, SenderStats>,

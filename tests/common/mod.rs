@@ -126,6 +126,11 @@ pub fn summary() -> Summary {
             listed_ip: Some("198.51.100.25".into()),
             delisting_url: Some("https://check.spamhaus.org/".into()),
             cause: "blacklisted".into(),
+            standing: "reputation".into(),
+            state: "ongoing".into(),
+            accepted_again: None,
+            accepted_before: Some("2025-12-29T10:02:11".into()),
+            first_bounce: Some("2025-12-29T10:21:55".into()),
         }],
         suspects: vec![Suspect {
             rank: 1,
@@ -145,6 +150,7 @@ pub fn summary() -> Summary {
             evidence: vec!["286 failed logins for mike@studio-example.org from 185.243.145.11 before the listing".into()],
             fix: vec!["Reset the password of mike@studio-example.org: `doveadm pw`".into()],
             queued_ids_file: Some("suspect-1-queued-ids.txt".into()),
+            ..Suspect::default()
         }],
         top_senders: vec![SenderRow {
             identity: "sender:oldblog@mx1.hosting-example.net".into(),
@@ -195,6 +201,7 @@ pub fn summary() -> Summary {
             notes: vec![],
         }),
         problems: vec!["samples/passwd: not a maillog or queue dump".into()],
+        notes: vec![],
         redacted: false,
         redaction_salt: None,
     }
