@@ -27,6 +27,9 @@ pub struct Summary {
     pub blacklistings: Vec<BlacklistEpisode>,
     pub suspects: Vec<Suspect>,
     pub top_senders: Vec<SenderRow>,
+    /// IPs guessing passwords and accounts guessed at.
+    #[serde(default)]
+    pub password_guessing: Vec<GuessingRow>,
     /// Inbound verdicts of our own server (NOQUEUE rejects), kept apart from
     /// outbound trouble.
     pub inbound_rejects: Vec<TextCount>,
@@ -248,6 +251,27 @@ pub struct Suspect {
     /// Hours after the listing in which it sent again in bulk.
     #[serde(default)]
     pub later_bursts: Vec<SuspectBurst>,
+}
+
+/// Password guessing: an IP failing logins against several accounts
+/// (`kind` `ip`, `distinct` accounts), or an account failing from many IPs
+/// (`kind` `account`, `distinct` IPs).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct GuessingRow {
+    pub kind: String,
+    pub key: String,
+    pub failures: u64,
+    pub distinct: u64,
+    pub first: Option<String>,
+    pub last: Option<String>,
+    /// For an account: its first successful login after the first failure
+    /// (the guess may have worked), and from where.
+    pub login_after: Option<String>,
+    pub login_after_ip: Option<String>,
+    /// The accounts an IP tried, or the IPs an account was tried from (five
+    /// at most).
+    #[serde(default)]
+    pub targets: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

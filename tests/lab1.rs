@@ -288,6 +288,59 @@ fn the_compromised_mailbox_ranks_first() {
     assert!(evidence.contains("client IPs"), "{evidence}");
 }
 
+/// Each staged listing is one episode under its list's name, in the state
+/// the lab left it in: Spamhaus delisted at 18:50 (ended), the others
+/// active at capture (ongoing). The `www-data` burst came after the
+/// listings and is not ranked as their cause; the password guessing against
+/// the mailbox is its own finding.
+#[test]
+fn listings_have_their_lab_state_and_guessing_is_found() {
+    let Some(lab) = lab() else { return };
+    let (s, _tmp) = analyze(&[lab.join("logs").to_str().unwrap()]);
+    let manifest = manifest(&lab);
+    let lists = [
+        ("bl-spamhaus-example.com", "zen.spamhaus.org"),
+        ("bl-microsoft-outlook-like", "microsoft"),
+        ("bl-gmail-like", "gmail"),
+        ("bl-spamcop-bigisp", "bl.spamcop.net"),
+        ("bl-barracuda-corp-mail", "b.barracudacentral.org"),
+    ];
+    let episodes = s["blacklistings"].as_array().unwrap();
+    assert_eq!(episodes.len(), lists.len(), "{episodes:?}");
+    for (phase, list) in lists {
+        let p = manifest["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == phase)
+            .unwrap();
+        let want = if p["end_utc"].is_null() {
+            "ongoing"
+        } else {
+            "ended"
+        };
+        let e = episodes.iter().find(|e| e["list"] == list).unwrap();
+        assert_eq!(e["state"], want, "{list}");
+        assert_eq!(e["standing"], "reputation", "{list}");
+        // The listing began no later than the first refusal the logs show.
+        let start = secs(&p["start_utc"].as_str().unwrap()[..19]);
+        assert!(secs(e["first_seen"].as_str().unwrap()) >= start, "{list}");
+    }
+    let suspects = s["suspects"].as_array().unwrap();
+    assert!(
+        suspects
+            .iter()
+            .all(|x| !x["identity"].as_str().unwrap().starts_with("uid:33")),
+        "{suspects:?}"
+    );
+    let guessing = s["password_guessing"].as_array().unwrap();
+    let dave = guessing
+        .iter()
+        .find(|g| g["kind"] == "account" && g["key"] == "dave@lab.test")
+        .expect("the guessed mailbox is listed");
+    assert!(dave["login_after"].is_string(), "{dave}");
+}
+
 /// `--messages`: one row per message, and the rows add up to the totals.
 #[test]
 fn messages_csv_accounts_for_every_message() {

@@ -108,6 +108,7 @@ fn the_folder_is_complete_with_documented_headers() {
             "causes.csv",
             "inbound_rejects.csv",
             "incidents.csv",
+            "password_guessing.csv",
             "queue.csv",
             "queue_shape.csv",
             "report.html",
@@ -150,15 +151,19 @@ fn the_folder_is_complete_with_documented_headers() {
     );
     assert_eq!(
         header("blacklist.csv"),
-        "list,receivers,first_seen,last_seen,deferrals,bounces,messages,recipient_domains,listed_ip,delisting_url,cause,example"
+        "list,receivers,first_seen,last_seen,deferrals,bounces,messages,recipient_domains,listed_ip,delisting_url,cause,example,standing,state,accepted_again,accepted_before,first_bounce"
     );
     assert_eq!(
         header("suspects.csv"),
-        "rank,identity,kind,score,episode,messages,recipients,recipient_domains,share_of_outbound,burst_factor,unknown_recipient_share,refused_share,client_ips,failed_logins_before,evidence,fix,queued_ids_file"
+        "rank,identity,kind,score,episode,messages,recipients,recipient_domains,share_of_outbound,burst_factor,unknown_recipient_share,refused_share,client_ips,failed_logins_before,evidence,fix,queued_ids_file,excess_recipients,suspicion,listing_onset,envelope_senders,home,ip_uses,bounce_notices,later_bursts"
     );
     assert_eq!(
         header("senders.csv"),
         "identity,kind,messages,recipients,delivered,deferred,bounced,expired,rejected,first_seen,last_seen"
+    );
+    assert_eq!(
+        header("password_guessing.csv"),
+        "kind,key,failures,distinct,first,last,login_after,login_after_ip,targets"
     );
     assert_eq!(header("unclassified.csv"), "text,count,cause");
     assert_eq!(header("inbound_rejects.csv"), "text,count,cause");
@@ -322,7 +327,7 @@ fn redacted_reports_name_no_one() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 13);
+    assert_eq!(checked, 14);
     let json: serde_json::Value = serde_json::from_str(&read(&out.join("summary.json"))).unwrap();
     assert_eq!(json["redacted"], true);
     // Still readable: list names, cause ids, the delisting URL, our listed IP.

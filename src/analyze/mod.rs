@@ -6,6 +6,7 @@
 //! with the number of deferrals and outbound recipients.
 
 pub mod episodes;
+pub mod guessing;
 pub mod messages;
 pub mod queue;
 mod suspect_window;
@@ -230,6 +231,7 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
     ) = sources;
     summary.suspects = ranking.suspects;
     summary.notes.extend(ranking.notes);
+    summary.password_guessing = guessing::password_guessing(f, opts);
     summary.headline = headline(summary, &incidents, f.counts.deferral_events);
 }
 
@@ -658,12 +660,40 @@ fn headline(
             ". {messages} messages refused or delayed ({deferrals} deferrals, {bounces} bounces, {}% of all deferrals).",
             pct(deferrals, deferrals_total)
         );
+        let ongoing: Vec<&str> = eps
+            .iter()
+            .filter(|e| e.state == "ongoing")
+            .map(|e| e.list.as_str())
+            .collect();
+        let ended: Vec<String> = eps
+            .iter()
+            .filter(|e| e.state == "ended")
+            .map(|e| {
+                format!(
+                    "{} (accepted again {})",
+                    e.list,
+                    short(e.accepted_again.as_deref().unwrap_or_default())
+                )
+            })
+            .collect();
+        if !ongoing.is_empty() {
+            text += &format!(
+                " Still refused at the end of the logs by {}.",
+                join_some(&ongoing, 5)
+            );
+        }
+        if !ended.is_empty() {
+            let ended: Vec<&str> = ended.iter().map(String::as_str).collect();
+            text += &format!(" Ended: {}.", join_some(&ended, 5));
+        }
         let evidence = summary.suspects.first().map(|s| {
             format!(
-                "Most likely source: {} (score {:.0}): {}",
+                "Most likely source: {} (score {:.0}, {} recipients beyond its usual before the {} listing): {}",
                 s.identity,
                 s.score,
-                s.evidence.first().cloned().unwrap_or_default()
+                s.excess_recipients,
+                s.episode,
+                s.evidence.iter().take(4).cloned().collect::<Vec<_>>().join("; ")
             )
         });
         let cause = if lists.is_empty() {

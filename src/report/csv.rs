@@ -171,6 +171,7 @@ pub fn render_csvs(s: &Summary) -> crate::Result<Vec<(String, Vec<u8>)>> {
         incidents(s).into_bytes()?,
         blacklist(s).into_bytes()?,
         suspects(s).into_bytes()?,
+        guessing(s).into_bytes()?,
         senders(s).into_bytes()?,
         text_counts("unclassified.csv", &s.unclassified).into_bytes()?,
         text_counts("inbound_rejects.csv", &s.inbound_rejects).into_bytes()?,
@@ -242,6 +243,17 @@ fn blacklist(s: &Summary) -> Table {
         )
         .text("cause", r.iter().map(|x| x.cause.as_str()))
         .text("example", r.iter().map(|x| x.example.as_str()))
+        .text("standing", r.iter().map(|x| x.standing.as_str()))
+        .text("state", r.iter().map(|x| x.state.as_str()))
+        .opt_text(
+            "accepted_again",
+            r.iter().map(|x| x.accepted_again.as_deref()),
+        )
+        .opt_text(
+            "accepted_before",
+            r.iter().map(|x| x.accepted_before.as_deref()),
+        )
+        .opt_text("first_bounce", r.iter().map(|x| x.first_bounce.as_deref()))
 }
 
 fn suspects(s: &Summary) -> Table {
@@ -273,6 +285,62 @@ fn suspects(s: &Summary) -> Table {
             "queued_ids_file",
             r.iter().map(|x| x.queued_ids_file.as_deref()),
         )
+        .uint("excess_recipients", r.iter().map(|x| x.excess_recipients))
+        .float("suspicion", r.iter().map(|x| x.suspicion))
+        .opt_text(
+            "listing_onset",
+            r.iter().map(|x| x.listing_onset.as_deref()),
+        )
+        .list("envelope_senders", r.iter().map(|x| &x.envelope_senders))
+        .opt_text("home", r.iter().map(|x| x.home.as_deref()))
+        .list(
+            "ip_uses",
+            r.iter()
+                .map(|x| x.ip_uses.iter().map(ip_use).collect::<Vec<String>>())
+                .collect::<Vec<_>>()
+                .iter(),
+        )
+        .uint("bounce_notices", r.iter().map(|x| x.bounce_notices))
+        .list(
+            "later_bursts",
+            r.iter()
+                .map(|x| {
+                    x.later_bursts
+                        .iter()
+                        .map(|b| format!("{} to {}: {} recipients", b.start, b.end, b.recipients))
+                        .collect::<Vec<String>>()
+                })
+                .collect::<Vec<_>>()
+                .iter(),
+        )
+}
+
+/// `203.0.113.9 new, first 2026-11-28T18:34:02, 12 messages`
+fn ip_use(u: &crate::model::SuspectIp) -> String {
+    format!(
+        "{} {}, first {}, {} messages",
+        u.ip,
+        if u.usual { "usual" } else { "new" },
+        u.first_used,
+        u.messages
+    )
+}
+
+fn guessing(s: &Summary) -> Table {
+    let r = &s.password_guessing;
+    Table::new("password_guessing.csv", r.len())
+        .text("kind", r.iter().map(|x| x.kind.as_str()))
+        .text("key", r.iter().map(|x| x.key.as_str()))
+        .uint("failures", r.iter().map(|x| x.failures))
+        .uint("distinct", r.iter().map(|x| x.distinct))
+        .opt_text("first", r.iter().map(|x| x.first.as_deref()))
+        .opt_text("last", r.iter().map(|x| x.last.as_deref()))
+        .opt_text("login_after", r.iter().map(|x| x.login_after.as_deref()))
+        .opt_text(
+            "login_after_ip",
+            r.iter().map(|x| x.login_after_ip.as_deref()),
+        )
+        .list("targets", r.iter().map(|x| &x.targets))
 }
 
 fn senders(s: &Summary) -> Table {

@@ -202,6 +202,7 @@ pub fn summary() -> Summary {
         }),
         problems: vec!["samples/passwd: not a maillog or queue dump".into()],
         notes: vec![],
+        password_guessing: vec![],
         redacted: false,
         redaction_salt: None,
     }
