@@ -30,6 +30,9 @@ pub struct Summary {
     /// IPs guessing passwords and accounts guessed at.
     #[serde(default)]
     pub password_guessing: Vec<GuessingRow>,
+    /// Every raw log line the findings cite (`evidence.csv`).
+    #[serde(default)]
+    pub evidence_lines: Vec<EvidenceLine>,
     /// Inbound verdicts of our own server (NOQUEUE rejects), kept apart from
     /// outbound trouble.
     pub inbound_rejects: Vec<TextCount>,
@@ -148,6 +151,9 @@ pub struct Incident {
     pub receivers: Vec<String>,
     pub first_example: Option<String>,
     pub last_example: Option<String>,
+    /// Raw log lines that show it.
+    #[serde(default)]
+    pub lines: Vec<EvidenceLine>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -205,6 +211,9 @@ pub struct BlacklistEpisode {
     /// When the refusals turned from deferrals into bounces.
     #[serde(default)]
     pub first_bounce: Option<String>,
+    /// Raw log lines that show it.
+    #[serde(default)]
+    pub lines: Vec<EvidenceLine>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -251,6 +260,23 @@ pub struct Suspect {
     /// Hours after the listing in which it sent again in bulk.
     #[serde(default)]
     pub later_bursts: Vec<SuspectBurst>,
+    /// Raw log lines that show it.
+    #[serde(default)]
+    pub lines: Vec<EvidenceLine>,
+}
+
+/// A raw log line a finding cites, where to find it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EvidenceLine {
+    /// `suspect 1`, `blacklisting zen.spamhaus.org`, `incident dns_failure`.
+    pub finding: String,
+    /// What the line shows.
+    pub about: String,
+    pub file: String,
+    /// 1-based, in the decompressed file.
+    pub line: u64,
+    pub time: String,
+    pub text: String,
 }
 
 /// Password guessing: an IP failing logins against several accounts

@@ -106,6 +106,7 @@ fn the_folder_is_complete_with_documented_headers() {
             ".postmortem-report",
             "blacklist.csv",
             "causes.csv",
+            "evidence.csv",
             "inbound_rejects.csv",
             "incidents.csv",
             "password_guessing.csv",
@@ -161,6 +162,7 @@ fn the_folder_is_complete_with_documented_headers() {
         header("senders.csv"),
         "identity,kind,messages,recipients,delivered,deferred,bounced,expired,rejected,first_seen,last_seen"
     );
+    assert_eq!(header("evidence.csv"), "finding,about,file,line,time,text");
     assert_eq!(
         header("password_guessing.csv"),
         "kind,key,failures,distinct,first,last,login_after,login_after_ip,targets"
@@ -327,7 +329,7 @@ fn redacted_reports_name_no_one() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 14);
+    assert_eq!(checked, 15);
     let json: serde_json::Value = serde_json::from_str(&read(&out.join("summary.json"))).unwrap();
     assert_eq!(json["redacted"], true);
     // Still readable: list names, cause ids, the delisting URL, our listed IP.

@@ -6,6 +6,7 @@
 //! with the number of deferrals and outbound recipients.
 
 pub mod episodes;
+pub mod evidence;
 pub mod guessing;
 pub mod messages;
 pub mod queue;
@@ -210,7 +211,12 @@ fn pct(part: u64, whole: u64) -> f64 {
 }
 
 /// Builds the analysis sections of the summary from the findings.
-pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary) {
+/// Returns the raw log lines the findings cite, to look up.
+pub fn summarize(
+    f: &mut Findings,
+    opts: &AnalysisOptions,
+    summary: &mut Summary,
+) -> evidence::Requests {
     apply_port25_judgement(f);
     let f: &Findings = f;
     // The two halves read the records independently: run them side by side.
@@ -218,10 +224,10 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
         || causes_over_time(f, opts, summary),
         || sources_of_mail(f, opts),
     );
-    let Some(incidents) = incidents else {
-        return;
+    let Some((incidents, mut requests)) = incidents else {
+        return evidence::Requests::default();
     };
-    let ranking;
+    let ranking: suspects::Ranking;
     (
         summary.blacklistings,
         ranking,
@@ -231,8 +237,10 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
     ) = sources;
     summary.suspects = ranking.suspects;
     summary.notes.extend(ranking.notes);
+    requests.extend(ranking.requests);
     summary.password_guessing = guessing::password_guessing(f, opts);
     summary.headline = headline(summary, &incidents, f.counts.deferral_events);
+    requests
 }
 
 /// Causes, timeline and incidents, into `summary`; the incidents with their
@@ -241,7 +249,7 @@ fn causes_over_time(
     f: &Findings,
     opts: &AnalysisOptions,
     summary: &mut Summary,
-) -> Option<Vec<(LogTime, Incident)>> {
+) -> Option<(Vec<(LogTime, Incident)>, evidence::Requests)> {
     let fmt = &opts.format;
     let s = |sym: Sym| f.strings.str(sym).into_owned();
     let deferrals_total = f.counts.deferral_events;
@@ -414,9 +422,18 @@ fn causes_over_time(
             i = j + 1;
         }
     }
-    incidents.sort_by_key(|a| a.0);
+    incidents.sort_by_key(|a| a.0 .0);
     summary.incidents = incidents.iter().map(|x| x.1.clone()).collect();
-    Some(incidents)
+    let mut requests = evidence::Requests::default();
+    for (i, ((start, end), inc)) in incidents.iter().enumerate() {
+        if let (Some(a), Some(b)) = (&inc.first_example, &inc.last_example) {
+            requests.incident(i, (a, *start), (b, *end));
+        }
+    }
+    Some((
+        incidents.into_iter().map(|((t, _), i)| (t, i)).collect(),
+        requests,
+    ))
 }
 
 /// Blacklist episodes, suspects, senders, unclassified texts and inbound
@@ -467,10 +484,18 @@ fn sources_of_mail(f: &Findings, opts: &AnalysisOptions) -> Sources {
                 },
                 accepted_before: e.accepted_before.map(|t| fmt.iso(t)),
                 first_bounce: e.first_bounce.map(|t| fmt.iso(t)),
+                lines: Vec::new(),
             }
         })
         .collect();
-    let ranking = suspects::rank(f, &episodes, opts);
+    let mut ranking = suspects::rank(f, &episodes, opts);
+    for (i, e) in episodes.iter().enumerate() {
+        if let Some(&r) = e.receivers.first() {
+            ranking
+                .requests
+                .episode(i, &f.strings.str(r), e.first, e.first_bounce);
+        }
+    }
 
     // Senders.
     let mut senders: Vec<SenderRow> = f
@@ -565,7 +590,7 @@ fn build_incident(
     to: LogTime,
     deferrals_total: u64,
     fmt: &TimeFormat,
-) -> (LogTime, Incident) {
+) -> ((LogTime, LogTime), Incident) {
     let mut events = 0;
     let mut messages = FxHashSet::default();
     let mut receivers: FxHashMap<Sym, u64> = FxHashMap::default();
@@ -596,7 +621,7 @@ fn build_incident(
     let start = first.map_or(from, |x| x.0);
     let end = last.map_or(to, |x| x.0);
     (
-        start,
+        (start, end),
         Incident {
             cause: cause.id().to_string(),
             start: fmt.iso(start),
@@ -611,6 +636,7 @@ fn build_incident(
                 .collect(),
             first_example: first.map(|x| f.strings.str(x.1).into_owned()),
             last_example: last.map(|x| f.strings.str(x.1).into_owned()),
+            lines: Vec::new(),
         },
     )
 }

@@ -34,6 +34,8 @@ struct Sent {
     earlier_by_hour: [u64; 24],
     /// Messages per ten minutes of the window, for its peak rate.
     per_slot: FxHashMap<i64, u32>,
+    /// Its first message in the window.
+    first: Option<LogTime>,
 }
 
 /// The slot a peak rate is measured over.
@@ -123,6 +125,7 @@ impl Window {
                 if s.messages.insert(r.message) {
                     *s.per_slot.entry(r.time.0.div_euclid(SLOT)).or_default() += 1;
                 }
+                s.first = Some(s.first.map_or(r.time, |t| t.min(r.time)));
                 s.recipients += 1;
                 s.domains.insert(r.domain);
             } else if r.time < self.from {
@@ -192,15 +195,16 @@ impl Window {
     }
 
     /// Failed logins before the onset (two look-backs at most), by user
-    /// name: (count, distinct IPs).
-    fn failures(&self, f: &Findings) -> FxHashMap<Sym, (u64, FxHashSet<Sym>)> {
+    /// name: (count, distinct IPs, the first).
+    fn failures(&self, f: &Findings) -> FxHashMap<Sym, Failures> {
         let since = LogTime(self.onset.0 - 2 * self.lookback);
-        let mut out: FxHashMap<Sym, (u64, FxHashSet<Sym>)> = FxHashMap::default();
+        let mut out: FxHashMap<Sym, Failures> = FxHashMap::default();
         for lf in &f.login_failures {
             if lf.username != 0 && lf.time >= since && lf.time < self.onset {
                 let e = out.entry(lf.username).or_default();
                 e.0 += 1;
                 e.1.insert(lf.client_ip);
+                e.2 = Some(e.2.map_or(lf.time, |t: LogTime| t.min(lf.time)));
             }
         }
         out
@@ -301,6 +305,8 @@ impl Window {
             unknown,
             refused,
             failed_logins: ev.failed.0,
+            first_failure: ev.failed.2,
+            first_sent: s.first,
             ips: ev.ips,
             evidence,
         }
@@ -372,22 +378,28 @@ struct Evidence {
     unknown: u64,
     refused: u64,
     ips: Vec<(Sym, LogTime, u64, bool)>,
-    /// Failed logins and their distinct IPs.
-    failed: (u64, u64),
+    /// Failed logins, their distinct IPs, the first.
+    failed: (u64, u64, Option<LogTime>),
 }
 
-/// The failed logins of a SASL identity's account.
+/// Failed logins of one account: count, distinct IPs, the first.
+type Failures = (u64, FxHashSet<Sym>, Option<LogTime>);
+
+/// The failed logins of a SASL identity's account: (count, distinct IPs,
+/// the first).
 fn failed_for(
     f: &Findings,
     id: Sym,
-    failures: &FxHashMap<Sym, (u64, FxHashSet<Sym>)>,
-) -> (u64, u64) {
+    failures: &FxHashMap<Sym, Failures>,
+) -> (u64, u64, Option<LogTime>) {
     let name = f.strings.get(id);
     let Some(user) = name.strip_prefix(b"sasl:") else {
-        return (0, 0);
+        return (0, 0, None);
     };
     f.strings
         .lookup(user)
         .and_then(|u| failures.get(&u))
-        .map_or((0, 0), |(n, ips)| (*n, ips.len() as u64))
+        .map_or((0, 0, None), |(n, ips, first)| {
+            (*n, ips.len() as u64, *first)
+        })
 }

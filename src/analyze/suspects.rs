@@ -78,6 +78,10 @@ pub(super) struct Scored {
     pub unknown: f64,
     pub refused: f64,
     pub failed_logins: u64,
+    /// The first failed login of its account and its first message in the
+    /// window: where its evidence lines are.
+    pub first_failure: Option<LogTime>,
+    pub first_sent: Option<LogTime>,
     pub ips: Vec<(Sym, LogTime, u64, bool)>,
     pub evidence: Vec<String>,
 }
@@ -88,11 +92,13 @@ pub(super) struct Scored {
 pub struct Ranking {
     pub suspects: Vec<Suspect>,
     pub notes: Vec<String>,
+    /// The raw lines each suspect's evidence cites, to look up.
+    pub requests: super::evidence::Requests,
 }
 
 /// Ranks suspects for the reputation episodes, earliest first.
 pub fn rank(f: &Findings, episodes: &[Episode], opts: &AnalysisOptions) -> Ranking {
-    let mut per_episode: Vec<(&Episode, Vec<Scored>)> = Vec::new();
+    let mut per_episode: Vec<(&Episode, Vec<Scored>, (LogTime, LogTime))> = Vec::new();
     let mut notes = Vec::new();
     let Some(first_listing) = episodes
         .iter()
@@ -118,7 +124,7 @@ pub fn rank(f: &Findings, episodes: &[Episode], opts: &AnalysisOptions) -> Ranki
                 human_span(e.first.0 - w.log_start.0)
             ));
         }
-        per_episode.push((e, w.score(f)));
+        per_episode.push((e, w.score(f), (w.from, w.onset)));
     }
     if !short.is_empty() {
         notes.push(format!(
@@ -129,24 +135,39 @@ pub fn rank(f: &Findings, episodes: &[Episode], opts: &AnalysisOptions) -> Ranki
     }
     // Round r takes each episode's r-th suspect, episodes by onset.
     let mut placed: FxHashSet<Sym> = FxHashSet::default();
-    let mut order: Vec<(&Episode, &Scored)> = Vec::new();
+    let mut order: Vec<(&Episode, &Scored, (LogTime, LogTime))> = Vec::new();
+
     let rounds = per_episode.iter().map(|p| p.1.len()).max().unwrap_or(0);
     for r in 0..rounds {
-        for (e, list) in &per_episode {
+        for (e, list, window) in &per_episode {
             if let Some(s) = list.get(r) {
                 if placed.insert(s.identity) {
-                    order.push((e, s));
+                    order.push((e, s, *window));
                 }
             }
         }
     }
     order.truncate(20);
+    let mut requests = super::evidence::Requests::default();
+    for (i, (_, s, _)) in order.iter().enumerate() {
+        let new_ips: Vec<(Sym, LogTime)> = s
+            .ips
+            .iter()
+            .filter(|ip| !ip.3)
+            .map(|ip| (ip.0, ip.1))
+            .collect();
+        requests.suspect(i, f, s, &new_ips);
+    }
     let suspects = order
         .into_iter()
         .enumerate()
-        .map(|(i, (e, s))| suspect(f, e, s, i as u32 + 1, opts))
+        .map(|(i, (e, s, _))| suspect(f, e, s, i as u32 + 1, opts))
         .collect();
-    Ranking { suspects, notes }
+    Ranking {
+        suspects,
+        notes,
+        requests,
+    }
 }
 
 /// The report's row of one scored identity.
@@ -242,6 +263,7 @@ fn suspect(f: &Findings, e: &Episode, s: &Scored, rank: u32, opts: &AnalysisOpti
                 recipients: b.1,
             })
             .collect(),
+        lines: Vec::new(),
     }
 }
 

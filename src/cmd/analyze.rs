@@ -102,6 +102,8 @@ pub fn read_logs(
             let bytes = block.data.bytes();
             let series = sources[block.source].series;
             let subs = input::split_lines(bytes, parts);
+            let st = &mut stats[block.source];
+            st.line_index.push((block.offset, st.newlines));
             for (sub, (mut p, pre)) in subs.iter().zip(parsed) {
                 c.consume_classified(block.source, series, sub, &p.events, pre);
                 // Cut lines' offsets, from the chunk's start to the file's.
@@ -393,7 +395,16 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         passwd: cfg.passwd.clone(),
         passwd_homes: cfg.passwd_homes.clone(),
     };
-    pool.install(|| analyze::summarize(f, &opts, &mut summary));
+    let requests = pool.install(|| analyze::summarize(f, &opts, &mut summary));
+    // The raw lines the findings cite: a second, targeted pass.
+    let index: Vec<&[(u64, u64)]> = analysis
+        .stats
+        .iter()
+        .map(|s| s.line_index.as_slice())
+        .collect();
+    let found = crate::input::lines::find_lines(&logs, &f.source_span, &index, &requests.queries);
+    let files: Vec<String> = logs.iter().map(Source::display).collect();
+    analyze::evidence::attach(&mut summary, &requests, found, &files, &fmt);
     if f.evicted > 0 {
         summary.problems.push(format!(
             "{} messages were still open (no `removed` line) while more than {} were open at once: the oldest were dropped from tracking, so later lines about them count as new messages",

@@ -13,6 +13,7 @@ pub mod dump;
 #[cfg(unix)]
 mod guard;
 mod journal;
+pub mod lines;
 mod read;
 mod salvage;
 

@@ -215,8 +215,14 @@ fn read_source(i: usize, s: &Source, opts: ReadOptions, tx: &SyncSender<ReadItem
     }
 }
 
+impl Mapped {
+    pub fn bytes(&self) -> &[u8] {
+        &self.map
+    }
+}
+
 /// Maps `file` with a guard; `None` when either fails (read it instead).
-fn map(file: &File) -> Option<Arc<Mapped>> {
+pub(super) fn map(file: &File) -> Option<Arc<Mapped>> {
     #[cfg(unix)]
     {
         // SAFETY: the file is a rotated log that nothing should write to;
@@ -314,7 +320,15 @@ impl Sink<'_> {
                         let line_end = newline_after(&m.map, end).map_or(len, |p| p + 1);
                         if line_end - start > self.opts.max_line {
                             let cut = start..start + self.opts.max_line;
+                            // The line's own end, so that line numbers
+                            // counted over the blocks stay right.
+                            let ends = line_end > 0 && m.map[line_end - 1] == b'\n';
                             if !self.block(start as u64, BlockData::Mapped(m.clone(), cut))
+                                || (ends
+                                    && !self.block(
+                                        line_end as u64 - 1,
+                                        BlockData::Owned(b"\n".to_vec()),
+                                    ))
                                 || !self.long_line(start as u64)
                             {
                                 return Ok(start as u64);

@@ -40,6 +40,12 @@ pub struct LineStats {
     pub by_program: FxHashMap<Box<[u8]>, ProgramLines>,
     pub not_understood_examples: Vec<String>,
     pub no_header_examples: Vec<String>,
+    /// Line ends in the chunk, blank lines included: line numbers for
+    /// evidence are counted from them.
+    pub newlines: u64,
+    /// For a whole file: each block's byte offset and the line ends before
+    /// it (to number a line near an offset without counting from the start).
+    pub line_index: Vec<(u64, u64)>,
     /// Lines cut at the line limit, and the offsets of the first few (from
     /// the chunk's start until the reader makes them file offsets).
     pub long_lines: u64,
@@ -74,6 +80,7 @@ impl LineStats {
             }
         }
         self.long_lines += other.long_lines;
+        self.newlines += other.newlines;
         for at in other.long_line_at {
             if self.long_line_at.len() < EXAMPLES {
                 self.long_line_at.push(at);
@@ -158,7 +165,10 @@ pub fn parse_chunk_into(chunk: &[u8], mut events: Vec<LineEvent>, max_line: usiz
     let st = &mut out.stats;
     let mut marked = false;
     let mut last_mark: Option<LineEvent> = None;
+    // Every line but an unfinished last one ends in a line end.
+    st.newlines = u64::from(chunk.last().is_some_and(|&c| c != b'\n')).wrapping_neg();
     for line in lines(chunk) {
+        st.newlines = st.newlines.wrapping_add(1);
         // A run of NULs is what a crash leaves where the log's tail was
         // being written (and what a file cut under a mapping reads as);
         // the next line may follow it without a line end.

@@ -172,6 +172,7 @@ pub fn render_csvs(s: &Summary) -> crate::Result<Vec<(String, Vec<u8>)>> {
         blacklist(s).into_bytes()?,
         suspects(s).into_bytes()?,
         guessing(s).into_bytes()?,
+        evidence(s).into_bytes()?,
         senders(s).into_bytes()?,
         text_counts("unclassified.csv", &s.unclassified).into_bytes()?,
         text_counts("inbound_rejects.csv", &s.inbound_rejects).into_bytes()?,
@@ -324,6 +325,17 @@ fn ip_use(u: &crate::model::SuspectIp) -> String {
         u.first_used,
         u.messages
     )
+}
+
+fn evidence(s: &Summary) -> Table {
+    let r = &s.evidence_lines;
+    Table::new("evidence.csv", r.len())
+        .text("finding", r.iter().map(|x| x.finding.as_str()))
+        .text("about", r.iter().map(|x| x.about.as_str()))
+        .text("file", r.iter().map(|x| x.file.as_str()))
+        .uint("line", r.iter().map(|x| x.line))
+        .text("time", r.iter().map(|x| x.time.as_str()))
+        .text("text", r.iter().map(|x| x.text.as_str()))
 }
 
 fn guessing(s: &Summary) -> Table {

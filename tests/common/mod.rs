@@ -103,6 +103,7 @@ pub fn summary() -> Summary {
             receivers: vec![],
             first_example: Some("connect to 127.0.0.1[127.0.0.1]:10024: Connection refused".into()),
             last_example: None,
+            lines: vec![],
         }],
         timeline: Timeline {
             bucket_seconds: 3600,
@@ -131,6 +132,7 @@ pub fn summary() -> Summary {
             accepted_again: None,
             accepted_before: Some("2025-12-29T10:02:11".into()),
             first_bounce: Some("2025-12-29T10:21:55".into()),
+            lines: vec![],
         }],
         suspects: vec![Suspect {
             rank: 1,
@@ -203,6 +205,7 @@ pub fn summary() -> Summary {
         problems: vec!["samples/passwd: not a maillog or queue dump".into()],
         notes: vec![],
         password_guessing: vec![],
+        evidence_lines: vec![],
         redacted: false,
         redaction_salt: None,
     }

@@ -1,0 +1,210 @@
+//! The raw log lines each finding cites: which lines to look up (built
+//! here, from the findings' own values and times), and where the lines
+//! found go in the summary. The lookup itself is `input::lines`.
+
+use crate::correlate::{Findings, IdentityKind, Sym};
+use crate::input::lines::{Found, Query};
+use crate::model::{EvidenceLine, Summary};
+use crate::time::{LogTime, TimeFormat, MINUTE, SECOND};
+
+/// What a line is evidence for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Suspect(usize),
+    Episode(usize),
+    Incident(usize),
+}
+
+/// The lines to look up, each with what it stands for.
+#[derive(Debug, Default)]
+pub struct Requests {
+    pub queries: Vec<Query>,
+    pub about: Vec<(Target, &'static str)>,
+}
+
+impl Requests {
+    /// Adds `other`'s requests (their tags renumbered).
+    pub fn extend(&mut self, other: Requests) {
+        for (mut q, about) in other.queries.into_iter().zip(other.about) {
+            q.tag = self.about.len() as u32;
+            self.about.push(about);
+            self.queries.push(q);
+        }
+    }
+
+    fn add(
+        &mut self,
+        target: Target,
+        about: &'static str,
+        needles: Vec<String>,
+        from: LogTime,
+        until: LogTime,
+        want: usize,
+    ) {
+        if needles.iter().any(|n| n.is_empty()) {
+            return;
+        }
+        let tag = self.about.len() as u32;
+        self.about.push((target, about));
+        self.queries.push(Query {
+            tag,
+            needles,
+            from,
+            until,
+            want,
+        });
+    }
+
+    /// A suspect's lines, each at the second the analysis saw it: its first
+    /// message in the window, its first from each new client IP (two at
+    /// most), the first failed login of its account.
+    pub(super) fn suspect(
+        &mut self,
+        index: usize,
+        f: &Findings,
+        s: &super::suspects::Scored,
+        new_ips: &[(Sym, LogTime)],
+    ) {
+        let raw = f.strings.str(s.identity).into_owned();
+        let value = raw
+            .split_once(':')
+            .map_or(raw.as_str(), |x| x.1)
+            .to_string();
+        let target = Target::Suspect(index);
+        let needle = match s.kind {
+            Some(IdentityKind::Sasl) => format!("sasl_username={value}"),
+            Some(IdentityKind::Uid) => format!(": uid={value} from="),
+            Some(IdentityKind::Client) => format!("[{value}]"),
+            Some(IdentityKind::Sender) => format!("from=<{value}>"),
+            _ => return,
+        };
+        let second = |t: LogTime| (t, LogTime(t.0 + SECOND));
+        // A submission line, not a failed login that names the account.
+        let mut first = vec![needle.clone()];
+        if matches!(s.kind, Some(IdentityKind::Sasl | IdentityKind::Client)) {
+            first.push(": client=".into());
+        }
+        if let Some(t) = s.first_sent {
+            // Its first recipient is logged at arrival: the submission is
+            // that second or a little before.
+            let (from, until) = second(t);
+            self.add(
+                target,
+                "its first message in the window before the listing",
+                first,
+                LogTime(from.0 - MINUTE),
+                until,
+                1,
+            );
+        }
+        if s.kind == Some(IdentityKind::Sasl) {
+            for (ip, t) in new_ips.iter().take(2) {
+                let ip = f.strings.str(*ip).into_owned();
+                let (from, until) = second(*t);
+                self.add(
+                    target,
+                    "a login from a client IP it had not used before",
+                    vec![needle.clone(), ": client=".into(), format!("[{ip}]")],
+                    from,
+                    until,
+                    1,
+                );
+            }
+            if let Some(t) = s.first_failure {
+                let (from, until) = second(t);
+                self.add(
+                    target,
+                    "the first failed login of its account",
+                    vec!["authentication failed".into(), needle.clone()],
+                    from,
+                    until,
+                    1,
+                );
+            }
+        }
+    }
+
+    /// An episode's first refusal, and its first outright one.
+    pub fn episode(
+        &mut self,
+        index: usize,
+        receiver: &str,
+        first: LogTime,
+        first_bounce: Option<LogTime>,
+    ) {
+        let target = Target::Episode(index);
+        let host = format!("{receiver}[");
+        self.add(
+            target,
+            "its first refusal",
+            vec![host.clone(), "status=".into()],
+            first,
+            LogTime(first.0 + SECOND),
+            1,
+        );
+        if let Some(b) = first_bounce.filter(|&b| b != first) {
+            self.add(
+                target,
+                "its first outright refusal",
+                vec![host, "status=bounced".into()],
+                b,
+                LogTime(b.0 + SECOND),
+                1,
+            );
+        }
+    }
+
+    /// An incident's first and last replies.
+    pub fn incident(&mut self, index: usize, example: (&str, LogTime), last: (&str, LogTime)) {
+        let target = Target::Incident(index);
+        for ((text, t), about) in [(example, "its first reply"), (last, "its last reply")] {
+            let needle: String = text.chars().take(80).collect();
+            self.add(target, about, vec![needle], t, LogTime(t.0 + SECOND), 1);
+        }
+    }
+}
+
+/// Puts the lines found on their findings, and all of them, in order, in
+/// `summary.evidence_lines`.
+pub fn attach(
+    summary: &mut Summary,
+    requests: &Requests,
+    found: Vec<Found>,
+    files: &[String],
+    fmt: &TimeFormat,
+) {
+    let mut found = found;
+    found.sort_by_key(|f| (f.tag, f.source, f.line));
+    for f in found {
+        let Some(&(target, about)) = requests.about.get(f.tag as usize) else {
+            continue;
+        };
+        let line = EvidenceLine {
+            finding: match target {
+                Target::Suspect(i) => format!("suspect {}", i + 1),
+                Target::Episode(i) => format!(
+                    "blacklisting {}",
+                    summary.blacklistings.get(i).map_or("", |b| b.list.as_str())
+                ),
+                Target::Incident(i) => format!(
+                    "incident {}",
+                    summary.incidents.get(i).map_or("", |x| x.cause.as_str())
+                ),
+            },
+            about: about.to_string(),
+            file: files.get(f.source).cloned().unwrap_or_default(),
+            line: f.line,
+            time: fmt.iso(f.time),
+            text: f.text,
+        };
+        let slot = match target {
+            Target::Suspect(i) => summary.suspects.get_mut(i).map(|s| &mut s.lines),
+            Target::Episode(i) => summary.blacklistings.get_mut(i).map(|b| &mut b.lines),
+            Target::Incident(i) => summary.incidents.get_mut(i).map(|x| &mut x.lines),
+        };
+        if let Some(v) = slot {
+            v.push(line.clone());
+        }
+        summary.evidence_lines.push(line);
+    }
+}
