@@ -5,7 +5,10 @@
 //! logs are read, so its cost does not grow with the number of lines, only
 //! with the number of deferrals and outbound recipients.
 
+pub mod lasting;
+pub mod local;
 pub mod messages;
+pub mod outcomes;
 pub mod queue;
 pub mod suspects;
 
@@ -84,6 +87,7 @@ fn is_server_problem(c: Cause) -> bool {
             | Cause::RateLimited
             | Cause::TlsFailure
             | Cause::RelayAuthFailure
+            | Cause::RelayUnavailable
             | Cause::LocalSystem
             | Cause::AuthPolicy
     )
@@ -206,6 +210,7 @@ fn pct(part: u64, whole: u64) -> f64 {
 /// Builds the analysis sections of the summary from the findings.
 pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary) {
     apply_port25_judgement(f);
+    lasting::judge_lasting_block(f);
     let f: &Findings = f;
     // The two halves read the records independently: run them side by side.
     let (incidents, sources) = rayon::join(
@@ -223,6 +228,7 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
         summary.inbound_rejects,
     ) = sources;
     summary.headline = headline(summary, &incidents, f.counts.deferral_events);
+    local::summarize(f, opts, summary);
 }
 
 /// Causes, timeline and incidents, into `summary`; the incidents with their
@@ -273,6 +279,7 @@ fn causes_over_time(
             deferred_messages: a.messages.len() as u64,
             bounces: a.bounces,
             expired: 0,
+            deleted: 0,
             share_of_deferrals: pct(a.events, deferrals_total),
             first: a.first.map(|t| fmt.iso(t)),
             last: a.last.map(|t| fmt.iso(t)),
@@ -461,6 +468,7 @@ fn sources_of_mail(f: &Findings, opts: &AnalysisOptions) -> Sources {
             messages: st.messages,
             recipients: st.recipients,
             delivered: st.delivered,
+            discarded: st.discarded,
             deferred: st.deferred,
             bounced: st.bounced,
             expired: st.expired,
@@ -589,6 +597,7 @@ fn build_incident(
                 .collect(),
             first_example: first.map(|x| f.strings.str(x.1).into_owned()),
             last_example: last.map(|x| f.strings.str(x.1).into_owned()),
+            ..Incident::default()
         },
     )
 }

@@ -341,6 +341,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
             first: span.map(|x| fmt.iso(x.0)),
             last: span.map(|x| fmt.iso(x.1)),
             problems: analysis.problems[i].clone(),
+            ..InputInfo::default()
         });
         summary
             .problems
@@ -375,6 +376,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         timezone: fmt.zone_name(),
         year_inferred: f.year.as_ref().map(|y| y.0),
         year_source: f.year.as_ref().map(|y| y.1.clone()),
+        ..Period::default()
     };
     summary.totals = Totals {
         received: f.counts.received,
@@ -385,6 +387,10 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         expired: f.counts.expired,
         rejected: f.counts.rejected,
         held: f.counts.held,
+        discarded: f.counts.discarded,
+        quarantined: f.counts.quarantined,
+        soft_bounced: f.counts.soft_bounces,
+        deleted: f.counts.deleted,
     };
     let opts = AnalysisOptions {
         bucket: cfg.bucket,

@@ -27,12 +27,14 @@ use crate::time::{LogTime, DAY};
 mod events;
 mod interner;
 mod lifecycle;
+mod local;
 mod records;
 mod relay;
 mod years;
 
 pub use crate::classify::cache::{cached_verdict, preclassify, Classified, PreVerdict};
 pub use interner::{Interner, Sym, OVERFLOW, STRINGS_MAX, STRING_MAX};
+pub use local::LOCAL_MAX;
 pub use records::*;
 pub use relay::{client_ip, is_loopback_relay};
 use years::SeriesYear;
@@ -59,6 +61,10 @@ struct Message {
     track: Option<Vec<RecipientRecord>>,
     /// For a bounce notice: the serial of the message it reports on.
     bounce_of: u32,
+    /// Its last deferral, an index into `Findings::outcomes`.
+    last_deferral: Option<u32>,
+    /// The content filter kept it in quarantine (amavis said so).
+    quarantined: bool,
 }
 
 /// State shared by all copies of one message.
@@ -67,6 +73,7 @@ struct Root {
     deferred: bool,
     held: bool,
     expired: bool,
+    deleted: bool,
     refs: u32,
 }
 
@@ -104,6 +111,9 @@ pub struct Correlator<'c> {
     last_host: (Vec<u8>, Sym),
     /// Events since the last sweep of stale messages.
     since_sweep: u32,
+    /// Diagnostic groups by (text shape, program, severity): an index into
+    /// `findings.diagnostics`.
+    diag_groups: FxHashMap<(u64, Sym, crate::parse::Severity), usize>,
     pub findings: Findings,
 }
 
@@ -113,6 +123,7 @@ struct VerdictSyms {
     cause: Cause,
     standing: crate::classify::Standing,
     connect_failure: Option<ConnectFailure>,
+    local: Option<crate::classify::LocalKind>,
     port: u16,
     normalised: Sym,
     remote_host: Sym,
@@ -155,6 +166,7 @@ impl<'c> Correlator<'c> {
             window: (None, None),
             last_host: (Vec::new(), 0),
             since_sweep: 0,
+            diag_groups: FxHashMap::default(),
             findings: Findings {
                 strings: Interner::new(),
                 ..Findings::default()
@@ -170,6 +182,7 @@ impl<'c> Correlator<'c> {
             cause: verdict.cause,
             standing: verdict.standing,
             connect_failure: verdict.connect_failure,
+            local: verdict.local,
             port: d.remote_port.unwrap_or(0),
             normalised: strings.intern(normalised.as_bytes()),
             remote_host: strings.intern(d.remote_host.as_deref().unwrap_or("").as_bytes()),

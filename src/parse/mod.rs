@@ -2,13 +2,15 @@
 //! queue dumps. No allocation per line on the hot path: events hold spans
 //! into the chunk, and per-program counters allocate once per program.
 
+mod chatter;
+mod foreign;
 pub mod postfix;
 pub mod queue;
 pub mod syslog;
 
 use rustc_hash::FxHashMap;
 
-pub use postfix::{DeliveryStatus, EventKind, QueueId, RejectAction, RejectStage, Span};
+pub use postfix::{DeliveryStatus, EventKind, QueueId, RejectAction, RejectStage, Severity, Span};
 pub use syslog::Stamp;
 
 /// One Postfix line, parsed.
@@ -203,6 +205,15 @@ pub fn parse_chunk_into(chunk: &[u8], mut events: Vec<LineEvent>, max_line: usiz
         if !syslog::is_postfix(h.program) {
             st.other += 1;
             st.count_program(h.program, false);
+            if let Some(kind) = foreign::foreign(chunk, h.program, h.message) {
+                out.events.push(LineEvent {
+                    stamp: h.stamp,
+                    host: Span::of(chunk, h.host),
+                    line_start,
+                    kind,
+                });
+                continue;
+            }
             // A repeat of the previous line: keep it, the previous line may
             // have been Postfix's.
             if h.program.is_empty() {
@@ -218,7 +229,10 @@ pub fn parse_chunk_into(chunk: &[u8], mut events: Vec<LineEvent>, max_line: usiz
             continue;
         }
         st.postfix += 1;
-        let kind = postfix::parse_payload(chunk, syslog::service(h.program), h.message);
+        let mut kind = postfix::parse_payload(chunk, syslog::service(h.program), h.message);
+        if let EventKind::Diagnostic { program, .. } = &mut kind {
+            *program = Span::of(chunk, h.program);
+        }
         let not_understood = matches!(kind, EventKind::NotUnderstood);
         st.count_program(h.program, not_understood);
         if not_understood {

@@ -138,6 +138,13 @@ pub fn render_terminal(summary: &Summary, color: bool) -> String {
         }
     }
 
+    for n in s.notes.iter().take(2) {
+        for (i, t) in wrap(n, WIDTH - 4, 2).into_iter().enumerate() {
+            let lead = if i == 0 { "  note: " } else { "        " };
+            lines.push(st.dim(&format!("{lead}{t}")));
+        }
+    }
+
     if !s.causes.is_empty() {
         lines.push(String::new());
         lines.push(st.bold("Causes                    deferrals  share  bounces"));
@@ -169,6 +176,20 @@ pub fn render_terminal(summary: &Summary, color: bool) -> String {
         }
         if inc.len() > 3 {
             lines.push(st.dim(&format!("  ... {} more in incidents.csv", inc.len() - 3)));
+        }
+    }
+
+    let failing: Vec<_> = s.local_failures.iter().filter(|l| l.stops_mail).collect();
+    if !failing.is_empty() {
+        lines.push(String::new());
+        lines.push(st.bold("The server itself                          lines  program"));
+        for l in failing.iter().take(3) {
+            lines.push(format!(
+                "  {:<40}{:>7}  {}",
+                clean(&l.title, 40),
+                l.count,
+                clean(&l.program, 30)
+            ));
         }
     }
 
