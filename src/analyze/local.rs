@@ -112,8 +112,17 @@ struct Cluster {
     queued: u32,
     fatal: bool,
     programs: BTreeSet<Sym>,
+    /// The first line, and the first fatal or panic line (the daemon's
+    /// own last words say most).
     first_text: (Sym, Sym),
+    worst_text: Option<(Sym, Sym)>,
     last_text: (Sym, Sym),
+}
+
+impl Cluster {
+    fn example(&self) -> (Sym, Sym) {
+        self.worst_text.unwrap_or(self.first_text)
+    }
 }
 
 /// The lines a run needs to be an incident: one fatal configuration,
@@ -147,6 +156,9 @@ fn clusters(f: &Findings) -> Vec<Cluster> {
                     c.last = e.time;
                     c.lines += 1;
                     c.queued = c.queued.max(e.queued);
+                    if fatal && !c.fatal {
+                        c.worst_text = Some((e.program, e.text));
+                    }
                     c.fatal |= fatal;
                     c.programs.insert(e.program);
                     c.last_text = (e.program, e.text);
@@ -162,6 +174,7 @@ fn clusters(f: &Findings) -> Vec<Cluster> {
                         fatal,
                         programs: BTreeSet::from([e.program]),
                         first_text: (e.program, e.text),
+                        worst_text: fatal.then_some((e.program, e.text)),
                         last_text: (e.program, e.text),
                     });
                 }
@@ -259,9 +272,9 @@ fn local_incidents(f: &Findings, opts: &AnalysisOptions, summary: &mut Summary) 
                 format!("{n} times")
             }
         };
-        let mut evidence = format!("`{}` {}", said(root.first_text), times(root.lines));
+        let mut evidence = format!("`{}` {}", said(root.example()), times(root.lines));
         for c in group.iter().skip(1).take(2) {
-            evidence += &format!(", with `{}` {}", said(c.first_text), times(c.lines));
+            evidence += &format!(", with `{}` {}", said(c.example()), times(c.lines));
         }
         let overlaps = summary.incidents.iter_mut().find(|i| {
             i.cause == cause.id()
@@ -300,18 +313,22 @@ fn local_incidents(f: &Findings, opts: &AnalysisOptions, summary: &mut Summary) 
             messages: u64::from(queued),
             share_of_deferrals: pct(deferrals, f.counts.deferral_events),
             receivers: Vec::new(),
-            first_example: Some(said(root.first_text)),
+            first_example: Some(said(root.example())),
             last_example: Some(said(latest.last_text)),
             local_kind: Some(root.kind.id().to_string()),
             local_lines: lines,
             programs: programs.into_iter().collect(),
         };
+        let held = match queued {
+            0 => String::new(),
+            1 => "; 1 message was queued meanwhile".to_string(),
+            n => format!("; {n} messages were queued meanwhile"),
+        };
         let text = format!(
-            "{} from {} to {}: {evidence}; {queued} message{} queued meanwhile.",
+            "{} from {} to {}: {evidence}{held}.",
             root.kind.title(),
             short(first),
             short(last),
-            if queued == 1 { " was" } else { "s were" },
         );
         items.push((
             lines,

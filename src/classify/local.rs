@@ -18,6 +18,10 @@ pub enum LocalKind {
     DiskFull,
     /// Queue files cannot be written, or are damaged.
     QueueFile,
+    /// `postfix check` found damaged queue files (already set aside in
+    /// `corrupt/`): evidence of an earlier failure.
+    #[serde(rename = "corrupt_queue_files")]
+    CorruptFiles,
     /// A daemon dies at start again and again; master throttles it.
     CrashLoop,
     /// main.cf / master.cf errors that stop a daemon.
@@ -54,9 +58,10 @@ pub enum LocalKind {
 }
 
 impl LocalKind {
-    pub const ALL: [LocalKind; 18] = [
+    pub const ALL: [LocalKind; 19] = [
         LocalKind::DiskFull,
         LocalKind::QueueFile,
+        LocalKind::CorruptFiles,
         LocalKind::CrashLoop,
         LocalKind::Config,
         LocalKind::ConfigWarning,
@@ -79,6 +84,7 @@ impl LocalKind {
         match self {
             LocalKind::DiskFull => "disk_full",
             LocalKind::QueueFile => "queue_file",
+            LocalKind::CorruptFiles => "corrupt_queue_files",
             LocalKind::CrashLoop => "crash_loop",
             LocalKind::Config => "config_error",
             LocalKind::ConfigWarning => "config_warning",
@@ -106,6 +112,7 @@ impl LocalKind {
         match self {
             LocalKind::DiskFull => "Disk full on this server",
             LocalKind::QueueFile => "Queue files cannot be written or are damaged",
+            LocalKind::CorruptFiles => "Damaged queue files were set aside",
             LocalKind::CrashLoop => "A Postfix daemon keeps dying at start",
             LocalKind::Config => "Postfix configuration error",
             LocalKind::ConfigWarning => "Postfix configuration warning",
@@ -129,7 +136,10 @@ impl LocalKind {
     /// is an incident (configuration warnings and mistyped commands are
     /// evidence only).
     pub fn stops_mail(self) -> bool {
-        !matches!(self, LocalKind::ConfigWarning | LocalKind::Command)
+        !matches!(
+            self,
+            LocalKind::ConfigWarning | LocalKind::Command | LocalKind::CorruptFiles
+        )
     }
 
     /// What to do, as runbooks say it.
@@ -142,6 +152,9 @@ impl LocalKind {
             LocalKind::QueueFile => &[
                 "Check the queue file system: `df -h /var/spool/postfix`, `dmesg` for I/O errors, and `postfix check`.",
                 "Damaged queue files are moved to `corrupt/`: inspect them with `postcat`, then remove them with `postsuper -d`.",
+            ],
+            LocalKind::CorruptFiles => &[
+                "Postfix moved damaged queue files to `corrupt/` earlier (a crash, a full disk): inspect them with `postcat`, then remove them with `postsuper -d ALL corrupt` when nothing in them is needed.",
             ],
             LocalKind::CrashLoop => &[
                 "Read the `fatal:` line just before `bad command startup -- throttling`: it names what the daemon lacks.",

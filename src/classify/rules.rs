@@ -560,13 +560,13 @@ mod tests {
         ("host mx.example.com[192.0.2.7] said: 554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using dnsbl-1.uceprotect.net; IP listed", Blacklisted, Some("uceprotect")),
         ("host mx.example.com[192.0.2.7] said: 450-4.2.1 The user you are trying to contact is receiving mail at a rate that 450-4.2.1 prevents additional messages from being delivered. (in reply to RCPT TO command)", RateLimited, Some("gmail")),
         ("host mx.example.com[192.0.2.7] said: 421 4.7.0 Too many concurrent SMTP connections from this IP address; please try again later.", RateLimited, None),
-        // Replies real servers met (the public2 corpus and the providers'
-        // documented texts).
-        ("host smtp.office365.com[192.0.2.7] said: 432 4.3.2 Concurrent connections limit exceeded. Visit https://aka.ms/concurrent_sending for more information. [Hostname=P212321.PROD.OUTLOOK.COM] (in reply to end of DATA command)", RateLimited, Some("microsoft")),
+        // Replies real servers met (the public2 corpus, names changed, and
+        // the providers' documented texts).
+        ("host smtp.office365.com[192.0.2.7] said: 432 4.3.2 Concurrent connections limit exceeded. Visit https://aka.ms/concurrent_sending for more information. [Hostname=AM0PR01MB1234.eurprd01.prod.outlook.com] (in reply to end of DATA command)", RateLimited, Some("microsoft")),
         ("host cdptpa-mx.example.com[192.0.2.7] said: 554 5.7.1 - ERROR: Mail Refused - 192.0.2.1 - See http://security.rr.com/mail_blocks.htm#IP_BLOCK - 20120704 (in reply to MAIL FROM command)", Blacklisted, Some("roadrunner")),
         ("host mx.example.com[192.0.2.7] said: 553-Message filtered. Refer to the Troubleshooting page at 553-http://www.symanteccloud.com/troubleshooting for more 553 information. (#5.7.1) (in reply to end of DATA command)", Blacklisted, Some("messagelabs")),
-        ("host skilled.com.au.s200a1.mxlogic.net[192.0.2.7] said: 554 Denied [8e6f0b3a.1.2.mxlogic.net] (Mode: normal) (in reply to end of DATA command)", Blacklisted, None),
-        ("host utsmeg1.uts.edu.au[192.0.2.7] said: 550 Denied by policy (in reply to RCPT TO command)", Blacklisted, None),
+        ("host example.com.au.s200a1.mxlogic.net[192.0.2.7] said: 554 Denied [8e6f0b3a.1.2.mxlogic.net] (Mode: normal) (in reply to end of DATA command)", Blacklisted, None),
+        ("host mx.example.edu.au[192.0.2.7] said: 550 Denied by policy (in reply to RCPT TO command)", Blacklisted, None),
         ("host mx.example.com[192.0.2.7] said: 553 sorry, this recipient is not in my validrcptto list (#5.7.1) (in reply to RCPT TO command)", UnknownRecipient, None),
         ("host mx.example.com[192.0.2.7] said: 550 \"user@example.com\" is not a known user (in reply to RCPT TO command)", UnknownRecipient, None),
         ("host mx-aol.mail.gm0.yahoodns.net[192.0.2.7] said: 554- (RTR:DU) https://postmaster.yahooinc.com/error-codes (in reply to MAIL FROM command)", Blacklisted, None),
@@ -575,9 +575,9 @@ mod tests {
         ("host mail.example.com[private/dovecot-lmtp] said: 452 4.2.2 <u@example.com> Not enough disk space (in reply to end of DATA command)", LocalSystem, None),
         ("host mail.example.com[private/dovecot-lmtp] said: 451 4.3.0 <u@example.com> Temporary internal error (in reply to end of DATA command)", LocalSystem, None),
         ("host mail.example.com[private/dovecot-lmtp] said: 552 5.2.2 <u@example.com> Quota exceeded (mailbox for user is full) (in reply to end of DATA command)", MailboxFull, None),
-        ("connect to smtp.gmail.com[74.125.68.109]:587: Connection timed out", RelayUnavailable, None),
-        ("delivery temporarily suspended: connect to smtp.gmail.com[74.125.68.108]:587: Connection timed out", RelayUnavailable, None),
-        ("host exemple.com[192.0.2.7] said: 452 4.3.1 Insufficient system storage (in reply to MAIL FROM command)", RemoteUnavailable, None),
+        ("connect to smtp.gmail.com[192.0.2.9]:587: Connection timed out", RelayUnavailable, None),
+        ("delivery temporarily suspended: connect to smtp.gmail.com[192.0.2.8]:587: Connection timed out", RelayUnavailable, None),
+        ("host mx.example.com[192.0.2.7] said: 452 4.3.1 Insufficient system storage (in reply to MAIL FROM command)", RemoteUnavailable, None),
     ];
 
     /// Only replies about our reputation are evidence of spam sent; the

@@ -28,6 +28,8 @@ mod events;
 mod interner;
 mod lifecycle;
 mod local;
+#[cfg(test)]
+mod outcome_tests;
 mod records;
 mod relay;
 mod years;
@@ -37,8 +39,8 @@ pub use interner::{Interner, Sym, OVERFLOW, STRINGS_MAX, STRING_MAX};
 pub use local::LOCAL_MAX;
 pub use records::*;
 pub use relay::{client_ip, is_loopback_relay};
-use years::SeriesYear;
 pub use years::YearPolicy;
+use years::{SeriesYear, ZoneClock};
 
 #[derive(Debug, Clone)]
 struct Message {
@@ -114,6 +116,8 @@ pub struct Correlator<'c> {
     /// Diagnostic groups by (text shape, program, severity): an index into
     /// `findings.diagnostics`.
     diag_groups: FxHashMap<(u64, Sym, crate::parse::Severity), usize>,
+    /// `--timezone`: lines with an offset are moved to its wall clock.
+    zone: Option<ZoneClock>,
     pub findings: Findings,
 }
 
@@ -167,6 +171,7 @@ impl<'c> Correlator<'c> {
             last_host: (Vec::new(), 0),
             since_sweep: 0,
             diag_groups: FxHashMap::default(),
+            zone: None,
             findings: Findings {
                 strings: Interner::new(),
                 ..Findings::default()
@@ -222,6 +227,12 @@ impl<'c> Correlator<'c> {
         syms
     }
 
+    /// The server's zone: a line written with a UTC offset is put on the
+    /// wall clock of the lines written without one.
+    pub fn set_zone(&mut self, zone: Option<jiff::tz::TimeZone>) {
+        self.zone = zone.map(ZoneClock::new);
+    }
+
     /// Keeps only events in `[since, until)`.
     pub fn set_window(&mut self, since: Option<LogTime>, until: Option<LogTime>) {
         self.window = (since, until);
@@ -252,6 +263,9 @@ impl<'c> Correlator<'c> {
             let Some(time) = self.resolve(series, ev.stamp) else {
                 continue;
             };
+            if ev.kind != EventKind::Mark {
+                self.count_clock(ev.stamp);
+            }
             if self.window.0.is_some_and(|s| time < s) || self.window.1.is_some_and(|u| time >= u) {
                 continue;
             }

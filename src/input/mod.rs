@@ -13,6 +13,7 @@ pub mod dump;
 #[cfg(unix)]
 mod guard;
 mod journal;
+pub mod overlap;
 mod read;
 mod salvage;
 
@@ -64,6 +65,9 @@ pub struct Source {
     pub series: u32,
     /// The file syslog still writes to: read, never mapped.
     pub live: bool,
+    /// A syslog severity file (`mail.warn`, `mail.err`, `mail.info`): read
+    /// after the other inputs, its lines that another input holds skipped.
+    pub severity_file: bool,
 }
 
 impl Source {

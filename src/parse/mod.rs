@@ -42,6 +42,8 @@ pub struct LineStats {
     pub by_program: FxHashMap<Box<[u8]>, ProgramLines>,
     pub not_understood_examples: Vec<String>,
     pub no_header_examples: Vec<String>,
+    /// Lines of a severity file skipped because another input holds them.
+    pub duplicates: u64,
     /// Lines cut at the line limit, and the offsets of the first few (from
     /// the chunk's start until the reader makes them file offsets).
     pub long_lines: u64,
@@ -57,6 +59,7 @@ impl LineStats {
         self.other += other.other;
         self.not_understood += other.not_understood;
         self.no_header += other.no_header;
+        self.duplicates += other.duplicates;
         for (k, v) in other.by_program {
             let e = match self.by_program.get_mut(&k) {
                 Some(e) => e,
@@ -150,7 +153,21 @@ pub fn parse_chunk(chunk: &[u8]) -> ParsedChunk {
 /// [`parse_chunk`] into a recycled event buffer (a fresh megabyte-sized
 /// buffer per chunk is a fresh mapping, page faults and zeroing included),
 /// cutting lines at `max_line` bytes.
-pub fn parse_chunk_into(chunk: &[u8], mut events: Vec<LineEvent>, max_line: usize) -> ParsedChunk {
+pub fn parse_chunk_into(chunk: &[u8], events: Vec<LineEvent>, max_line: usize) -> ParsedChunk {
+    parse_chunk_filtered(chunk, events, max_line, None)
+}
+
+/// Decides per line (by its bytes) whether it is read: `false` skips it as
+/// a duplicate of another input's line.
+pub type LineFilter<'a> = &'a (dyn Fn(&[u8]) -> bool + Sync);
+
+/// [`parse_chunk_into`] with a line filter (see `input::overlap`).
+pub fn parse_chunk_filtered(
+    chunk: &[u8],
+    mut events: Vec<LineEvent>,
+    max_line: usize,
+    keep: Option<LineFilter>,
+) -> ParsedChunk {
     events.clear();
     events.reserve(chunk.len() / 160);
     let mut out = ParsedChunk {
@@ -169,6 +186,10 @@ pub fn parse_chunk_into(chunk: &[u8], mut events: Vec<LineEvent>, max_line: usiz
             _ => line,
         };
         if line.is_empty() || line.iter().all(|c| c.is_ascii_whitespace()) {
+            continue;
+        }
+        if keep.is_some_and(|k| !k(line)) {
+            st.duplicates += 1;
             continue;
         }
         let line = if line.len() > max_line {
