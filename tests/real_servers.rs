@@ -310,3 +310,72 @@ fn two_clocks_are_aligned_by_timezone_or_said() {
         "{last} vs {expected}"
     );
 }
+
+/// Plesk's Outgoing Mail Control in its documented maillog format: a
+/// subscription's script (uid 10005) and a mailbox over their limits.
+/// The subscription's system user is named from a copy of /etc/passwd,
+/// and a redacted report names no one.
+#[test]
+fn plesk_limits_name_the_sender_and_the_subscription_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = "\
+Jan 10 12:34:50 plesk1 postfix/pickup[7001]: 1A2B3C4D5E: uid=10005 from=<shopuser>
+Jan 10 12:34:50 plesk1 /usr/lib64/plesk-9.0/psa-pc-remote[5977]: REJECT during call 'limit-out' handler
+Jan 10 12:34:50 plesk1 postfix/cleanup[7018]: 1A2B3C4D5E: milter-reject: END-OF-MESSAGE from localhost[127.0.0.1]: 5.7.0 Your message could not be sent. The limit on the number of allowed outgoing messages was exceeded. Try again later.; from=<shopuser@shop-example.com> to=<x@example.net> proto=ESMTP helo=<localhost>
+Jan 10 12:35:55 plesk1 postfix/submission/smtpd[7015]: 2B3C4D5E6F: client=localhost[::1], sasl_method=LOGIN, sasl_username=sales@shop-example.com
+Jan 10 12:35:56 plesk1 /usr/lib64/plesk-9.0/psa-pc-remote[5977]: REJECT during call 'limit-out' handler
+Jan 10 12:35:56 plesk1 postfix/cleanup[7018]: 2B3C4D5E6F: milter-reject: END-OF-MESSAGE from localhost[::1]: 5.7.0 Your message could not be sent. The limit on the number of allowed outgoing messages was exceeded. Try again later.; from=<sales@shop-example.com> to=<y@example.org> proto=ESMTP helo=<webmail.shop-example.com>
+";
+    std::fs::write(dir.path().join("maillog"), log).unwrap();
+    let passwd = dir.path().join("passwd.copy");
+    std::fs::write(
+        &passwd,
+        "root:x:0:0:root:/root:/bin/bash\nshopuser:x:10005:1003::/var/www/vhosts/shop-example.com:/bin/false\n",
+    )
+    .unwrap();
+    let log_path = dir.path().join("maillog");
+    let s = analyze(
+        &[&log_path],
+        &["--year", "2026", "--passwd", passwd.to_str().unwrap()],
+    );
+    let rows = s["outgoing_limits"].as_array().unwrap();
+    let who: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["sender"].as_str().unwrap(),
+                r["identity"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        who.contains(&("shopuser@shop-example.com", "uid:10005 (shopuser)")),
+        "{who:?}"
+    );
+    assert!(
+        who.contains(&("sales@shop-example.com", "sasl:sales@shop-example.com")),
+        "{who:?}"
+    );
+    assert!(s["notes"].to_string().contains("psa-pc-remote logged 2"));
+    // Redacted: neither the user nor the mailbox is named anywhere.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r");
+    let st = Command::new(env!("CARGO_BIN_EXE_postmortem"))
+        .args([
+            "analyze", "--quiet", "--redact", "--year", "2026", "--passwd",
+        ])
+        .arg(&passwd)
+        .arg("--out")
+        .arg(&out)
+        .arg(&log_path)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let p = entry.unwrap().path();
+        let text = std::fs::read_to_string(&p).unwrap();
+        for secret in ["shopuser", "sales@", "shop-example.com"] {
+            assert!(!text.contains(secret), "{} names {secret}", p.display());
+        }
+    }
+}

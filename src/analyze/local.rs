@@ -426,7 +426,7 @@ fn notes(f: &Findings, summary: &mut Summary) {
         .count();
     if plesk_failures > 0 {
         summary.notes.push(format!(
-            "{plesk_failures} failed logins were named by plesk_saslauthd (account known, client not); they count as failed logins of those accounts."
+            "{plesk_failures} failed logins were named by plesk_saslauthd alone (account known, client not): they count as failed logins of those accounts."
         ));
     }
     if f.local_dropped > 0 {

@@ -10,8 +10,10 @@ use crate::model::{CauseRow, HeadlineItem, Summary};
 
 /// Bounces make the headline from this many on...
 const MIN_BOUNCES: u64 = 5;
-/// ...and when they are at least this share (%) of the outbound outcomes.
+/// ...and when they are at least this share (%) of the outbound outcomes,
 const BOUNCE_SHARE: f64 = 20.0;
+/// or this share when the headline names other trouble already.
+const BOUNCE_SHARE_BESIDE: f64 = 50.0;
 /// Our own rejects make the headline only when nothing else does, from
 /// this many on, and when they outnumber the mail accepted.
 const MIN_REJECTS: u64 = 10;
@@ -71,7 +73,12 @@ pub fn bounce_and_reject_headline(summary: &mut Summary) {
         (t.bounced as f64 * 1000.0 / outcomes as f64).round() / 10.0
     };
     let mut items = Vec::new();
-    if t.bounced >= MIN_BOUNCES && share >= BOUNCE_SHARE {
+    let needed = if headline_is_empty(summary) {
+        BOUNCE_SHARE
+    } else {
+        BOUNCE_SHARE_BESIDE
+    };
+    if t.bounced >= MIN_BOUNCES && share >= needed {
         let top = summary
             .causes
             .iter()
@@ -140,5 +147,70 @@ pub fn bounce_and_reject_headline(summary: &mut Summary) {
         summary.headline = items;
     } else {
         summary.headline.extend(items);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{TextCount, Totals};
+
+    fn summary(delivered: u64, bounced: u64, headline: &str) -> Summary {
+        Summary {
+            totals: Totals {
+                delivered,
+                bounced,
+                ..Totals::default()
+            },
+            causes: vec![CauseRow {
+                cause: "unknown_recipient".into(),
+                bounces: bounced,
+                example: Some("Host or domain name not found. Name service error for name=host.example.local type=A: Host not found".into()),
+                ..CauseRow::default()
+            }],
+            headline: vec![HeadlineItem {
+                cause: headline.into(),
+                ..HeadlineItem::default()
+            }],
+            ..Summary::default()
+        }
+    }
+
+    #[test]
+    fn bounces_speak_when_they_are_the_trouble() {
+        // Three quarters bounced, none deferred: the headline says so.
+        let mut s = summary(62, 174, "none");
+        bounce_and_reject_headline(&mut s);
+        assert_eq!(s.headline.len(), 1);
+        assert_eq!(s.headline[0].cause, "unknown_recipient");
+        assert!(
+            s.headline[0]
+                .text
+                .starts_with("174 of 236 recipients bounced (73.7%), none was deferred"),
+            "{}",
+            s.headline[0].text
+        );
+        // A fifth beside a listing the headline names already: not again.
+        let mut s = summary(3707, 930, "blacklisted");
+        bounce_and_reject_headline(&mut s);
+        assert_eq!(s.headline.len(), 1);
+        // A few bounces in much mail: nothing.
+        let mut s = summary(1000, 20, "none");
+        bounce_and_reject_headline(&mut s);
+        assert_eq!(s.headline[0].cause, "none");
+    }
+
+    #[test]
+    fn our_own_rejects_speak_only_when_nothing_else_does() {
+        let mut s = summary(43, 0, "none");
+        s.totals.rejected = 107;
+        s.inbound_rejects = vec![TextCount {
+            text: "553 5.7.1 Sender ERROR <addr>".into(),
+            count: 89,
+            cause: None,
+        }];
+        bounce_and_reject_headline(&mut s);
+        assert_eq!(s.headline[0].cause, "rejected");
+        assert!(s.headline[0].text.contains("rejected 107"));
     }
 }

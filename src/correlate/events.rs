@@ -167,11 +167,7 @@ impl Correlator<'_> {
             } => {
                 let user = self.findings.strings.intern(g(username));
                 let ip = self.findings.strings.intern(client_ip(g(client)));
-                self.findings.login_failures.push(LoginFailure {
-                    time,
-                    username: user,
-                    client_ip: ip,
-                });
+                self.login_failure(time, user, ip);
                 if !reason.is_empty() {
                     self.sasl_backend(time, b"postfix/smtpd", g(reason));
                 }

@@ -174,6 +174,38 @@ impl Correlator<'_> {
         });
     }
 
+    /// A failed login. Plesk's `plesk_saslauthd` and smtpd may both log one
+    /// attempt (the one names the account, the other the client too):
+    /// lines of one account seconds apart, one of each, are one failure.
+    pub(super) fn login_failure(&mut self, time: LogTime, username: Sym, client_ip: Sym) {
+        const PAIR: i64 = 10 * crate::time::SECOND;
+        let plesk = client_ip == 0;
+        if username != 0 {
+            if let Some((t, i, other_was_plesk)) = self.sasl_unpaired.get(&username).copied() {
+                if other_was_plesk != plesk && (time.0 - t.0).abs() <= PAIR {
+                    self.sasl_unpaired.remove(&username);
+                    // One attempt: smtpd's line knows the client.
+                    if !plesk {
+                        self.findings.login_failures[i].client_ip = client_ip;
+                    }
+                    return;
+                }
+            }
+        }
+        self.findings.login_failures.push(LoginFailure {
+            time,
+            username,
+            client_ip,
+        });
+        if username != 0 {
+            if self.sasl_unpaired.len() > 100_000 {
+                self.sasl_unpaired.clear();
+            }
+            let i = self.findings.login_failures.len() - 1;
+            self.sasl_unpaired.insert(username, (time, i, plesk));
+        }
+    }
+
     /// A hand-off the content filter answered `discarded` (or a `discard`
     /// transport's delivery): the recipient is gone, not delivered.
     pub(super) fn discarded(

@@ -118,6 +118,9 @@ pub struct Correlator<'c> {
     diag_groups: FxHashMap<(u64, Sym, crate::parse::Severity), usize>,
     /// `--timezone`: lines with an offset are moved to its wall clock.
     zone: Option<ZoneClock>,
+    /// The last failed login of an account not yet paired with the other
+    /// daemon's line of the same attempt: (time, index, from plesk).
+    sasl_unpaired: FxHashMap<Sym, (LogTime, usize, bool)>,
     pub findings: Findings,
 }
 
@@ -172,6 +175,7 @@ impl<'c> Correlator<'c> {
             since_sweep: 0,
             diag_groups: FxHashMap::default(),
             zone: None,
+            sasl_unpaired: FxHashMap::default(),
             findings: Findings {
                 strings: Interner::new(),
                 ..Findings::default()

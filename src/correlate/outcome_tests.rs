@@ -188,3 +188,27 @@ Jan  3 10:00:05 mx postfix/qmgr[1]: BCDEF12345: removed
     assert_eq!(f.first.unwrap().iso(), "2026-01-03T09:00:00");
     assert_eq!(f.clocks.converted, 0);
 }
+
+#[test]
+fn one_attempt_logged_by_plesk_and_smtpd_is_one_failure() {
+    let log = "\
+Jan 10 12:35:00 h plesk_saslauthd[11166]: failed mail authentication attempt for user 'info@test.example' (password len=10)
+Jan 10 12:35:00 h postfix/smtpd[7015]: warning: unknown[192.0.2.61]: SASL LOGIN authentication failed: authentication failure, sasl_username=info@test.example
+Jan 10 12:36:00 h plesk_saslauthd[11166]: failed mail authentication attempt for user 'info@test.example' (password len=8)
+Jan 10 12:40:00 h postfix/smtpd[7015]: warning: unknown[192.0.2.62]: SASL LOGIN authentication failed: UGFzc3dvcmQ6
+";
+    let f = run(log);
+    let seen: Vec<(&[u8], &[u8])> = f
+        .login_failures
+        .iter()
+        .map(|l| (f.strings.get(l.username), f.strings.get(l.client_ip)))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (&b"info@test.example"[..], &b"192.0.2.61"[..]),
+            (b"info@test.example", b""),
+            (b"", b"192.0.2.62"),
+        ]
+    );
+}
