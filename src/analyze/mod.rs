@@ -5,6 +5,7 @@
 //! logs are read, so its cost does not grow with the number of lines, only
 //! with the number of deferrals and outbound recipients.
 
+pub mod clocks;
 pub mod lasting;
 pub mod local;
 pub mod messages;

@@ -140,7 +140,7 @@ pub fn read_logs(
                     let prev = pending.take();
                     let keep = overlap
                         .as_ref()
-                        .map(|o| line_filter(o, block.source, sources[block.source].severity_file));
+                        .map(|o| o.filter_for(block.source, sources[block.source].severity_file));
                     let (parsed, cut) = rayon::join(
                         || {
                             let subs = input::split_lines(block.data.bytes(), parts);
@@ -221,28 +221,6 @@ pub fn read_logs(
         problems,
         partial,
     })
-}
-
-/// Whether a line of a block is read.
-type KeepLine<'a> = dyn Fn(&[u8]) -> bool + Sync + 'a;
-
-/// The line filter of one input: another input's lines are marked as
-/// held; a severity file's lines are read only when no other input held
-/// them.
-fn line_filter(
-    o: &input::overlap::Overlap,
-    source: usize,
-    severity_file: bool,
-) -> Box<KeepLine<'_>> {
-    use input::overlap::line_hash;
-    if severity_file {
-        Box::new(move |line| !o.held_elsewhere(line_hash(line), source))
-    } else {
-        Box::new(move |line| {
-            o.mark(line_hash(line), source);
-            true
-        })
-    }
 }
 
 /// Notes a mapped file that shrank while it was read (once per file).
@@ -356,7 +334,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
     }
     progress.finish();
     partial |= analysis.partial;
-    clock_notes(&analysis.findings.clocks, &mut fmt, &mut summary);
+    crate::analyze::clocks::clock_notes(&analysis.findings.clocks, &mut fmt, &mut summary);
     let postfix_lines: u64 = analysis.stats.iter().map(|s| s.postfix).sum();
     if postfix_lines == 0 && dumps.is_empty() && !analysis.partial {
         let read = logs
@@ -385,7 +363,9 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
             duplicate_lines: st.duplicates,
         });
         if s.severity_file {
-            summary.notes.push(severity_note(s, st));
+            summary
+                .notes
+                .push(input::overlap::severity_note(s, st.total, st.duplicates));
         }
         summary
             .problems
@@ -696,81 +676,6 @@ fn queue_section(
     }
     qs.notes.extend(notes);
     Ok((Some(qs), files, partial))
-}
-
-/// Lines written with a UTC offset and lines written without one: put on
-/// one clock when `--timezone` names the server's zone, else said. When
-/// every line carries the same offset, the report's times carry it too.
-fn clock_notes(c: &crate::correlate::Clocks, fmt: &mut TimeFormat, summary: &mut Summary) {
-    let with: u64 = c.offsets.iter().map(|o| o.1).sum();
-    if with == 0 {
-        return;
-    }
-    let offsets: Vec<String> = c
-        .offsets
-        .iter()
-        .map(|&(o, _)| crate::time::offset_text(o))
-        .collect();
-    if let Some(zone) = fmt.zone().map(|_| fmt.zone_name()) {
-        if c.local > 0 {
-            summary.notes.push(format!(
-                "{with} lines carry a UTC offset ({}) and {} do not: the former were put on the clock of {zone} (--timezone), as the latter are read",
-                offsets.join(", "),
-                c.local
-            ));
-        }
-        return;
-    }
-    // Two offsets an hour apart are one zone's winter and summer time.
-    let one_zone = match c.offsets.as_slice() {
-        [_] => true,
-        [a, b] => (a.0 - b.0).abs() == 3600,
-        _ => false,
-    };
-    if c.local > 0 || !one_zone {
-        summary.problems.push(format!(
-            "{with} lines carry a UTC offset ({}){}: without --timezone the clocks could not be aligned, so each time is shown as its line wrote it; give --timezone with the server's zone (e.g. Europe/Berlin) to put them on one clock",
-            offsets.join(", "),
-            if c.local > 0 {
-                format!(" and {} lines do not", c.local)
-            } else {
-                String::new()
-            }
-        ));
-    } else if let [(o, _)] = c.offsets.as_slice() {
-        *fmt = TimeFormat::fixed(*o);
-    }
-}
-
-/// What became of a severity file's lines, in words.
-fn severity_note(s: &Source, st: &LineStats) -> String {
-    let all = st.total + st.duplicates;
-    let name = s.display();
-    let lines = |n: u64| {
-        if n == 1 {
-            "1 line".to_string()
-        } else {
-            format!("{n} lines")
-        }
-    };
-    if st.duplicates == 0 {
-        format!(
-            "{name}: a severity file (mail.warn, mail.err, mail.info) whose {} no other input holds: read",
-            lines(all)
-        )
-    } else if st.total == 0 {
-        format!(
-            "{name}: a severity file whose {} another input holds too: read once, from there",
-            lines(all)
-        )
-    } else {
-        format!(
-            "{name}: a severity file of {}: {} another input holds too (read once, from there), {} only it holds (read)",
-            lines(all),
-            st.duplicates,
-            st.total
-        )
-    }
 }
 
 fn line_counts(all: &LineStats) -> LineCounts {

@@ -108,6 +108,55 @@ impl Overlap {
     }
 }
 
+/// Whether a line of a block is read.
+pub type KeepLine<'a> = dyn Fn(&[u8]) -> bool + Sync + 'a;
+
+impl Overlap {
+    /// The line filter of one input: another input's lines are marked as
+    /// held; a severity file's lines are read only when no other input
+    /// held them.
+    pub fn filter_for(&self, source: usize, severity_file: bool) -> Box<KeepLine<'_>> {
+        if severity_file {
+            Box::new(move |line| !self.held_elsewhere(line_hash(line), source))
+        } else {
+            Box::new(move |line| {
+                self.mark(line_hash(line), source);
+                true
+            })
+        }
+    }
+}
+
+/// What became of a severity file's lines, in words: `read` lines only
+/// it held, `skipped` another input held too.
+pub fn severity_note(s: &Source, read: u64, skipped: u64) -> String {
+    let all = read + skipped;
+    let name = s.display();
+    let lines = |n: u64| {
+        if n == 1 {
+            "1 line".to_string()
+        } else {
+            format!("{n} lines")
+        }
+    };
+    if skipped == 0 {
+        format!(
+            "{name}: a severity file (mail.warn, mail.err, mail.info) whose {} no other input holds: read",
+            lines(all)
+        )
+    } else if read == 0 {
+        format!(
+            "{name}: a severity file whose {} another input holds too: read once, from there",
+            lines(all)
+        )
+    } else {
+        format!(
+            "{name}: a severity file of {}: {skipped} another input holds too (read once, from there), {read} only it holds (read)",
+            lines(all)
+        )
+    }
+}
+
 /// A whole file, decompressed when it is gzip.
 fn read_all(s: &Source) -> std::io::Result<Vec<u8>> {
     let raw = std::fs::read(&s.path)?;
