@@ -58,20 +58,27 @@ fn amavis_quarantine(msg: &[u8]) -> Option<EventKind> {
 
 /// `lmtp(u@example.com)<123><abc>: Error: write(...) failed: No space left on device`
 fn dovecot_error(chunk: &[u8], program: &[u8], msg: &[u8]) -> Option<EventKind> {
-    const WORDS: [(Severity, &[u8], &[u8]); 3] = [
-        (Severity::Error, b"Error: ", b": Error: "),
-        (Severity::Fatal, b"Fatal: ", b": Fatal: "),
-        (Severity::Panic, b"Panic: ", b": Panic: "),
-    ];
+    // The severity word opens the message or follows a `: ` (after the
+    // service and user parts); one pass over the colons of the head.
     let head = &msg[..msg.len().min(300)];
-    let (severity, at) = WORDS.into_iter().find_map(|(sev, word, inner)| {
-        let at = if msg.starts_with(word) {
-            0
+    let word_at = |at: usize| -> Option<Severity> {
+        let w = &head[at..];
+        if w.starts_with(b"Error: ") {
+            Some(Severity::Error)
+        } else if w.starts_with(b"Fatal: ") {
+            Some(Severity::Fatal)
+        } else if w.starts_with(b"Panic: ") {
+            Some(Severity::Panic)
         } else {
-            memmem::find(head, inner)? + 2
-        };
-        Some((sev, at))
-    })?;
+            None
+        }
+    };
+    let (severity, at) = match word_at(0) {
+        Some(sev) => (sev, 0),
+        None => memchr::memchr_iter(b':', head)
+            .filter(|&p| head.get(p + 1) == Some(&b' '))
+            .find_map(|p| word_at(p + 2).map(|sev| (sev, p + 2)))?,
+    };
     Some(EventKind::Diagnostic {
         severity,
         program: Span::of(chunk, program),
