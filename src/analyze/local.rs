@@ -272,9 +272,9 @@ fn local_incidents(f: &Findings, opts: &AnalysisOptions, summary: &mut Summary) 
                 format!("{n} times")
             }
         };
-        let mut evidence = format!("`{}` {}", said(root.example()), times(root.lines));
+        let mut evidence = format!("\"{}\" {}", said(root.example()), times(root.lines));
         for c in group.iter().skip(1).take(2) {
-            evidence += &format!(", with `{}` {}", said(c.example()), times(c.lines));
+            evidence += &format!(", with \"{}\" {}", said(c.example()), times(c.lines));
         }
         let overlaps = summary.incidents.iter_mut().find(|i| {
             i.cause == cause.id()

@@ -130,7 +130,7 @@ pub fn bounce_and_reject_headline(summary: &mut Summary) {
                 t.rejected,
                 accepted,
                 top.map_or("(no text)".to_string(), |r| format!(
-                    "{} times `{}`",
+                    "{} times \"{}\"",
                     r.count, r.text
                 ))
             ),
