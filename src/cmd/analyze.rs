@@ -86,15 +86,12 @@ pub fn read_logs(
     let mut partial = false;
     // Severity files (mail.warn, mail.err) are compared line by line with
     // the other inputs: what those hold is read once.
-    let overlap = match input::overlap::Overlap::build(sources) {
-        Ok(o) => o,
-        Err(why) => {
-            if let Some(i) = sources.iter().position(|s| s.severity_file) {
-                problems[i].push(why);
-            }
-            None
+    let (overlap, why) = input::overlap::Overlap::build(sources);
+    if let Some(why) = why {
+        if let Some(i) = sources.iter().position(|s| s.severity_file) {
+            problems[i].push(why);
         }
-    };
+    }
     let rx = input::spawn_reader(
         sources.to_vec(),
         input::ReadOptions {

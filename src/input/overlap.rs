@@ -15,20 +15,23 @@
 //! hold (`mail.err` is a subset of `mail.warn`) is read from the first.
 
 use std::hash::Hasher;
-use std::io::Read;
+use std::io::BufRead;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use rustc_hash::FxHashMap;
 
 use super::Source;
 
-/// Distinct severity-file lines compared at most; past it the severity
-/// files are read whole, and the report says so.
-pub const OVERLAP_MAX: usize = 20_000_000;
+/// Distinct severity-file lines compared at most (about 200 MB of table);
+/// past it the severity files' lines are taken to be in the other inputs,
+/// as rsyslog writes them, and the report says so.
+pub const OVERLAP_MAX: usize = 8_000_000;
 
 /// The severity files' lines, and which input held each first.
 #[derive(Debug, Default)]
 pub struct Overlap {
+    /// Too many lines to compare: every severity-file line is skipped.
+    skip_all: bool,
     slots: FxHashMap<u64, u32>,
     /// Per slot: 0, or the index + 1 of the first input that held the line.
     holder: Vec<AtomicU32>,
@@ -50,31 +53,63 @@ pub fn line_hash(line: &[u8]) -> u64 {
 impl Overlap {
     /// Hashes every line of the severity files among `sources`. `None`
     /// when there is nothing to compare (no severity file, or no other
-    /// input), or when they hold more than [`OVERLAP_MAX`] lines (the
-    /// reason is returned then).
-    pub fn build(sources: &[Source]) -> Result<Option<Overlap>, String> {
+    /// input). Past [`OVERLAP_MAX`] lines, or when a severity file cannot
+    /// be read, its lines are all skipped and the reason is given.
+    pub fn build(sources: &[Source]) -> (Option<Overlap>, Option<String>) {
+        Self::build_up_to(sources, OVERLAP_MAX)
+    }
+
+    fn build_up_to(sources: &[Source], max: usize) -> (Option<Overlap>, Option<String>) {
+        match Self::compare(sources, max) {
+            Ok(o) => (o, None),
+            Err(why) => (
+                Some(Overlap {
+                    skip_all: true,
+                    ..Overlap::default()
+                }),
+                Some(why),
+            ),
+        }
+    }
+
+    fn compare(sources: &[Source], max: usize) -> Result<Option<Overlap>, String> {
         let others = sources.iter().any(|s| !s.severity_file);
         if !others || !sources.iter().any(|s| s.severity_file) {
             return Ok(None);
         }
         let mut slots: FxHashMap<u64, u32> = FxHashMap::default();
         for s in sources.iter().filter(|s| s.severity_file) {
-            let bytes = read_all(s).map_err(|e| format!("{}: {e}", s.display()))?;
-            for line in crate::parse::lines(&bytes) {
-                if line.is_empty() {
+            let mut r = open(s).map_err(|e| format!("{}: {e}", s.display()))?;
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                match r.read_until(b'\n', &mut line) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    // A cut gzip: what was read is compared; the reader
+                    // reports the cut.
+                    Err(_) => break,
+                }
+                let mut l = line.strip_suffix(b"\n").unwrap_or(&line);
+                l = l.strip_suffix(b"\r").unwrap_or(l);
+                if l.is_empty() {
                     continue;
                 }
                 let next = slots.len() as u32;
-                slots.entry(line_hash(line)).or_insert(next);
-                if slots.len() > OVERLAP_MAX {
+                slots.entry(line_hash(l)).or_insert(next);
+                if slots.len() > max {
                     return Err(format!(
-                        "the severity files (mail.warn, mail.err, mail.info) hold more than {OVERLAP_MAX} lines: they were read whole, so lines they share with mail.log are counted twice"
+                        "the severity files (mail.warn, mail.err, mail.info) hold more than {max} lines, too many to compare with the other inputs: they were not read (their lines are taken to be in mail.log, as rsyslog writes them); name them alone to read them"
                     ));
                 }
             }
         }
         let holder = (0..slots.len()).map(|_| AtomicU32::new(0)).collect();
-        Ok(Some(Overlap { slots, holder }))
+        Ok(Some(Overlap {
+            skip_all: false,
+            slots,
+            holder,
+        }))
     }
 
     /// A line of input `source` (not a severity file): marks it as held.
@@ -92,6 +127,9 @@ impl Overlap {
     /// A line of severity file `source`: whether another input held it
     /// (then it is skipped); otherwise it is this file's from now on.
     pub fn held_elsewhere(&self, hash: u64, source: usize) -> bool {
+        if self.skip_all {
+            return true;
+        }
         let Some(&slot) = self.slots.get(&hash) else {
             return false;
         };
@@ -157,19 +195,18 @@ pub fn severity_note(s: &Source, read: u64, skipped: u64) -> String {
     }
 }
 
-/// A whole file, decompressed when it is gzip.
-fn read_all(s: &Source) -> std::io::Result<Vec<u8>> {
-    let raw = std::fs::read(&s.path)?;
-    if !raw.starts_with(&[0x1f, 0x8b]) {
-        return Ok(raw);
-    }
-    let mut out = Vec::new();
-    match flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out) {
-        Ok(_) => Ok(out),
-        // A cut gzip: what was read is compared; the reader reports the cut.
-        Err(_) if !out.is_empty() => Ok(out),
-        Err(e) => Err(e),
-    }
+/// A file's lines, decompressed when it is gzip.
+fn open(s: &Source) -> std::io::Result<Box<dyn BufRead>> {
+    let mut f = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&s.path)?);
+    let gzip = f.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    Ok(if gzip {
+        Box::new(std::io::BufReader::with_capacity(
+            1 << 20,
+            flate2::read::MultiGzDecoder::new(f),
+        ))
+    } else {
+        Box::new(f)
+    })
 }
 
 #[cfg(test)]
@@ -203,7 +240,7 @@ mod tests {
         std::fs::write(&warn, format!("{shared}\n{own}\n")).unwrap();
         std::fs::write(&err, format!("{own}\n")).unwrap();
         let sources = [source(&log, false), source(&warn, true), source(&err, true)];
-        let o = Overlap::build(&sources).unwrap().unwrap();
+        let o = Overlap::build(&sources).0.unwrap();
         o.mark(line_hash(shared.as_bytes()), 0);
         // mail.warn: the shared line was mail.log's, its own is new.
         assert!(o.held_elsewhere(line_hash(shared.as_bytes()), 1));
@@ -213,6 +250,10 @@ mod tests {
         // mail.err: its line was read from mail.warn already.
         assert!(o.held_elsewhere(line_hash(own.as_bytes()), 2));
         // Nothing to compare without another input.
-        assert!(Overlap::build(&sources[1..]).unwrap().is_none());
+        assert!(Overlap::build(&sources[1..]).0.is_none());
+        // Too many lines to compare: a severity file's lines are skipped.
+        let (o, why) = Overlap::build_up_to(&sources, 1);
+        assert!(why.unwrap().contains("too many to compare"));
+        assert!(o.unwrap().held_elsewhere(line_hash(own.as_bytes()), 1));
     }
 }
