@@ -379,3 +379,31 @@ Jan 10 12:35:56 plesk1 postfix/cleanup[7018]: 2B3C4D5E6F: milter-reject: END-OF-
         }
     }
 }
+
+/// lab-1: the short-lifetime phase's expiries each take their last
+/// deferral's cause; the SASL backend lost under password guessing is
+/// evidence, not an incident; the bounce template warnings are
+/// configuration warnings.
+#[test]
+fn lab1_expiries_by_cause_and_the_servers_own_words() {
+    let Some(logs) = corpus("lab-1/logs") else {
+        return;
+    };
+    let s = analyze(&[&logs], &[]);
+    assert_eq!(s["totals"]["expired"], 15);
+    expiries_add_up(&s);
+    assert!(s["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["cause"] != "unknown" || c["expired"] == 0));
+    assert_eq!(local(&s, "auth_backend")[0]["count"], 5);
+    assert!(local(&s, "config_warning")
+        .iter()
+        .all(|l| l["stops_mail"] == false));
+    assert!(s["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i.get("local_kind").is_none()));
+}
