@@ -37,11 +37,19 @@ pub struct Summary {
     /// outbound trouble.
     pub inbound_rejects: Vec<TextCount>,
     pub queue: Option<QueueSummary>,
-    pub problems: Vec<String>,
-    /// What the reader should know about how sure a finding is (logs too
-    /// short to compare a sender with its past, ...).
+    /// What the server said about itself: warnings, errors, fatal and panic
+    /// lines (and deferrals that point to the server), grouped.
+    #[serde(default)]
+    pub local_failures: Vec<LocalFailure>,
+    /// Plesk Outgoing Mail Control refusals per sender.
+    #[serde(default)]
+    pub outgoing_limits: Vec<OutgoingLimitRow>,
+    /// What the reader should know that is not a problem of the run:
+    /// `soft_bounce`, merged severity files, clocks, how sure a finding is
+    /// (logs too short to compare a sender with its past, ...).
     #[serde(default)]
     pub notes: Vec<String>,
+    pub problems: Vec<String>,
     /// Whether addresses, logins and IPs were pseudonymised.
     pub redacted: bool,
     /// With `redacted`: `random` when the pseudonyms' salt was drawn for this
@@ -69,6 +77,10 @@ pub struct InputInfo {
     pub path: String,
     /// `maillog`, `queue_text`, `queue_json`, `skipped`
     pub kind: String,
+    /// Lines skipped because another input holds them too (a `mail.warn`
+    /// or `mail.err` beside `mail.log`).
+    #[serde(default)]
+    pub duplicate_lines: u64,
     pub compressed: bool,
     pub bytes: u64,
     pub lines: u64,
@@ -81,6 +93,9 @@ pub struct InputInfo {
 pub struct Period {
     pub first: Option<String>,
     pub last: Option<String>,
+    /// The UTC offsets the lines carried (`+01:00`), when any did.
+    #[serde(default)]
+    pub offsets: Vec<String>,
     /// The zone the times are expressed in: an IANA name given with
     /// `--timezone`, or `local` (the server's wall clock, as logged).
     pub timezone: String,
@@ -122,6 +137,20 @@ pub struct Totals {
     pub expired: u64,
     pub rejected: u64,
     pub held: u64,
+    /// Recipients the content filter (or a discard transport or action)
+    /// dropped: not delivered, not kept.
+    #[serde(default)]
+    pub discarded: u64,
+    /// Recipients the content filter blocked and kept in quarantine.
+    #[serde(default)]
+    pub quarantined: u64,
+    /// `status=SOFTBOUNCE` lines (`soft_bounce = yes`), counted in
+    /// `deferral_events` too.
+    #[serde(default)]
+    pub soft_bounced: u64,
+    /// Queued messages deleted with `postsuper -d`.
+    #[serde(default)]
+    pub deleted: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -131,7 +160,12 @@ pub struct CauseRow {
     pub deferral_events: u64,
     pub deferred_messages: u64,
     pub bounces: u64,
+    /// Messages that expired with this cause as their last deferral's.
     pub expired: u64,
+    /// Messages deleted (`postsuper -d`) with this cause as their last
+    /// deferral's.
+    #[serde(default)]
+    pub deleted: u64,
     pub share_of_deferrals: f64,
     pub first: Option<String>,
     pub last: Option<String>,
@@ -154,6 +188,48 @@ pub struct Incident {
     /// Raw log lines that show it.
     #[serde(default)]
     pub lines: Vec<EvidenceLine>,
+    /// For a failure of the server itself: its kind (`crash_loop`,
+    /// `disk_full`, ...), the lines it wrote and the programs that wrote them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_kind: Option<String>,
+    #[serde(default)]
+    pub local_lines: u64,
+    #[serde(default)]
+    pub programs: Vec<String>,
+}
+
+/// One group of lines in which the server shows itself failing (or
+/// warning), counted.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LocalFailure {
+    /// `disk_full`, `crash_loop`, `config_error`, ...; `other` for a
+    /// warning no rule knows.
+    pub kind: String,
+    pub title: String,
+    /// `warning`, `error`, `fatal`, `panic`, or `deferral`/`bounce` for
+    /// delivery attempts that point to the server.
+    pub severity: String,
+    pub program: String,
+    pub count: u64,
+    pub first: String,
+    pub last: String,
+    pub example: String,
+    /// Whether such lines stop or hold mail (configuration warnings and
+    /// mistyped commands do not).
+    pub stops_mail: bool,
+    pub fix: Vec<String>,
+}
+
+/// Plesk Outgoing Mail Control refusals of one sender.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct OutgoingLimitRow {
+    /// Who submitted (`sasl:LOGIN`, `uid:N`, ...), when the logs say.
+    pub identity: Option<String>,
+    /// The envelope sender (the mailbox the limit counts).
+    pub sender: String,
+    pub refused: u64,
+    pub first: String,
+    pub last: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -323,6 +399,9 @@ pub struct SenderRow {
     pub messages: u64,
     pub recipients: u64,
     pub delivered: u64,
+    /// Recipients the content filter dropped (quarantined or not).
+    #[serde(default)]
+    pub discarded: u64,
     pub deferred: u64,
     pub bounced: u64,
     pub expired: u64,

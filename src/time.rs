@@ -199,6 +199,17 @@ impl TimeFormat {
         })
     }
 
+    /// Times written with the one UTC offset every line carried.
+    pub fn fixed(offset_secs: i32) -> Self {
+        let zone = jiff::tz::Offset::from_seconds(offset_secs)
+            .map(jiff::tz::TimeZone::fixed)
+            .ok();
+        TimeFormat {
+            name: zone.as_ref().map(|_| offset_text(offset_secs)),
+            zone,
+        }
+    }
+
     /// The zone named with `--timezone`, if any.
     pub fn zone(&self) -> Option<&jiff::tz::TimeZone> {
         self.zone.as_ref()
@@ -231,6 +242,14 @@ impl TimeFormat {
         }
         s
     }
+}
+
+/// `+01:00`, `-05:30`, `+00:00`: a UTC offset in seconds, as ISO 8601
+/// writes it.
+pub fn offset_text(secs: i32) -> String {
+    let sign = if secs < 0 { '-' } else { '+' };
+    let a = secs.unsigned_abs();
+    format!("{sign}{:02}:{:02}", a / 3600, (a % 3600) / 60)
 }
 
 #[cfg(test)]

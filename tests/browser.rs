@@ -82,6 +82,7 @@ fn summary() -> Summary {
             timezone: "local".into(),
             year_inferred: Some(2025),
             year_source: Some("the newest file's modification date".into()),
+            ..Default::default()
         },
         totals: Totals { received: 2120, delivered: 3823, deferral_events: 1900, deferred_messages: 197, bounced: 40, ..Default::default() },
         causes: vec![CauseRow {

@@ -4,7 +4,8 @@
 //! every `status=deferred|bounced|expired` line and every `delivery
 //! temporarily suspended` text, and classifies it. Fewer than 1% of the
 //! deferral events may stay `unknown`; the unknown texts are printed,
-//! normalised and counted, so the table can grow. Skipped when the corpus is
+//! normalised and counted, so the table can grow. The check set of
+//! `public2` is left out (it is measured apart). Skipped when the corpus is
 //! absent.
 
 use std::collections::HashMap;
@@ -33,10 +34,18 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Every file of the corpus, in a stable order.
+/// Every file of the corpus but the check set kept out of rule writing
+/// (see `tests/unknown_share.rs`, which measures it), in a stable order.
 fn corpus_files() -> Option<Vec<PathBuf>> {
+    const CHECK_SET: [&str; 4] = [
+        "kai0200-sohu-emaillog",
+        "pixelpark-postfix-logsums",
+        "juliepradelli-link",
+        "oleg-medovikov-mail-server-anal",
+    ];
     let mut files = Vec::new();
     walk(&corpus()?, &mut files);
+    files.retain(|p| !CHECK_SET.iter().any(|c| p.to_string_lossy().contains(c)));
     files.sort();
     Some(files)
 }

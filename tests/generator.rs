@@ -109,6 +109,17 @@ fn truth_totals_match_a_plain_count_of_the_text() {
         t["expired"],
         count(&|l| l.contains("status=expired, returned to sender"))
     );
+    // What amavis blocked is no delivery: dropped, or kept in quarantine.
+    let blocked = count(&|l| l.contains(", status=sent (250 2.7.0 Ok, discarded, "));
+    assert!(blocked > 0, "the week holds filter discards");
+    assert_eq!(
+        t["discarded"].as_u64().unwrap() + t["quarantined"].as_u64().unwrap(),
+        blocked
+    );
+    assert_eq!(
+        t["quarantined"],
+        count(&|l| l.contains(" Blocked SPAM {DiscardedInbound,Quarantined}"))
+    );
     assert_eq!(t["rejected"], count(&|l| l.contains(": NOQUEUE: reject: ")));
     assert_eq!(t["held"], count(&|l| l.ends_with(": placed on hold")));
     let received = count(&|l| {
@@ -215,7 +226,7 @@ fn every_content_filter_hand_off_is_followed_by_the_new_queue_id() {
         .collect();
     let handoffs: Vec<&str> = lines
         .iter()
-        .filter(|l| l.contains("relay=127.0.0.1[127.0.0.1]:10024") && l.contains("status=sent"))
+        .filter(|l| l.contains("relay=127.0.0.1[127.0.0.1]:10024") && l.contains("queued as "))
         .filter_map(|l| l.rsplit("queued as ").next())
         .map(|s| s.trim_end_matches(')'))
         .collect();

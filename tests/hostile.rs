@@ -383,6 +383,7 @@ fn reader_ends_on_a_last_line_longer_than_a_block() {
         mtime: None,
         series: 1,
         live: true,
+        severity_file: false,
     };
     let rx = input::spawn_reader(
         vec![source],

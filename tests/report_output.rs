@@ -109,6 +109,8 @@ fn the_folder_is_complete_with_documented_headers() {
             "evidence.csv",
             "inbound_rejects.csv",
             "incidents.csv",
+            "local_failures.csv",
+            "outgoing_limits.csv",
             "password_guessing.csv",
             "queue.csv",
             "queue_shape.csv",
@@ -144,11 +146,11 @@ fn the_folder_is_complete_with_documented_headers() {
     );
     assert_eq!(
         header("causes.csv"),
-        "cause,title,deferral_events,deferred_messages,bounces,expired,share_of_deferrals,first,last,top_detail,example,fix"
+        "cause,title,deferral_events,deferred_messages,bounces,expired,share_of_deferrals,first,last,top_detail,example,fix,deleted"
     );
     assert_eq!(
         header("incidents.csv"),
-        "cause,start,end,deferral_events,messages,share_of_deferrals,receivers,first_example,last_example"
+        "cause,start,end,deferral_events,messages,share_of_deferrals,receivers,first_example,last_example,local_kind,local_lines,programs"
     );
     assert_eq!(
         header("blacklist.csv"),
@@ -160,7 +162,15 @@ fn the_folder_is_complete_with_documented_headers() {
     );
     assert_eq!(
         header("senders.csv"),
-        "identity,kind,messages,recipients,delivered,deferred,bounced,expired,rejected,first_seen,last_seen"
+        "identity,kind,messages,recipients,delivered,deferred,bounced,expired,rejected,first_seen,last_seen,discarded"
+    );
+    assert_eq!(
+        header("local_failures.csv"),
+        "kind,title,severity,program,count,first,last,stops_mail,example,fix"
+    );
+    assert_eq!(
+        header("outgoing_limits.csv"),
+        "sender,identity,refused,first,last"
     );
     assert_eq!(header("evidence.csv"), "finding,about,file,line,time,text");
     assert_eq!(
@@ -329,7 +339,7 @@ fn redacted_reports_name_no_one() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 15);
+    assert_eq!(checked, 17);
     let json: serde_json::Value = serde_json::from_str(&read(&out.join("summary.json"))).unwrap();
     assert_eq!(json["redacted"], true);
     // Still readable: list names, cause ids, the delisting URL, our listed IP.

@@ -645,6 +645,9 @@ struct Counts {
     expired: u64,
     rejected: u64,
     held: u64,
+    /// Recipients amavis blocked as spam: dropped, or kept in quarantine.
+    discarded: u64,
+    quarantined: u64,
     postfix_lines: u64,
     other_lines: u64,
     causes: BTreeMap<&'static str, CauseCount>,
@@ -667,6 +670,8 @@ struct Pids {
 pub struct Sim {
     cfg: Config,
     rng: Rng,
+    /// Draws of the content filter's verdicts, apart from the main stream.
+    filter_rng: Rng,
     story: Story,
     heap: BinaryHeap<Sched>,
     seq: u64,
@@ -698,9 +703,11 @@ impl Sim {
         let story = Story::draw(&mut rng);
         let first_rotation = DAY + 6 * HOUR + 25 * MIN + 3 * SEC;
         let sink = Sink::new(&cfg.out, cfg.gzip_level, cfg.max_file_lines, first_rotation);
+        let filter_rng = Rng::new(cfg.seed ^ 0x5eed_f117_e4ed_0001);
         let mut sim = Sim {
             cfg,
             rng,
+            filter_rng,
             story,
             heap: BinaryHeap::new(),
             seq: 0,
@@ -1794,6 +1801,10 @@ impl Sim {
             }
             return self.reschedule(serial, t);
         }
+        // Some inbound mail is spam amavis blocks: dropped or quarantined.
+        if matches!(self.live[&serial].origin, Origin::Inbound) && self.filter_rng.chance(0.12) {
+            return self.filter_blocks(serial, t, p);
+        }
         // Amavis re-injects first, then answers: the new queue file's lines
         // come before the hand-off's status=sent.
         let new = self.new_qid(t);
@@ -1879,6 +1890,64 @@ impl Sim {
         self.retire_qid(t, &old);
         let d = self.rng.range(10, 1500) as i64;
         self.schedule(t + d, Ev::Attempt(serial));
+        Ok(())
+    }
+
+    /// Amavis blocks the message as spam: it answers `discarded`, keeps a
+    /// copy in quarantine half the time, and nothing is re-injected.
+    fn filter_blocks(&mut self, serial: u64, t: i64, p: u32) -> io::Result<()> {
+        let quarantine = self.filter_rng.chance(0.5);
+        let ap = self.pid("amavis", 0.02);
+        let m = self.live[&serial].clone();
+        let id = format!("{ap:05}-{:02}", self.filter_rng.range(1, 99));
+        let mail_id: String = (0..12)
+            .map(|_| (b'a' + (self.filter_rng.next_u64() % 26) as u8) as char)
+            .collect();
+        self.line.clear();
+        let _ = write!(
+            self.line,
+            "({id}) Blocked SPAM {{DiscardedInbound{}}}, [127.0.0.1]:41234 <{}> -> <{}>{}, {}Queue-ID: {}, Message-ID: {}, mail_id: {mail_id}, Hits: {:.3}, size: {}, {} ms",
+            if quarantine { ",Quarantined" } else { "" },
+            m.sender,
+            m.rcpts[0].addr,
+            if m.rcpts.len() > 1 { ",..." } else { "" },
+            if quarantine {
+                format!("quarantine: spam-{mail_id}, ")
+            } else {
+                String::new()
+            },
+            m.qid,
+            m.msgid,
+            8.0 + self.filter_rng.f64() * 20.0,
+            m.size,
+            self.filter_rng.range(200, 2500)
+        );
+        self.emit(t, "amavis", ap)?;
+        for r in &m.rcpts {
+            let d = self.delays(t, m.arrival, 0.02);
+            self.line.clear();
+            let _ = write!(
+                self.line,
+                "{}: to=<{}>, {FILTER_RELAY}, {d}, dsn=2.7.0, status=sent (250 2.7.0 Ok, discarded, id={id} - spam)",
+                m.qid, r.addr
+            );
+            self.emit(t, "postfix/smtp", p)?;
+            if quarantine {
+                self.c.quarantined += 1;
+            } else {
+                self.c.discarded += 1;
+            }
+        }
+        let qp = self.pid("postfix/qmgr", 0.0);
+        self.line.clear();
+        let _ = write!(self.line, "{}: removed", m.qid);
+        self.emit(t, "postfix/qmgr", qp)?;
+        self.retire_qid(t, &m.qid);
+        self.live.remove(&serial);
+        // It may have waited for the filter before: it was deferred then.
+        if m.deferred_ever {
+            self.c.deferred_messages += 1;
+        }
         Ok(())
     }
 
@@ -2549,6 +2618,8 @@ oldblog:x:10005:1003::/var/www/vhosts/oldblog-example.org:/bin/false
                 "expired": c.expired,
                 "rejected": c.rejected,
                 "held": c.held,
+                "discarded": c.discarded,
+                "quarantined": c.quarantined,
             },
             "causes": causes,
             "incidents": incidents,

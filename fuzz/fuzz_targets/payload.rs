@@ -57,8 +57,18 @@ fuzz_target!(|chunk: &[u8]| {
                     check(chunk, s);
                 }
             }
-            EventKind::Warning { text } | EventKind::Fatal { text } | EventKind::Panic { text } => {
-                check(chunk, text)
+            EventKind::Diagnostic { program, text, .. } => {
+                check(chunk, program);
+                check(chunk, text);
+            }
+            EventKind::SaslFailure {
+                client,
+                username,
+                reason,
+            } => {
+                for s in [client, username, reason] {
+                    check(chunk, s);
+                }
             }
             _ => {}
         }

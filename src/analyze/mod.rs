@@ -5,10 +5,14 @@
 //! logs are read, so its cost does not grow with the number of lines, only
 //! with the number of deferrals and outbound recipients.
 
+pub mod clocks;
 pub mod episodes;
 pub mod evidence;
 pub mod guessing;
+pub mod lasting;
+pub mod local;
 pub mod messages;
+pub mod outcomes;
 pub mod queue;
 mod suspect_window;
 pub mod suspects;
@@ -91,6 +95,7 @@ fn is_server_problem(c: Cause) -> bool {
             | Cause::RateLimited
             | Cause::TlsFailure
             | Cause::RelayAuthFailure
+            | Cause::RelayUnavailable
             | Cause::LocalSystem
             | Cause::AuthPolicy
     )
@@ -218,6 +223,7 @@ pub fn summarize(
     summary: &mut Summary,
 ) -> evidence::Requests {
     apply_port25_judgement(f);
+    lasting::judge_lasting_block(f);
     let f: &Findings = f;
     // The two halves read the records independently: run them side by side.
     let (incidents, sources) = rayon::join(
@@ -240,6 +246,7 @@ pub fn summarize(
     requests.extend(ranking.requests);
     summary.password_guessing = guessing::password_guessing(f, opts);
     summary.headline = headline(summary, &incidents, f.counts.deferral_events);
+    local::summarize(f, opts, summary);
     requests
 }
 
@@ -291,6 +298,7 @@ fn causes_over_time(
             deferred_messages: a.messages.len() as u64,
             bounces: a.bounces,
             expired: 0,
+            deleted: 0,
             share_of_deferrals: pct(a.events, deferrals_total),
             first: a.first.map(|t| fmt.iso(t)),
             last: a.last.map(|t| fmt.iso(t)),
@@ -508,6 +516,7 @@ fn sources_of_mail(f: &Findings, opts: &AnalysisOptions) -> Sources {
             messages: st.messages,
             recipients: st.recipients,
             delivered: st.delivered,
+            discarded: st.discarded,
             deferred: st.deferred,
             bounced: st.bounced,
             expired: st.expired,
@@ -636,7 +645,7 @@ fn build_incident(
                 .collect(),
             first_example: first.map(|x| f.strings.str(x.1).into_owned()),
             last_example: last.map(|x| f.strings.str(x.1).into_owned()),
-            lines: Vec::new(),
+            ..Incident::default()
         },
     )
 }

@@ -77,8 +77,8 @@ thread_local! {
         std::cell::RefCell::new(VerdictCache::default());
 }
 
-/// Classifies the reason texts of a chunk's deferrals, bounces and rejects
-/// (the events the correlator would classify), in parallel with other
+/// Classifies the reason texts of a chunk's deferrals, bounces, rejects
+/// and diagnostics (the events the correlator would classify), in parallel with other
 /// chunks: (event index, verdict), in event order.
 pub fn preclassify(
     chunk: &[u8],
@@ -89,10 +89,12 @@ pub fn preclassify(
     for (i, ev) in events.iter().enumerate() {
         let reason = match ev.kind {
             EventKind::Delivery {
-                status: DeliveryStatus::Deferred | DeliveryStatus::Bounced,
+                status:
+                    DeliveryStatus::Deferred | DeliveryStatus::Bounced | DeliveryStatus::SoftBounce,
                 reason,
                 ..
             } => reason,
+            EventKind::Diagnostic { text, .. } => text,
             EventKind::Reject {
                 action: RejectAction::Reject,
                 reason,

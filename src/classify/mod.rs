@@ -20,6 +20,9 @@
 //! [`judge_port25`] decides over many attempts.
 
 pub mod cache;
+mod cause;
+mod diagnostics;
+pub mod local;
 mod matcher;
 mod normalise;
 mod port25;
@@ -32,187 +35,12 @@ use matcher::Matcher;
 use regex::Regex;
 use serde::Serialize;
 
+pub use cause::Cause;
+pub use local::LocalKind;
 pub use normalise::normalise;
 pub use port25::{judge_port25, ConnectAttempt, PORT25_MIN_DESTINATIONS, PORT25_WINDOW};
 
 use crate::{Error, Result};
-
-/// Root causes, with the canonical ids of the design's taxonomy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Cause {
-    Port25Blocked,
-    ContentFilterDown,
-    DnsFailure,
-    Blacklisted,
-    RateLimited,
-    Greylisted,
-    AuthPolicy,
-    MailboxFull,
-    UnknownRecipient,
-    TlsFailure,
-    RelayAuthFailure,
-    RemoteUnavailable,
-    LocalSystem,
-    Unknown,
-}
-
-impl Cause {
-    pub const ALL: [Cause; 14] = [
-        Cause::Port25Blocked,
-        Cause::ContentFilterDown,
-        Cause::DnsFailure,
-        Cause::Blacklisted,
-        Cause::RateLimited,
-        Cause::Greylisted,
-        Cause::AuthPolicy,
-        Cause::MailboxFull,
-        Cause::UnknownRecipient,
-        Cause::TlsFailure,
-        Cause::RelayAuthFailure,
-        Cause::RemoteUnavailable,
-        Cause::LocalSystem,
-        Cause::Unknown,
-    ];
-
-    /// The canonical id (also the serialised form).
-    pub fn id(self) -> &'static str {
-        match self {
-            Cause::Port25Blocked => "port25_blocked",
-            Cause::ContentFilterDown => "content_filter_down",
-            Cause::DnsFailure => "dns_failure",
-            Cause::Blacklisted => "blacklisted",
-            Cause::RateLimited => "rate_limited",
-            Cause::Greylisted => "greylisted",
-            Cause::AuthPolicy => "auth_policy",
-            Cause::MailboxFull => "mailbox_full",
-            Cause::UnknownRecipient => "unknown_recipient",
-            Cause::TlsFailure => "tls_failure",
-            Cause::RelayAuthFailure => "relay_auth_failure",
-            Cause::RemoteUnavailable => "remote_unavailable",
-            Cause::LocalSystem => "local_system",
-            Cause::Unknown => "unknown",
-        }
-    }
-
-    /// The cause with this canonical id.
-    pub fn from_id(id: &str) -> Option<Cause> {
-        Cause::ALL.into_iter().find(|c| c.id() == id)
-    }
-
-    /// A short human title for reports.
-    pub fn title(self) -> &'static str {
-        match self {
-            Cause::Port25Blocked => "Outbound port 25 blocked",
-            Cause::ContentFilterDown => "Content filter down",
-            Cause::DnsFailure => "DNS resolution failing",
-            Cause::Blacklisted => "Server IP blacklisted",
-            Cause::RateLimited => "Rate limited by receivers",
-            Cause::Greylisted => "Greylisted",
-            Cause::AuthPolicy => "SPF/DKIM/DMARC or reverse DNS policy",
-            Cause::MailboxFull => "Recipient mailbox full",
-            Cause::UnknownRecipient => "Unknown recipient or domain",
-            Cause::TlsFailure => "TLS failure",
-            Cause::RelayAuthFailure => "Relay refused our credentials",
-            Cause::RemoteUnavailable => "Remote server unavailable",
-            Cause::LocalSystem => "Local server problem",
-            Cause::Unknown => "Unclassified",
-        }
-    }
-
-    /// What the cause means, in one or two sentences.
-    pub fn description(self) -> &'static str {
-        match self {
-            Cause::Port25Blocked => "Connections to port 25 fail the same way (timed out, no route, unreachable, refused) towards many unrelated destinations at once, so the block is on our side: usually the hosting provider or a local firewall filters outbound SMTP.",
-            Cause::ContentFilterDown => "Postfix cannot hand mail to its content filter (amavisd-new, SpamAssassin spamd, a milter, usually on 127.0.0.1:10024): the filter process is stopped, crashed or was removed while master.cf still routes mail through it.",
-            Cause::DnsFailure => "The server's own resolver fails (SERVFAIL, timeouts, `Host not found, try again`), so Postfix cannot look up the MX of any destination; Spamhaus answers refusing queries from a public/open resolver count here too.",
-            Cause::Blacklisted => "A receiver refuses or defers our mail because our IP or domain is on a blocklist (Spamhaus, SpamCop, Barracuda...) or has a bad reputation with the provider (Microsoft, Gmail, Yahoo, Proofpoint, Mimecast...).",
-            Cause::RateLimited => "A receiver throttles our volume (too many messages, connections or complaints) without naming a listing; mail goes through when the volume drops.",
-            Cause::Greylisted => "The receiver defers the first attempt from an unknown sender on purpose; a proper retry passes.",
-            Cause::AuthPolicy => "The receiver rejects mail that fails SPF, DKIM or DMARC checks or comes from an IP without matching reverse DNS.",
-            Cause::MailboxFull => "The recipient's mailbox is over its quota; the receiver defers or bounces until it is emptied.",
-            Cause::UnknownRecipient => "The recipient address or its domain does not exist (user unknown, disabled account, domain without MX or A record). Many of these point to a bad list or to spam.",
-            Cause::TlsFailure => "The TLS handshake with the receiver or relay failed, or TLS is required and could not be started.",
-            Cause::RelayAuthFailure => "The relay host (smart host) refused our SASL credentials or does not let us relay.",
-            Cause::RemoteUnavailable => "The receiving server did not answer, dropped the connection, timed out or answered with a temporary error not covered by another cause; usually transient.",
-            Cause::LocalSystem => "The local server itself is broken: disk full, queue file write errors, mail looping back to itself, a missing or misconfigured delivery transport.",
-            Cause::Unknown => "No rule matched this text; it is listed with its most common texts so the taxonomy can grow.",
-        }
-    }
-
-    /// Concrete remediation steps, as runbooks give them.
-    pub fn fix(self) -> &'static [&'static str] {
-        match self {
-            Cause::Port25Blocked => &[
-                "Confirm from the server: `nc -zv gmail-smtp-in.l.google.com 25` (or `telnet HOST 25`) times out while `nc -zv HOST 587` connects.",
-                "Check the local firewall first: `iptables -S OUTPUT`, `nft list ruleset`, the hosting panel's firewall.",
-                "Ask the provider to open outbound port 25 (many clouds block it by default and unblock on request).",
-                "Or relay through a smart host: `postconf -e 'relayhost = [smtp.provider.example]:587' 'smtp_sasl_auth_enable = yes' 'smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd' 'smtp_sasl_security_options = noanonymous' 'smtp_tls_security_level = encrypt'`, then `postmap /etc/postfix/sasl_passwd && postfix reload`.",
-                "Then flush the queue: `postqueue -f`.",
-            ],
-            Cause::ContentFilterDown => &[
-                "Check the filter: `systemctl status amavis` (`amavisd-new` on older systems, `amavisd` on RHEL), `ss -ltnp | grep -E ':10024|:10025'`.",
-                "Restart it and Postfix: `systemctl restart amavis && postfix reload`; read `journalctl -u amavis` for why it stopped.",
-                "If the filter was removed on purpose, remove `content_filter = smtp-amavis:[127.0.0.1]:10024` (and `-o content_filter` in master.cf), then `postfix reload`.",
-                "On Plesk, after removing Plesk Email Security or SpamAssassin: `plesk sbin mchk --without-spam` rewrites the Postfix configuration.",
-                "Then flush the queue: `postqueue -f`.",
-            ],
-            Cause::DnsFailure => &[
-                "Compare the server's resolver with a public one: `dig MX gmail.com` versus `dig @8.8.8.8 MX gmail.com`.",
-                "Check `/etc/resolv.conf` (and `/var/spool/postfix/etc/resolv.conf` when Postfix runs chrooted) and the local resolver (`systemctl status systemd-resolved unbound bind9 dnsmasq`).",
-                "For Spamhaus 'open resolver' answers (127.255.255.254): run a local caching resolver or use a Spamhaus DQS key; public resolvers are refused.",
-                "Then flush the queue: `postqueue -f`.",
-            ],
-            Cause::Blacklisted => &[
-                "Stop the source first: find the sender behind the volume (see the senders table), disable the compromised account or script, and remove its queued mail (`postsuper -d -` with the reviewed queue ids).",
-                "Check the listing: `dig +short 4.3.2.1.zen.spamhaus.org` (reversed IP) or the list's lookup page.",
-                "Only then request delisting from each list or provider named (Spamhaus check.spamhaus.org, Microsoft sender.office.com, ...); a listing requested while spam still flows comes back.",
-                "Meanwhile relay the legitimate mail through a smart host (`relayhost = [smtp.provider]:587` with SASL).",
-            ],
-            Cause::RateLimited => &[
-                "Find and fix the volume source first (see the senders table): a compromised account or a bulk mailer sending too fast.",
-                "Slow down per destination: `postconf -e 'smtp_destination_concurrency_limit = 2' 'smtp_destination_rate_delay = 1s'` (or a dedicated transport for the throttling provider), then `postfix reload`.",
-                "For Gmail and Yahoo, check the sender's standing at postmaster.google.com and senders.yahooinc.com.",
-            ],
-            Cause::Greylisted => &[
-                "Nothing to do: greylisting passes on the next retry. Only check that the queue is retried (`postqueue -p` ages) and that the sending IP stays the same across retries.",
-            ],
-            Cause::AuthPolicy => &[
-                "Publish or fix SPF for the sending domain (`dig TXT example.com` must include this server's IP).",
-                "Sign with DKIM (opendkim or the panel's DKIM switch) and publish the key; publish a DMARC record (`_dmarc.example.com`).",
-                "Make the reverse DNS (PTR) of the server IP match its HELO name (`dig -x IP`); the provider sets the PTR.",
-            ],
-            Cause::MailboxFull => &[
-                "Recipient side: the recipient must empty the mailbox or get a larger quota. Nothing to fix on this server.",
-            ],
-            Cause::UnknownRecipient => &[
-                "Clean the list: remove the unknown addresses and domains that do not exist.",
-                "Many unknown recipients from one sender point to spam or a bad list: check that sender in the senders table.",
-            ],
-            Cause::TlsFailure => &[
-                "Test the handshake: `openssl s_client -starttls smtp -connect HOST:25 -servername HOST`.",
-                "Check the TLS policy (`smtp_tls_security_level`, `smtp_tls_policy_maps`) and the CA bundle (`smtp_tls_CAfile`); raise `smtp_tls_loglevel = 1` to see why.",
-            ],
-            Cause::RelayAuthFailure => &[
-                "Check the relay credentials in `/etc/postfix/sasl_passwd` (the key must match `relayhost` exactly, e.g. `[smtp.provider]:587`), then `postmap /etc/postfix/sasl_passwd && postfix reload`.",
-                "Make sure a SASL mechanism is available (`libsasl2-modules` on Debian, `cyrus-sasl-plain` on RHEL) and `smtp_sasl_auth_enable = yes`.",
-                "If the reply is 'Relay access denied' from a destination MX, the MX does not accept that domain: check the recipient domain's MX.",
-            ],
-            Cause::RemoteUnavailable => &[
-                "Usually transient: watch whether the same destination keeps failing (`qshape deferred`).",
-                "Test the destination: `dig MX DOMAIN` then `nc -zv MXHOST 25`.",
-            ],
-            Cause::LocalSystem => &[
-                "Disk: `df -h /var/spool/postfix` and `df -i`; free space, then `postfix reload`.",
-                "Mail loops back to myself: the destination's MX points to this server; check `mydestination`, `myhostname` and the domain's MX.",
-                "Transport errors: check `master.cf` for the transport named in the log (`postfix check`, `journalctl -u postfix`), then `postfix reload`.",
-            ],
-            Cause::Unknown => &[
-                "Read the text in the unclassified table; add a rule to a rules file (`--rules FILE`) if it is a known cause.",
-            ],
-        }
-    }
-}
 
 /// What a refusal says about our server's standing with the receiver.
 /// Only `Reputation` is evidence that spam went out (and opens a blacklist
@@ -278,6 +106,8 @@ pub struct Verdict {
     pub connect_failure: Option<ConnectFailure>,
     /// The name of the rule that matched; empty when none did.
     pub rule: String,
+    /// The kind of local failure the text shows, when it is one.
+    pub local: Option<LocalKind>,
 }
 
 /// One compiled rule's outcome.
@@ -287,6 +117,7 @@ struct Outcome {
     cause: Cause,
     list: Option<String>,
     standing: Standing,
+    local: Option<LocalKind>,
 }
 
 /// The compiled pattern table: a user's rules (first) and the built-in
@@ -318,6 +149,7 @@ struct RuleSource {
     list: Option<String>,
     pattern: String,
     standing: Standing,
+    local: Option<LocalKind>,
 }
 
 /// Automaton sizes: the built-in table, a user's whole file, one user rule.
@@ -332,15 +164,22 @@ fn compile(rules: &[RuleSource], limit: usize) -> std::result::Result<Matcher, S
     Matcher::new(&patterns, limit)
 }
 
+/// The number of built-in rules (diagnostic and reply rules).
+fn builtin_len() -> usize {
+    diagnostics::DIAGNOSTIC_RULES.len() + rules::BUILTIN.len()
+}
+
 fn builtin_sources() -> Vec<RuleSource> {
-    rules::BUILTIN
+    diagnostics::DIAGNOSTIC_RULES
         .iter()
+        .chain(rules::BUILTIN)
         .map(|r| RuleSource {
             name: r.name.to_string(),
             cause: r.cause,
             list: r.list.map(str::to_string),
             pattern: r.pattern.to_string(),
             standing: r.standing,
+            local: r.local,
         })
         .collect()
 }
@@ -362,6 +201,9 @@ struct UserRule {
     /// `reputation`, `policy` or `none`; by default `reputation` for
     /// `blacklisted` and `none` otherwise.
     standing: Option<toml::Spanned<String>>,
+    /// The kind of local failure (`disk_full`, `crash_loop`, ...) a text
+    /// matching the rule shows, if any.
+    local: Option<toml::Spanned<String>>,
 }
 
 fn line_of(text: &str, offset: usize) -> u64 {
@@ -465,6 +307,20 @@ impl Classifier {
                     )
                 })?,
             };
+            let local = match &r.local {
+                None => None,
+                Some(k) => Some(LocalKind::from_id(k.get_ref()).ok_or_else(|| {
+                    let ids: Vec<&str> = LocalKind::ALL.iter().map(|k| k.id()).collect();
+                    syntax(
+                        line_of(text, k.span().start),
+                        format!(
+                            "unknown local kind {:?}; use one of {}",
+                            k.get_ref(),
+                            ids.join(", ")
+                        ),
+                    )
+                })?),
+            };
             // Check each pattern alone so the error names its line, and
             // so one rule cannot take the whole file's budget.
             if let Err(e) = Matcher::new(&[pattern.as_str()], RULE_NFA_LIMIT) {
@@ -479,6 +335,7 @@ impl Classifier {
                 list: r.list,
                 pattern,
                 standing,
+                local,
             });
         }
         let user = compile(&sources, USER_NFA_LIMIT).map_err(|e| syntax(0, e))?;
@@ -521,7 +378,7 @@ impl Classifier {
             Some(user) => match user.first(text) {
                 Some(i) => Some(i),
                 None => {
-                    let offset = self.outcomes.len() - rules::BUILTIN.len();
+                    let offset = self.outcomes.len() - builtin_len();
                     self.builtin.first(text).map(|i| i + offset)
                 }
             },
@@ -550,6 +407,7 @@ impl Classifier {
             detail,
             connect_failure: connect_failure(text),
             rule: hit.map(|o| o.name.clone()).unwrap_or_default(),
+            local: hit.and_then(|o| o.local),
         }
     }
 }
@@ -561,6 +419,7 @@ impl From<RuleSource> for Outcome {
             cause: r.cause,
             list: r.list,
             standing: r.standing,
+            local: r.local,
         }
     }
 }
@@ -809,213 +668,7 @@ fn list_by_name(text: &str) -> Option<&'static str> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_cause_round_trips_through_its_id() {
-        for c in Cause::ALL {
-            assert_eq!(Cause::from_id(c.id()), Some(c));
-            assert_eq!(
-                serde_json::to_string(&c).unwrap(),
-                format!("\"{}\"", c.id())
-            );
-            assert!(!c.description().is_empty());
-            assert!(!c.fix().is_empty(), "{c:?} has no fix");
-        }
-        assert_eq!(Cause::from_id("nope"), None);
-    }
-
-    #[test]
-    fn rule_order_is_priority_even_when_a_later_rule_matches_earlier_in_the_text() {
-        let rules = vec![
-            RuleSource {
-                name: "late".into(),
-                cause: Cause::Blacklisted,
-                list: None,
-                pattern: "zzz".into(),
-                standing: Standing::None,
-            },
-            RuleSource {
-                name: "early".into(),
-                cause: Cause::RateLimited,
-                list: None,
-                pattern: "aaa".into(),
-                standing: Standing::None,
-            },
-        ];
-        let c = Classifier {
-            user: None,
-            builtin: Arc::new(compile(&rules, 1 << 20).unwrap()),
-            outcomes: rules.into_iter().map(Outcome::from).collect(),
-            user_rules: true,
-            id: next_id(),
-        };
-        // "aaa" occurs first in the text, but rule 0 wins because it is first.
-        assert_eq!(c.classify("aaa then zzz").rule, "late");
-        assert_eq!(c.classify("only aaa").rule, "early");
-        assert_eq!(c.classify("neither").cause, Cause::Unknown);
-    }
-
-    #[test]
-    fn multi_line_replies_read_as_one_sentence() {
-        let t = "host g[192.0.2.7] said: 550-5.7.1 [192.0.2.1] The IP is not authorized to 550-5.7.1 send email directly to our servers. 550 5.7.1 Bye. (in reply to end of DATA command)";
-        assert_eq!(
-            join_reply_lines(t),
-            "host g[192.0.2.7] said: 550-5.7.1 [192.0.2.1] The IP is not authorized to send email directly to our servers. Bye. (in reply to end of DATA command)"
-        );
-        // Another code inside the text is the receiver's words: kept.
-        let t = "host m[192.0.2.7] said: 450 4.1.1 <a@b>: unverified address: 550 5.1.1 unknown";
-        assert_eq!(join_reply_lines(t), t);
-        assert_eq!(
-            join_reply_lines("connect to x[1.2.3.4]:25: timed out"),
-            "connect to x[1.2.3.4]:25: timed out"
-        );
-    }
-
-    #[test]
-    fn listing_beats_rate_limit_in_one_reply() {
-        let c = Classifier::builtin();
-        // A rate-limit text that also names a listing.
-        let v = c.classify("host mx.example.com[192.0.2.1] said: 421 4.7.0 Too many connections; your IP 203.0.113.5 is listed on bl.spamcop.net (in reply to MAIL FROM command)");
-        assert_eq!(v.cause, Cause::Blacklisted);
-        assert_eq!(v.detail.list.as_deref(), Some("bl.spamcop.net"));
-    }
-
-    #[test]
-    fn user_rules_take_precedence() {
-        let toml = "[[rule]]\nname = \"isp\"\ncause = \"blacklisted\"\npattern = \"(?i)my isp block\"\nlist = \"myisp\"\n\n[[rule]]\ncause = \"greylisted\"\npattern = \"Temporary local problem\"\n";
-        let c = Classifier::from_rules_text(toml, Path::new("rules.toml")).unwrap();
-        let v = c.classify(
-            "host a.example[192.0.2.1] said: 550 5.7.1 MY ISP BLOCK (in reply to RCPT TO command)",
-        );
-        assert_eq!((v.cause, v.rule.as_str()), (Cause::Blacklisted, "isp"));
-        assert_eq!(v.detail.list.as_deref(), Some("myisp"));
-        // Without the user rule this text is remote_unavailable (4xx).
-        let text = "host mx.kdent.example[192.0.2.7] said: 451 Temporary local problem - please try later (in reply to RCPT TO command)";
-        assert_eq!(
-            Classifier::builtin().classify(text).cause,
-            Cause::RemoteUnavailable
-        );
-        let v = c.classify(text);
-        assert_eq!(
-            (v.cause, v.rule.as_str()),
-            (Cause::Greylisted, "user rule 2")
-        );
-        // Built-in rules still apply after the user's.
-        assert_eq!(
-            c.classify("connect to 127.0.0.1[127.0.0.1]:10024: Connection refused")
-                .cause,
-            Cause::ContentFilterDown
-        );
-    }
-
-    #[test]
-    fn bad_rules_files_name_the_line() {
-        let bad_regex = "[[rule]]\ncause = \"blacklisted\"\npattern = \"(unclosed\"\n";
-        match Classifier::from_rules_text(bad_regex, Path::new("r.toml")) {
-            Err(Error::Syntax { line, message, .. }) => {
-                assert_eq!(line, 3, "{message}");
-                assert!(message.contains("unclosed"), "{message}");
-            }
-            other => panic!("expected a syntax error, got {other:?}"),
-        }
-        let bad_cause = "[[rule]]\ncause = \"blacklist\"\npattern = \"x\"\n";
-        match Classifier::from_rules_text(bad_cause, Path::new("r.toml")) {
-            Err(Error::Syntax { line, message, .. }) => {
-                assert_eq!(line, 2);
-                assert!(message.contains("blacklisted"), "{message}");
-            }
-            other => panic!("expected a syntax error, got {other:?}"),
-        }
-        let bad_toml = "[[rule]]\ncause = \"blacklisted\"\npattern = x\n";
-        match Classifier::from_rules_text(bad_toml, Path::new("r.toml")) {
-            Err(Error::Syntax { line, .. }) => assert_eq!(line, 3),
-            other => panic!("expected a syntax error, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn rules_file_is_read_from_disk() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("rules.toml");
-        std::fs::write(
-            &path,
-            "[[rule]]\nname = \"x\"\ncause = \"local_system\"\npattern = \"frobnicated\"\n",
-        )
-        .unwrap();
-        let c = Classifier::from_rules_file(&path).unwrap();
-        assert_eq!(c.classify("queue frobnicated").cause, Cause::LocalSystem);
-        assert_eq!(c.len(), rules::BUILTIN.len() + 1);
-        assert!(matches!(
-            Classifier::from_rules_file(&dir.path().join("missing.toml")),
-            Err(Error::Io { .. })
-        ));
-    }
-
-    #[test]
-    fn delisting_urls_for_known_lists() {
-        assert_eq!(
-            delisting_url("zen.spamhaus.org"),
-            Some("https://check.spamhaus.org/")
-        );
-        assert_eq!(
-            delisting_url("b.barracudacentral.org"),
-            Some("https://www.barracudacentral.org/rbl/removal-request")
-        );
-        assert_eq!(
-            delisting_url("microsoft"),
-            Some("https://sender.office.com/")
-        );
-        assert_eq!(
-            delisting_url("dnsbl-1.uceprotect.net"),
-            Some("https://www.uceprotect.net/en/rblcheck.php")
-        );
-        assert_eq!(
-            delisting_url("yahoo"),
-            Some("https://senders.yahooinc.com/")
-        );
-        assert_eq!(delisting_url("myisp"), None);
-    }
-
-    #[test]
-    fn detail_of_a_lab_spamcop_deferral() {
-        let v = Classifier::builtin().classify("host mx.bigisp.test[127.0.0.23] said: 450 4.7.1 Service unavailable; Client host [127.0.0.1] blocked using bl.spamcop.net; Blocked - see https://www.spamcop.net/bl.shtml?127.0.0.1 (in reply to RCPT TO command)");
-        assert_eq!(v.cause, Cause::Blacklisted);
-        assert_eq!(
-            v.detail,
-            Detail {
-                list: Some("bl.spamcop.net".into()),
-                remote_host: Some("mx.bigisp.test".into()),
-                remote_port: None,
-                reply_code: Some(450),
-                enhanced_code: Some("4.7.1".into()),
-                listed_ip: Some("127.0.0.1".into()),
-            }
-        );
-        assert_eq!(v.connect_failure, None);
-    }
-
-    #[test]
-    fn detail_of_a_connect_failure() {
-        let v = Classifier::builtin().classify("delivery temporarily suspended: connect to gmail-smtp-in.l.gmail-like.test[127.0.0.20]:25: Connection timed out");
-        assert_eq!(v.cause, Cause::RemoteUnavailable);
-        assert_eq!(v.connect_failure, Some(ConnectFailure::TimedOut));
-        assert_eq!(
-            v.detail.remote_host.as_deref(),
-            Some("gmail-smtp-in.l.gmail-like.test")
-        );
-        assert_eq!(v.detail.remote_port, Some(25));
-        assert_eq!(v.detail.reply_code, None);
-        // A connect failure the remote reports inside its reply is not ours.
-        let nested = Classifier::builtin().classify("host mail.example.cz[192.0.2.8] said: 450 4.1.1 <a@example.cz>: Recipient address rejected: unverified address: connect to mx.example.cz[192.0.2.9]:25: Connection refused (in reply to RCPT TO command)");
-        assert_eq!(nested.connect_failure, None);
-        assert_eq!(
-            nested.detail.remote_host.as_deref(),
-            Some("mail.example.cz")
-        );
-    }
-}
+mod tests;
 
 #[cfg(test)]
 mod throughput {

@@ -32,6 +32,8 @@ pub struct BuiltinRule {
     /// What the reply says about our server's standing: only listings,
     /// reputation and complaints open a blacklist episode.
     pub standing: Standing,
+    /// The kind of local failure the text shows, for our own plumbing.
+    pub local: Option<LocalKind>,
 }
 
 /// A rule whose standing follows its cause: a listing is about our
@@ -51,6 +53,24 @@ const fn rule(
             Cause::Blacklisted => Standing::Reputation,
             _ => Standing::None,
         },
+        local: None,
+    }
+}
+
+/// A rule for a text that shows the server itself failing.
+pub(super) const fn local_rule(
+    name: &'static str,
+    cause: Cause,
+    local: LocalKind,
+    pattern: &'static str,
+) -> BuiltinRule {
+    BuiltinRule {
+        name,
+        cause,
+        list: None,
+        pattern,
+        standing: Standing::None,
+        local: Some(local),
     }
 }
 
@@ -69,10 +89,11 @@ const fn rule_with(
         list,
         pattern,
         standing,
+        local: None,
     }
 }
 
-use super::Standing;
+use super::{LocalKind, Standing};
 use Cause::*;
 
 /// Postfix's own text, possibly after the dead-destination prefix.
@@ -166,6 +187,14 @@ pub const BUILTIN: &[BuiltinRule] = &[
         None,
         r"(?i)unverified address",
     ),
+    // Our own mail store (Dovecot LMTP on a socket or on loopback) says
+    // its disk is full: this server's disk, not the recipient's quota.
+    local_rule(
+        "local_store_disk",
+        LocalSystem,
+        LocalKind::DiskFull,
+        r"(?i)(?:\[(?:private|public)/[^\]]*\]|\[/[^\]]*\]|\[(?:127\.[0-9.]+|::1)\](?::[0-9]+)?) said: [^\n]*?(?:Not enough disk space|No space left on device|Insufficient system storage|disk (?:is )?full)",
+    ),
     // A receiver whose disk is full says so in its reply.
     rule(
         "remote_no_space",
@@ -173,24 +202,49 @@ pub const BUILTIN: &[BuiltinRule] = &[
         None,
         r"(?i)(?:said|refused to talk to me): [^\n]*?(?:No space left on device|queue file write error|Insufficient system storage)",
     ),
-    rule(
+    local_rule(
         "local_disk",
         LocalSystem,
-        None,
-        r"(?i)No space left on device|queue file write error|error writing message: (?:File too large|Disk quota exceeded)",
+        LocalKind::DiskFull,
+        r"(?i)No space left on device|error writing message: (?:File too large|Disk quota exceeded)",
     ),
-    rule(
+    local_rule(
+        "local_queue_file",
+        LocalSystem,
+        LocalKind::QueueFile,
+        r"(?i)queue file write error",
+    ),
+    local_rule(
         "local_loop",
         LocalSystem,
-        None,
+        LocalKind::MailLoop,
         own!(r"(?i)(?:mail for [^ ]+ loops back to myself|mail forwarding loop for )"),
     ),
-    rule(
+    local_rule(
         "local_transport",
         LocalSystem,
-        None,
+        LocalKind::Transport,
         own!(
-            r"(?i)(?:mail transport unavailable|unknown mail transport error|connect to transport |mail system configuration error|unknown service|server configuration error|lookup table)"
+            r"(?i)(?:mail transport unavailable|unknown mail transport error|connect to transport |mail system configuration error|unknown service|server configuration error|lookup table|deferred transport\s*$)"
+        ),
+    ),
+    // local(8), virtual(8) and pipe(8) report their own lookups.
+    local_rule(
+        "local_lookup",
+        LocalSystem,
+        LocalKind::LookupFailure,
+        own!(
+            r"(?i)(?:user lookup (?:error|failure)|temporary lookup failure|table lookup problem|lookup error)"
+        ),
+    ),
+    // Connect failures on a port other than 25 (and not on loopback): the
+    // relay host, which every message waits on.
+    local_rule(
+        "relay_unreachable",
+        RelayUnavailable,
+        LocalKind::Relayhost,
+        own!(
+            r"(?i)connect to [^\s\[]*\[[^\]]*\]:(?:[013-9][0-9]*|2|2[0-46-9][0-9]*|25[0-9]+): (?:Connection timed out|Operation timed out|No route to host|Network is unreachable|Connection refused|Host is down)"
         ),
     ),
     // --- 2. TLS and relay credentials --------------------------------------
@@ -221,7 +275,7 @@ pub const BUILTIN: &[BuiltinRule] = &[
         Blacklisted,
         None,
         Standing::Policy,
-        r"(?i)\bpbl\.spamhaus\.org|spamhaus\.org/pbl|/pbl/query|not authorized to send (?:e-?mail )?directly|\bRTR:DU\b|\bdynamic (?:ip|address|pool|range)|\bdial-?up\b|\bresidential (?:ip|address|range)",
+        r"(?i)\bpbl\.spamhaus\.org|spamhaus\.org/pbl|/pbl/query|not authorized to send (?:e-?mail )?directly|\bRTR:DU\b|\bdynamic (?:ip|address|pool|range)|\bdial-?up\b|\bresidential (?:ip|address|range)|rrDynamic",
     ),
     rule(
         "microsoft_block",
@@ -265,6 +319,23 @@ pub const BUILTIN: &[BuiltinRule] = &[
         Some("cloudmark"),
         r"(?i)cloudmark|\bCSI\b[^\n]{0,40}?reputation",
     ),
+    // Road Runner (Spectrum) refuses addresses its customers complained
+    // about: `554 5.7.1 - ERROR: Mail Refused - IP - See
+    // http://security.rr.com/mail_blocks.htm#...` (its documented format).
+    rule(
+        "roadrunner_block",
+        Blacklisted,
+        Some("roadrunner"),
+        r"(?i)ERROR: ?(?:5\.7\.1: ?550 )?Mail Refused|security\.rr\.com",
+    ),
+    // Symantec Email Security.cloud (MessageLabs): "553-Message filtered":
+    // its anti-spam filter took the mail for spam (Broadcom's KB).
+    rule(
+        "messagelabs_filtered",
+        Blacklisted,
+        Some("messagelabs"),
+        r"(?i)(?:^|[^a-z])Message filtered|messagelabs|symanteccloud",
+    ),
     rule(
         "dnsbl",
         Blacklisted,
@@ -289,7 +360,7 @@ pub const BUILTIN: &[BuiltinRule] = &[
         "rejected_as_spam",
         Blacklisted,
         None,
-        r"(?i)rejected as spam|(?:message|mail) (?:was |is )?(?:classified|identified|detected) as spam|\bDT:SPM\b|REJECT bulk\.|looks like spam|considered (?:as )?spam|spam message rejected",
+        r"(?i)rejected as spam|(?:message|mail) (?:was |is )?(?:classified|identified|detected) as spam|\bDT:SPM\b|REJECT bulk\.|looks like spam|considered (?:as )?spam|spam message rejected|Denied [^\n]{0,60}\(Mode: normal\)|Denied by policy|rejected due to content restrictions",
     ),
     // --- 4. throttling and the recipient side ------------------------------
     // Throttles that cite unsolicited mail or complaints are about what we
@@ -314,6 +385,14 @@ pub const BUILTIN: &[BuiltinRule] = &[
         Some("yahoo"),
         Standing::Reputation,
         r"(?i)\[TSS?0[4-6]\]|unexpected volume or user complaints|deferred due to user complaints",
+    ),
+    // Office 365 limits the connections one sender keeps open at once:
+    // about the connection count, not what we sent.
+    rule(
+        "microsoft_concurrency",
+        RateLimited,
+        Some("microsoft"),
+        r"(?i)Concurrent connections limit exceeded|aka\.ms/concurrent_sending",
     ),
     rule(
         "microsoft_busy",
@@ -349,9 +428,17 @@ pub const BUILTIN: &[BuiltinRule] = &[
         "unknown_recipient",
         UnknownRecipient,
         None,
-        r"(?i)(?:^|[^0-9.])[45]\.1\.[0-36](?:[^0-9]|$)|(?:^|[^0-9.])5\.2\.1(?:[^0-9]|$)|user(?:name)? (?:is )?unknown|unknown (?:user|recipient|local part|alias|or illegal alias|e-?mail address|address)|no such (?:user|person|recipient|mailbox|address|account)|(?:does not|doesn't|not) exist|mailbox (?:is )?(?:unavailable|not found|disabled|inactive|currently disabled)|account (?:is |has been )?(?:disabled|discontinued|inactive|suspended|deactivated)|has been disabled|is disabled|invalid (?:recipient|mailbox|user|address|e-?mail)|user invalid|recipient (?:unknown|invalid|not found)|inactive recipient|no mailbox here|doesn't have a [^\n]{0,20}?account|user not found|undeliverable address|unrou?te?able address|user <[^>\s]*> unknown|Recipient address rejected: Access denied|has moved to",
+        r"(?i)(?:^|[^0-9.])[45]\.1\.[0-36](?:[^0-9]|$)|(?:^|[^0-9.])5\.2\.1(?:[^0-9]|$)|user(?:name)? (?:is )?unknown|unknown (?:user|recipient|local part|alias|or illegal alias|e-?mail address|address)|no such (?:user|person|recipient|mailbox|address|account)|(?:does not|doesn't|not) exist|mailbox (?:is )?(?:unavailable|not found|disabled|inactive|currently disabled)|account (?:is |has been )?(?:disabled|discontinued|inactive|suspended|deactivated)|has been disabled|is disabled|invalid (?:recipient|mailbox|user|address|e-?mail)|user invalid|recipient (?:unknown|invalid|not found)|inactive recipient|no mailbox here|doesn't have a [^\n]{0,20}?account|user not found|undeliverable address|unrou?te?able address|user <[^>\s]*> unknown|Recipient address rejected: Access denied|has moved to|not in my validrcptto|is not a known user",
     ),
     // --- 5. the remote side is down ----------------------------------------
+    // Our own mail store answered (LMTP on a socket): whatever it says that
+    // no rule above placed (a full quota is above), it is this server's.
+    local_rule(
+        "local_store_reply",
+        LocalSystem,
+        LocalKind::LocalDelivery,
+        r"(?i)\[(?:private|public)/[^\]]*\] said: ",
+    ),
     rule(
         "connect_failed",
         RemoteUnavailable,
@@ -473,6 +560,24 @@ mod tests {
         ("host mx.example.com[192.0.2.7] said: 554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using dnsbl-1.uceprotect.net; IP listed", Blacklisted, Some("uceprotect")),
         ("host mx.example.com[192.0.2.7] said: 450-4.2.1 The user you are trying to contact is receiving mail at a rate that 450-4.2.1 prevents additional messages from being delivered. (in reply to RCPT TO command)", RateLimited, Some("gmail")),
         ("host mx.example.com[192.0.2.7] said: 421 4.7.0 Too many concurrent SMTP connections from this IP address; please try again later.", RateLimited, None),
+        // Replies real servers met (the public2 corpus, names changed, and
+        // the providers' documented texts).
+        ("host smtp.office365.com[192.0.2.7] said: 432 4.3.2 Concurrent connections limit exceeded. Visit https://aka.ms/concurrent_sending for more information. [Hostname=AM0PR01MB1234.eurprd01.prod.outlook.com] (in reply to end of DATA command)", RateLimited, Some("microsoft")),
+        ("host cdptpa-mx.example.com[192.0.2.7] said: 554 5.7.1 - ERROR: Mail Refused - 192.0.2.1 - See http://security.rr.com/mail_blocks.htm#IP_BLOCK - 20120704 (in reply to MAIL FROM command)", Blacklisted, Some("roadrunner")),
+        ("host mx.example.com[192.0.2.7] said: 553-Message filtered. Refer to the Troubleshooting page at 553-http://www.symanteccloud.com/troubleshooting for more 553 information. (#5.7.1) (in reply to end of DATA command)", Blacklisted, Some("messagelabs")),
+        ("host example.com.au.s200a1.mxlogic.net[192.0.2.7] said: 554 Denied [8e6f0b3a.1.2.mxlogic.net] (Mode: normal) (in reply to end of DATA command)", Blacklisted, None),
+        ("host mx.example.edu.au[192.0.2.7] said: 550 Denied by policy (in reply to RCPT TO command)", Blacklisted, None),
+        ("host mx.example.com[192.0.2.7] said: 553 sorry, this recipient is not in my validrcptto list (#5.7.1) (in reply to RCPT TO command)", UnknownRecipient, None),
+        ("host mx.example.com[192.0.2.7] said: 550 \"user@example.com\" is not a known user (in reply to RCPT TO command)", UnknownRecipient, None),
+        ("host mx-aol.mail.gm0.yahoodns.net[192.0.2.7] said: 554- (RTR:DU) https://postmaster.yahooinc.com/error-codes (in reply to MAIL FROM command)", Blacklisted, None),
+        ("user lookup error", LocalSystem, None),
+        ("deferred transport", LocalSystem, None),
+        ("host mail.example.com[private/dovecot-lmtp] said: 452 4.2.2 <u@example.com> Not enough disk space (in reply to end of DATA command)", LocalSystem, None),
+        ("host mail.example.com[private/dovecot-lmtp] said: 451 4.3.0 <u@example.com> Temporary internal error (in reply to end of DATA command)", LocalSystem, None),
+        ("host mail.example.com[private/dovecot-lmtp] said: 552 5.2.2 <u@example.com> Quota exceeded (mailbox for user is full) (in reply to end of DATA command)", MailboxFull, None),
+        ("connect to smtp.gmail.com[192.0.2.9]:587: Connection timed out", RelayUnavailable, None),
+        ("delivery temporarily suspended: connect to smtp.gmail.com[192.0.2.8]:587: Connection timed out", RelayUnavailable, None),
+        ("host mx.example.com[192.0.2.7] said: 452 4.3.1 Insufficient system storage (in reply to MAIL FROM command)", RemoteUnavailable, None),
     ];
 
     /// Only replies about our reputation are evidence of spam sent; the

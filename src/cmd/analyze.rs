@@ -71,17 +71,27 @@ pub fn read_logs(
     pool: &rayon::ThreadPool,
     track_messages: bool,
     max_line: usize,
+    zone: Option<&jiff::tz::TimeZone>,
     progress: &dyn Progress,
 ) -> Result<LogAnalysis> {
     let jobs = pool.current_num_threads();
     let mut correlator = Correlator::new(classifier, years);
     correlator.set_window(window.0, window.1);
+    correlator.set_zone(zone.cloned());
     if track_messages {
         correlator.track_messages();
     }
     let mut stats: Vec<LineStats> = vec![LineStats::default(); sources.len()];
     let mut problems: Vec<Vec<String>> = vec![Vec::new(); sources.len()];
     let mut partial = false;
+    // Severity files (mail.warn, mail.err) are compared line by line with
+    // the other inputs: what those hold is read once.
+    let (overlap, why) = input::overlap::Overlap::build(sources);
+    if let Some(why) = why {
+        if let Some(i) = sources.iter().position(|s| s.severity_file) {
+            problems[i].push(why);
+        }
+    }
     let rx = input::spawn_reader(
         sources.to_vec(),
         input::ReadOptions {
@@ -127,16 +137,20 @@ pub fn read_logs(
             match item {
                 ReadItem::Block(block) => {
                     let prev = pending.take();
+                    let keep = overlap
+                        .as_ref()
+                        .map(|o| o.filter_for(block.source, sources[block.source].severity_file));
                     let (parsed, cut) = rayon::join(
                         || {
                             let subs = input::split_lines(block.data.bytes(), parts);
                             subs.par_iter()
                                 .map(|s| {
                                     let buf = spare.lock().expect("no panics under the lock").pop();
-                                    let p = parse::parse_chunk_into(
+                                    let p = parse::parse_chunk_filtered(
                                         s,
                                         buf.unwrap_or_default(),
                                         max_line,
+                                        keep.as_deref(),
                                     );
                                     // The regexes run here, in parallel,
                                     // not on the sequential correlator.
@@ -231,7 +245,7 @@ fn anchor_date(sources: &[Source]) -> Option<(i32, u32, u32)> {
 
 /// Runs the whole analysis and writes the report.
 pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcome> {
-    let fmt = cfg.format.clone();
+    let mut fmt = cfg.format.clone();
     let classifier = &cfg.classifier;
     if let Some(out) = &cfg.out {
         crate::report::folder::check_against_inputs(out, &cfg.paths)?;
@@ -297,6 +311,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
             &pool,
             cfg.messages,
             cfg.max_line,
+            cfg.format.zone(),
             progress,
         )
     };
@@ -318,6 +333,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
     }
     progress.finish();
     partial |= analysis.partial;
+    crate::analyze::clocks::clock_notes(&analysis.findings.clocks, &mut fmt, &mut summary);
     let postfix_lines: u64 = analysis.stats.iter().map(|s| s.postfix).sum();
     if postfix_lines == 0 && dumps.is_empty() && !analysis.partial {
         let read = logs
@@ -343,7 +359,13 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
             first: span.map(|x| fmt.iso(x.0)),
             last: span.map(|x| fmt.iso(x.1)),
             problems: analysis.problems[i].clone(),
+            duplicate_lines: st.duplicates,
         });
+        if s.severity_file {
+            summary
+                .notes
+                .push(input::overlap::severity_note(s, st.total, st.duplicates));
+        }
         summary
             .problems
             .extend(analysis.problems[i].iter().cloned());
@@ -377,6 +399,12 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         timezone: fmt.zone_name(),
         year_inferred: f.year.as_ref().map(|y| y.0),
         year_source: f.year.as_ref().map(|y| y.1.clone()),
+        offsets: f
+            .clocks
+            .offsets
+            .iter()
+            .map(|&(o, _)| crate::time::offset_text(o))
+            .collect(),
     };
     summary.totals = Totals {
         received: f.counts.received,
@@ -387,6 +415,10 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         expired: f.counts.expired,
         rejected: f.counts.rejected,
         held: f.counts.held,
+        discarded: f.counts.discarded,
+        quarantined: f.counts.quarantined,
+        soft_bounced: f.counts.soft_bounces,
+        deleted: f.counts.deleted,
     };
     let opts = AnalysisOptions {
         bucket: cfg.bucket,

@@ -8,8 +8,9 @@
 //! `status=deferred`, or a `delivery temporarily suspended: ...` text).
 //! Prints the cause id and title, the rule that matched, the detail found
 //! (list and its delisting page, remote host, reply codes, listed IP, connect
-//! failure), the normalised text the reports group by, what the cause means
-//! and its fix. `--rules FILE` adds a rules file in front of the built-in
+//! failure), the kind of local failure for what the server says about
+//! itself (`fatal: ...`), the normalised text the reports group by, what
+//! the cause means and its fix. `--rules FILE` adds a rules file in front of the built-in
 //! table (see `Classifier::from_rules_file`).
 
 use std::io::Write;
@@ -66,10 +67,17 @@ fn render(classifier: &Classifier, text: &str, out: &mut dyn Write) -> std::io::
             )?;
         }
     }
+    if let Some(k) = v.local {
+        writeln!(out, "local:       {} ({})", k.id(), k.title())?;
+    }
     writeln!(out, "normalised:  {}", normalise(text))?;
     writeln!(out, "meaning:     {}", v.cause.description())?;
     writeln!(out, "fix:")?;
-    for step in v.cause.fix() {
+    let steps = match v.local {
+        Some(k) => k.fix(),
+        None => v.cause.fix(),
+    };
+    for step in steps {
         writeln!(out, "  - {step}")?;
     }
     Ok(())
@@ -119,6 +127,17 @@ mod tests {
         assert!(s.contains("remote host: mx.slowpoke.test port 25\n"), "{s}");
         assert!(s.contains("connect:     connection timed out\n"), "{s}");
         assert!(s.contains("port25_blocked"), "{s}");
+    }
+
+    #[test]
+    fn explains_what_the_server_says_about_itself() {
+        let s = explain("fatal: specify a password table via the `smtp_sasl_password_maps' configuration parameter");
+        assert!(s.starts_with("cause:       local_system"), "{s}");
+        assert!(
+            s.contains("local:       config_error (Postfix configuration error)"),
+            "{s}"
+        );
+        assert!(s.contains("smtp_sasl_password_maps = hash:"), "{s}");
     }
 
     #[test]

@@ -123,15 +123,7 @@ impl Correlator<'_> {
                         r.time = time;
                     }
                 }
-                let (serial, id) = (m.serial, m.identity);
-                let root = self.roots.entry(serial).or_default();
-                if !root.expired {
-                    root.expired = true;
-                    self.findings.counts.expired += 1;
-                    if id != 0 {
-                        self.sender_stats(id).expired += 1;
-                    }
-                }
+                self.removal(host, qid, time, RemovalKind::Expired);
             }
             EventKind::Notification { qid, child } => {
                 self.findings.counts.notifications += 1;
@@ -166,6 +158,9 @@ impl Correlator<'_> {
             }
             EventKind::Released { .. } => {}
             EventKind::Removed { qid } | EventKind::Deleted { qid } => {
+                if matches!(kind, EventKind::Deleted { .. }) {
+                    self.removal(host, qid, time, RemovalKind::Deleted);
+                }
                 if let Some(mut m) = self.live.remove(&(host, qid)) {
                     self.close_track(host, qid, &mut m, Some(time));
                     self.forget(host, &m);
@@ -176,47 +171,28 @@ impl Correlator<'_> {
                 stage,
                 action,
                 reason,
+                from,
                 ..
+            } => self.reject(host, time, qid, stage, action, g(reason), g(from)),
+            EventKind::SaslFailure {
+                client,
+                username,
+                reason,
             } => {
-                if action != RejectAction::Reject {
-                    return;
-                }
-                self.findings.counts.rejected += 1;
-                let v = self.verdict(g(reason));
-                let mut identity = 0;
-                if let Some(qid) = qid {
-                    if let Some(m) = self.live.get(&(host, qid)) {
-                        identity = m.identity;
-                    }
-                    if identity != 0 {
-                        self.sender_stats(identity).rejected += 1;
-                    }
-                    if stage == RejectStage::Cleanup {
-                        // cleanup discards the message: no `removed` follows.
-                        if let Some(m) = self.live.remove(&(host, qid)) {
-                            self.release_root(m.serial);
-                        }
-                    }
-                }
-                self.findings.inbound.push(InboundReject {
-                    time,
-                    cause: v.cause,
-                    normalised: v.normalised,
-                    identity,
-                });
-            }
-            EventKind::SaslFailure { client, username } => {
                 let user = self.findings.strings.intern(g(username));
                 let ip = self.findings.strings.intern(client_ip(g(client)));
-                self.findings.login_failures.push(LoginFailure {
-                    time,
-                    username: user,
-                    client_ip: ip,
-                });
+                self.login_failure(time, user, ip);
+                if !reason.is_empty() {
+                    self.sasl_backend(time, b"postfix/smtpd", g(reason));
+                }
             }
-            // Understood and counted per program by the parser; no report
-            // section reads them yet, so no work is spent on them here.
-            EventKind::Warning { .. } | EventKind::Fatal { .. } | EventKind::Panic { .. } => {}
+            EventKind::Diagnostic {
+                severity,
+                program,
+                text,
+            } => self.diagnostic(time, severity, g(program), g(text)),
+            EventKind::Quarantined { qid } => self.quarantined(host, qid),
+            EventKind::PleskLimitOut => self.findings.limit_out_handler += 1,
             EventKind::Repeated { times } => {
                 // syslog folded identical deferrals into one line.
                 if let Some(mut o) = self.last_kind_deferral {
@@ -242,6 +218,58 @@ impl Correlator<'_> {
         }
     }
 
+    /// A reject (or discard) of our own server: smtpd, cleanup, milters.
+    #[allow(clippy::too_many_arguments)]
+    fn reject(
+        &mut self,
+        host: Sym,
+        time: LogTime,
+        qid: Option<QueueId>,
+        stage: RejectStage,
+        action: RejectAction,
+        reason: &[u8],
+        from: &[u8],
+    ) {
+        let discard = action == RejectAction::Discard;
+        if action != RejectAction::Reject && !discard {
+            return;
+        }
+        let mut identity = 0;
+        if let Some(qid) = qid {
+            if let Some(m) = self.live.get(&(host, qid)) {
+                identity = m.identity;
+            }
+            if identity != 0 && !discard {
+                self.sender_stats(identity).rejected += 1;
+            }
+            if stage == RejectStage::Cleanup {
+                // cleanup drops the message: no `removed` follows.
+                if let Some(m) = self.live.remove(&(host, qid)) {
+                    self.release_root(m.serial);
+                }
+            }
+        }
+        if discard {
+            // A DISCARD action: accepted, then dropped.
+            self.findings.counts.discarded += 1;
+            if identity != 0 {
+                self.sender_stats(identity).discarded += 1;
+            }
+            return;
+        }
+        self.findings.counts.rejected += 1;
+        if stage == RejectStage::Cleanup && super::local::is_plesk_limit(reason) {
+            self.outgoing_limit(time, identity, from);
+        }
+        let v = self.verdict(reason);
+        self.findings.inbound.push(InboundReject {
+            time,
+            cause: v.cause,
+            normalised: v.normalised,
+            identity,
+        });
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub(super) fn delivery(
         &mut self,
@@ -258,39 +286,24 @@ impl Correlator<'_> {
         // Content-filter hand-off: the re-queued copy is the same message.
         if status == DeliveryStatus::Sent && is_loopback_relay(relay) {
             if let Some(child) = queued_as(reason) {
-                self.findings.counts.handoffs += 1;
-                let m = self.message(key, time);
-                let (serial, identity, arrival) = (m.serial, m.identity, m.arrival);
-                self.track(key, to, relay, Fate::Sent, time, None);
-                let ckey = (host, child);
-                match self.live.get(&ckey) {
-                    Some(c) if c.serial != serial => {
-                        self.link_child(ckey, serial, identity, arrival)
-                    }
-                    Some(_) => {}
-                    None => {
-                        self.pending_parent.insert(ckey, (serial, identity, time));
-                        // Bound: hand-offs whose child never shows up, or
-                        // whose child was finished before this line.
-                        if self.pending_parent.len() > PENDING_MAX {
-                            let cutoff = time.0 - DAY;
-                            self.pending_parent.retain(|_, v| v.2 .0 >= cutoff);
-                            if self.pending_parent.len() > PENDING_MAX / 2 {
-                                self.pending_parent.clear();
-                            }
-                        }
-                    }
-                }
+                self.handoff(key, child, to, relay, time);
                 return;
             }
         }
+        let status = match status {
+            // `soft_bounce = yes`: a would-be bounce stays queued.
+            DeliveryStatus::SoftBounce => {
+                self.findings.counts.soft_bounces += 1;
+                DeliveryStatus::Deferred
+            }
+            s => s,
+        };
         let m = self.message(key, time);
         let (serial, mut identity, arrival) = (m.serial, m.identity, m.arrival);
-        let to_sym_needed = matches!(
+        if !matches!(
             status,
             DeliveryStatus::Sent | DeliveryStatus::Deferred | DeliveryStatus::Bounced
-        );
-        if !to_sym_needed {
+        ) {
             return;
         }
         if identity == 0 {
@@ -324,8 +337,15 @@ impl Correlator<'_> {
                 });
             }
         }
+        // A relay named with port 25 means an SMTP server answered.
+        if external && relay.ends_with(b":25") {
+            self.findings.port25_contacts.push(time);
+        }
         self.touch(identity, time);
+        let dropped = (is_loopback_relay(relay) && super::local::is_filter_discard(reason))
+            || relay == b"none";
         match status {
+            DeliveryStatus::Sent if dropped => self.discarded(key, time, to, relay),
             DeliveryStatus::Sent => {
                 if external {
                     self.findings.deliveries.push(Delivery { time, domain });
@@ -334,71 +354,142 @@ impl Correlator<'_> {
                 self.sender_stats(identity).delivered += 1;
                 self.track(key, to, relay, Fate::Sent, time, None);
             }
-            DeliveryStatus::Deferred | DeliveryStatus::Bounced => {
-                let v = self.verdict(reason);
-                let norm = v.normalised;
-                let text = match self.examples.get(&norm) {
-                    Some(&t) => t,
-                    None => {
-                        let t = intern_reason(&mut self.findings.strings, reason);
-                        if self.examples.len() >= 200_000 {
-                            self.examples.clear();
-                        }
-                        self.examples.insert(norm, t);
-                        t
-                    }
-                };
-                let outcome = Outcome {
-                    time,
-                    status: if status == DeliveryStatus::Deferred {
-                        OutcomeStatus::Deferred
-                    } else {
-                        OutcomeStatus::Bounced
-                    },
-                    cause: v.cause,
-                    standing: v.standing,
-                    connect_failure: v.connect_failure,
-                    port: v.port,
-                    message: serial,
+            _ => {
+                let failure = Failure {
+                    key,
+                    serial,
                     identity,
-                    recipient_domain: domain,
-                    remote_host: v.remote_host,
-                    list: v.list,
-                    listed_ip: v.listed_ip,
-                    text,
-                    normalised: norm,
+                    domain,
+                    bounced: status == DeliveryStatus::Bounced,
                 };
-                self.findings.outcomes.push(outcome);
-                let index = (self.findings.outcomes.len() - 1) as u32;
-                self.track(key, to, relay, outcome.status.into(), time, Some(index));
-                if status == DeliveryStatus::Deferred {
-                    self.last_kind_deferral = Some(outcome);
-                    self.findings.counts.deferral_events += 1;
-                    self.sender_stats(identity).deferred += 1;
-                    let root = self.roots.entry(serial).or_default();
-                    if !root.deferred {
-                        root.deferred = true;
-                        self.findings.counts.deferred_messages += 1;
-                    }
-                    let m = self.live.get_mut(&key).expect("present");
-                    if m.first_cause.is_none() {
-                        m.first_cause = Some(v.cause);
-                        m.first_deferral = Some(time);
-                    }
-                } else {
-                    self.findings.counts.bounced += 1;
-                    self.sender_stats(identity).bounced += 1;
-                }
+                self.failure(failure, time, to, relay, reason);
             }
-            _ => {}
         }
     }
+
+    /// A content filter took the message and queued it again as `child`.
+    fn handoff(
+        &mut self,
+        key: (Sym, QueueId),
+        child: QueueId,
+        to: &[u8],
+        relay: &[u8],
+        time: LogTime,
+    ) {
+        self.findings.counts.handoffs += 1;
+        let host = key.0;
+        let m = self.message(key, time);
+        let (serial, identity, arrival) = (m.serial, m.identity, m.arrival);
+        self.track(key, to, relay, Fate::Sent, time, None);
+        let ckey = (host, child);
+        match self.live.get(&ckey) {
+            Some(c) if c.serial != serial => self.link_child(ckey, serial, identity, arrival),
+            Some(_) => {}
+            None => {
+                self.pending_parent.insert(ckey, (serial, identity, time));
+                // Bound: hand-offs whose child never shows up, or whose
+                // child was finished before this line.
+                if self.pending_parent.len() > PENDING_MAX {
+                    let cutoff = time.0 - DAY;
+                    self.pending_parent.retain(|_, v| v.2 .0 >= cutoff);
+                    if self.pending_parent.len() > PENDING_MAX / 2 {
+                        self.pending_parent.clear();
+                    }
+                }
+            }
+        }
+    }
+
+    /// A deferral or bounce of one recipient: classified, recorded, counted.
+    fn failure(&mut self, f: Failure, time: LogTime, to: &[u8], relay: &[u8], reason: &[u8]) {
+        let mut v = self.verdict(reason);
+        // Our own delivery (a pipe to Dovecot, LMTP on a socket) failing
+        // with a text no rule places is this server's failure.
+        if super::local::is_local_delivery_relay(relay)
+            && matches!(v.cause, Cause::RemoteUnavailable | Cause::Unknown)
+        {
+            v.cause = Cause::LocalSystem;
+            v.local = Some(crate::classify::LocalKind::LocalDelivery);
+        }
+        let norm = v.normalised;
+        let text = match self.examples.get(&norm) {
+            Some(&t) => t,
+            None => {
+                let t = intern_reason(&mut self.findings.strings, reason);
+                if self.examples.len() >= 200_000 {
+                    self.examples.clear();
+                }
+                self.examples.insert(norm, t);
+                t
+            }
+        };
+        let outcome = Outcome {
+            time,
+            status: if f.bounced {
+                OutcomeStatus::Bounced
+            } else {
+                OutcomeStatus::Deferred
+            },
+            cause: v.cause,
+            standing: v.standing,
+            connect_failure: v.connect_failure,
+            port: v.port,
+            message: f.serial,
+            identity: f.identity,
+            recipient_domain: f.domain,
+            remote_host: v.remote_host,
+            list: v.list,
+            listed_ip: v.listed_ip,
+            text,
+            normalised: norm,
+        };
+        self.findings.outcomes.push(outcome);
+        let index = (self.findings.outcomes.len() - 1) as u32;
+        self.track(f.key, to, relay, outcome.status.into(), time, Some(index));
+        if let Some(kind) = v.local {
+            let source = if f.bounced {
+                LocalSource::Bounce
+            } else {
+                LocalSource::Deferral
+            };
+            let program = self.findings.strings.intern(b"postfix");
+            self.local_event(time, kind, source, program, text, norm);
+        }
+        if f.bounced {
+            self.findings.counts.bounced += 1;
+            self.sender_stats(f.identity).bounced += 1;
+            return;
+        }
+        self.last_kind_deferral = Some(outcome);
+        self.findings.counts.deferral_events += 1;
+        self.sender_stats(f.identity).deferred += 1;
+        let root = self.roots.entry(f.serial).or_default();
+        if !root.deferred {
+            root.deferred = true;
+            self.findings.counts.deferred_messages += 1;
+        }
+        let m = self.live.get_mut(&f.key).expect("present");
+        m.last_deferral = Some(index);
+        if m.first_cause.is_none() {
+            m.first_cause = Some(v.cause);
+            m.first_deferral = Some(time);
+        }
+    }
+}
+
+/// Who and what a failed delivery attempt belongs to.
+struct Failure {
+    key: (Sym, QueueId),
+    serial: u32,
+    identity: Sym,
+    domain: Sym,
+    bounced: bool,
 }
 
 /// A reason text as reports quote it: whole, or its first
 /// [`REASON_MAX`](crate::classify::cache::REASON_MAX) bytes with a note
 /// saying it was cut.
-fn intern_reason(strings: &mut Interner, reason: &[u8]) -> Sym {
+pub(super) fn intern_reason(strings: &mut Interner, reason: &[u8]) -> Sym {
     use crate::classify::cache::REASON_MAX;
     if reason.len() <= REASON_MAX {
         return strings.intern(reason);

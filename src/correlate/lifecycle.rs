@@ -42,6 +42,8 @@ impl Correlator<'_> {
             message_id: 0,
             track: self.tracking.then(Vec::new),
             bounce_of: 0,
+            last_deferral: None,
+            quarantined: false,
         };
         self.live.insert(key, msg);
         self.live.get_mut(&key).expect("just inserted")

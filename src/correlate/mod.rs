@@ -27,16 +27,20 @@ use crate::time::{LogTime, DAY};
 mod events;
 mod interner;
 mod lifecycle;
+mod local;
+#[cfg(test)]
+mod outcome_tests;
 mod records;
 mod relay;
 mod years;
 
 pub use crate::classify::cache::{cached_verdict, preclassify, Classified, PreVerdict};
 pub use interner::{Interner, Sym, OVERFLOW, STRINGS_MAX, STRING_MAX};
+pub use local::LOCAL_MAX;
 pub use records::*;
 pub use relay::{client_ip, is_loopback_relay};
-use years::SeriesYear;
 pub use years::YearPolicy;
+use years::{SeriesYear, ZoneClock};
 
 #[derive(Debug, Clone)]
 struct Message {
@@ -59,6 +63,10 @@ struct Message {
     track: Option<Vec<RecipientRecord>>,
     /// For a bounce notice: the serial of the message it reports on.
     bounce_of: u32,
+    /// Its last deferral, an index into `Findings::outcomes`.
+    last_deferral: Option<u32>,
+    /// The content filter kept it in quarantine (amavis said so).
+    quarantined: bool,
 }
 
 /// State shared by all copies of one message.
@@ -67,6 +75,7 @@ struct Root {
     deferred: bool,
     held: bool,
     expired: bool,
+    deleted: bool,
     refs: u32,
 }
 
@@ -106,6 +115,14 @@ pub struct Correlator<'c> {
     since_sweep: u32,
     /// Open messages tracked at once ([`LIVE_MAX`]).
     live_limit: usize,
+    /// Diagnostic groups by (text shape, program, severity): an index into
+    /// `findings.diagnostics`.
+    diag_groups: FxHashMap<(u64, Sym, crate::parse::Severity), usize>,
+    /// `--timezone`: lines with an offset are moved to its wall clock.
+    zone: Option<ZoneClock>,
+    /// The last failed login of an account not yet paired with the other
+    /// daemon's line of the same attempt: (time, index, from plesk).
+    sasl_unpaired: FxHashMap<Sym, (LogTime, usize, bool)>,
     pub findings: Findings,
 }
 
@@ -115,6 +132,7 @@ struct VerdictSyms {
     cause: Cause,
     standing: crate::classify::Standing,
     connect_failure: Option<ConnectFailure>,
+    local: Option<crate::classify::LocalKind>,
     port: u16,
     normalised: Sym,
     remote_host: Sym,
@@ -158,6 +176,9 @@ impl<'c> Correlator<'c> {
             last_host: (Vec::new(), 0),
             since_sweep: 0,
             live_limit: LIVE_MAX,
+            diag_groups: FxHashMap::default(),
+            zone: None,
+            sasl_unpaired: FxHashMap::default(),
             findings: Findings {
                 strings: Interner::new(),
                 ..Findings::default()
@@ -173,6 +194,7 @@ impl<'c> Correlator<'c> {
             cause: verdict.cause,
             standing: verdict.standing,
             connect_failure: verdict.connect_failure,
+            local: verdict.local,
             port: d.remote_port.unwrap_or(0),
             normalised: strings.intern(normalised.as_bytes()),
             remote_host: strings.intern(d.remote_host.as_deref().unwrap_or("").as_bytes()),
@@ -212,6 +234,12 @@ impl<'c> Correlator<'c> {
         syms
     }
 
+    /// The server's zone: a line written with a UTC offset is put on the
+    /// wall clock of the lines written without one.
+    pub fn set_zone(&mut self, zone: Option<jiff::tz::TimeZone>) {
+        self.zone = zone.map(ZoneClock::new);
+    }
+
     /// Keeps only events in `[since, until)`.
     pub fn set_window(&mut self, since: Option<LogTime>, until: Option<LogTime>) {
         self.window = (since, until);
@@ -242,6 +270,9 @@ impl<'c> Correlator<'c> {
             let Some(time) = self.resolve(series, ev.stamp) else {
                 continue;
             };
+            if ev.kind != EventKind::Mark {
+                self.count_clock(ev.stamp);
+            }
             if self.window.0.is_some_and(|s| time < s) || self.window.1.is_some_and(|u| time >= u) {
                 continue;
             }

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use super::{Interner, Sym};
-use crate::classify::{Cause, ConnectFailure, Standing};
-use crate::parse::QueueId;
+use crate::classify::{Cause, ConnectFailure, LocalKind, Standing};
+use crate::parse::{QueueId, Severity};
 use crate::time::LogTime;
 
 /// Who submitted a message.
@@ -181,6 +181,8 @@ pub struct SenderStats {
     pub messages: u64,
     pub recipients: u64,
     pub delivered: u64,
+    /// Recipients the content filter (or a discard action) dropped.
+    pub discarded: u64,
     pub deferred: u64,
     pub bounced: u64,
     pub expired: u64,
@@ -221,6 +223,15 @@ pub struct Counts {
     pub held: u64,
     pub handoffs: u64,
     pub notifications: u64,
+    /// `status=SOFTBOUNCE` lines (also counted as deferral events).
+    pub soft_bounces: u64,
+    /// Recipients dropped by the content filter, a `discard` transport or
+    /// a DISCARD action, and not kept in quarantine.
+    pub discarded: u64,
+    /// Recipients the content filter blocked and kept in quarantine.
+    pub quarantined: u64,
+    /// Queued messages removed with `postsuper -d`.
+    pub deleted: u64,
 }
 
 /// An inbound verdict of our own server (NOQUEUE and cleanup rejects).
@@ -230,6 +241,85 @@ pub struct InboundReject {
     pub cause: Cause,
     pub normalised: Sym,
     pub identity: Sym,
+}
+
+/// How a message left the queue without being delivered or bounced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemovalKind {
+    /// `status=expired, returned to sender` (maximal_queue_lifetime).
+    Expired,
+    /// `postsuper -d`: deleted by hand while queued.
+    Deleted,
+}
+
+/// A queued message that expired or was deleted. Its cause is its last
+/// deferral's, read after the port 25 judgement.
+#[derive(Debug, Clone, Copy)]
+pub struct Removal {
+    pub time: LogTime,
+    pub kind: RemovalKind,
+    pub message: u32,
+    pub identity: Sym,
+    /// The message's last deferral, an index into `Findings::outcomes`.
+    pub last_deferral: Option<u32>,
+}
+
+/// Where a local failure was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LocalSource {
+    /// A daemon's own `warning:`, `error:`, `fatal:`, `panic:` line.
+    Said(Severity),
+    /// A deferral or bounce that points to the server itself.
+    Deferral,
+    Bounce,
+}
+
+impl LocalSource {
+    pub fn id(self) -> &'static str {
+        match self {
+            LocalSource::Said(s) => s.id(),
+            LocalSource::Deferral => "deferral",
+            LocalSource::Bounce => "bounce",
+        }
+    }
+}
+
+/// One line in which the server shows itself failing: a diagnostic a
+/// local rule knows, or a deferral or bounce of a local cause.
+#[derive(Debug, Clone, Copy)]
+pub struct LocalEvent {
+    pub time: LogTime,
+    pub kind: LocalKind,
+    pub source: LocalSource,
+    /// The syslog program (`postfix/smtp`, `dovecot`).
+    pub program: Sym,
+    /// The first exact text of its normalised group.
+    pub text: Sym,
+    pub normalised: Sym,
+    /// Messages open (arrived, not yet removed) when it was written.
+    pub queued: u32,
+}
+
+/// Plesk's Outgoing Mail Control refused a message of this sender.
+#[derive(Debug, Clone, Copy)]
+pub struct OutgoingLimit {
+    pub time: LogTime,
+    /// Who submitted the message (`sasl:`, `uid:`, ...; 0 when unknown).
+    pub identity: Sym,
+    /// The envelope sender (`from=`).
+    pub sender: Sym,
+}
+
+/// How the lines' clocks were written: with a UTC offset or without.
+#[derive(Debug, Clone, Default)]
+pub struct Clocks {
+    /// Stamped lines without an offset (traditional syslog, or ISO without
+    /// a zone): the server's wall clock, zone unknown.
+    pub local: u64,
+    /// Lines with an offset, per offset in seconds.
+    pub offsets: Vec<(i32, u64)>,
+    /// Lines with an offset moved to `--timezone`'s wall clock.
+    pub converted: u64,
 }
 
 /// What the correlator knows about a queued message, for joining a queue
@@ -281,4 +371,35 @@ pub struct Findings {
     /// Serial numbers given up when a copy turned out to belong to an
     /// earlier message: old -> new.
     pub merged_serials: HashMap<u32, u32>,
+    /// Expired and deleted messages, with their last deferral.
+    pub removals: Vec<Removal>,
+    /// What the server says about itself, failing, in time order.
+    pub local: Vec<LocalEvent>,
+    /// Local events beyond what is kept (a log of endless crash loops).
+    pub local_dropped: u64,
+    /// Every `warning:`/`error:`/`fatal:`/`panic:` text, grouped: the
+    /// evidence table, local failures or not.
+    pub diagnostics: Vec<DiagnosticGroup>,
+    /// Times of delivery attempts that reached an SMTP server on port 25
+    /// (a reply, a greeting): port 25 was open then.
+    pub port25_contacts: Vec<LogTime>,
+    /// Plesk Outgoing Mail Control refusals, per message.
+    pub outgoing_limits: Vec<OutgoingLimit>,
+    /// `psa-pc-remote: REJECT during call 'limit-out' handler` lines.
+    pub limit_out_handler: u64,
+    pub clocks: Clocks,
+}
+
+/// One normalised diagnostic text of one program, counted.
+#[derive(Debug, Clone, Copy)]
+pub struct DiagnosticGroup {
+    pub severity: Severity,
+    pub program: Sym,
+    pub normalised: Sym,
+    /// The first exact text.
+    pub text: Sym,
+    pub kind: Option<LocalKind>,
+    pub count: u64,
+    pub first: LogTime,
+    pub last: LogTime,
 }

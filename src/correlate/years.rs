@@ -19,11 +19,71 @@ pub(super) struct SeriesYear {
     month: u8,
 }
 
+/// The server's zone (`--timezone`), to put lines written with a UTC
+/// offset on the wall clock of the lines written without one.
+#[derive(Debug, Clone)]
+pub(super) struct ZoneClock {
+    zone: jiff::tz::TimeZone,
+    /// (line offset, hour of the instant) -> the zone's offset then, in ms.
+    cache: Option<(i32, i64, i64)>,
+}
+
+impl ZoneClock {
+    pub(super) fn new(zone: jiff::tz::TimeZone) -> Self {
+        ZoneClock { zone, cache: None }
+    }
+
+    /// A wall-clock time written with `offset` (seconds east of UTC), as
+    /// the zone's wall clock.
+    fn convert(&mut self, time: LogTime, offset: i32) -> LogTime {
+        let instant = time.0 - i64::from(offset) * 1000;
+        let hour = instant.div_euclid(crate::time::HOUR);
+        let delta = match self.cache {
+            Some((o, h, d)) if o == offset && h == hour => d,
+            _ => {
+                let d = jiff::Timestamp::from_millisecond(instant)
+                    .map_or(0, |ts| i64::from(self.zone.to_offset(ts).seconds()) * 1000);
+                self.cache = Some((offset, hour, d));
+                d
+            }
+        };
+        LogTime(instant + delta)
+    }
+}
+
 impl Correlator<'_> {
-    /// Turns a stamp into a time, giving year-less stamps their year.
+    /// Counts how a line's time was written: with an offset or without.
+    pub(super) fn count_clock(&mut self, stamp: Stamp) {
+        let clocks = &mut self.findings.clocks;
+        let Stamp::Full {
+            offset: Some(offset),
+            ..
+        } = stamp
+        else {
+            clocks.local += 1;
+            return;
+        };
+        if self.zone.is_some() {
+            clocks.converted += 1;
+        }
+        match clocks.offsets.iter().position(|(o, _)| *o == offset) {
+            Some(i) => clocks.offsets[i].1 += 1,
+            None if clocks.offsets.len() < 64 => clocks.offsets.push((offset, 1)),
+            None => {}
+        }
+    }
+
+    /// Turns a stamp into a time, giving year-less stamps their year and
+    /// putting a stamp with an offset on the server's clock when its zone
+    /// is known.
     pub(super) fn resolve(&mut self, series: u32, stamp: Stamp) -> Option<LogTime> {
         let (month, day) = match stamp {
-            Stamp::Full { time, .. } => return Some(time),
+            Stamp::Full { time, offset } => {
+                return Some(match (offset, &mut self.zone) {
+                    (Some(offset), Some(z)) => z.convert(time, offset),
+                    _ => time,
+                });
+            }
             Stamp::YearLess { month, day, .. } => (month, day),
         };
         let years = self.years;

@@ -65,22 +65,23 @@ fn rotation_key(name: &str) -> RotationKey {
     }
 }
 
-/// Names worth opening inside a folder: logs and queue dumps. rsyslog's
-/// `mail.warn`/`mail.err`/`mail.info` repeat lines of `mail.log`, so they
-/// would be counted twice.
+/// Names worth opening inside a folder: logs and queue dumps.
 fn folder_candidate(name: &str) -> Result<(), &'static str> {
-    let lower = name.to_ascii_lowercase();
-    if lower.starts_with('.') {
+    if name.starts_with('.') {
         return Err("hidden file");
     }
-    let stem = lower.strip_suffix(".gz").unwrap_or(&lower);
-    let stem_no_num = stem.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '-');
-    for dup in ["mail.warn", "mail.err", "mail.info"] {
-        if stem_no_num.starts_with(dup) {
-            return Err("a severity subset of mail.log (its lines are already in mail.log)");
-        }
-    }
     Ok(())
+}
+
+/// rsyslog's severity files beside `mail.log` (`mail.warn`, `mail.err.1`,
+/// `mail.info.2.gz`): severity subsets of it as long as their rotations
+/// line up, which they need not. Read after the other inputs, each of
+/// their lines only when no other input holds it (`overlap`).
+pub fn is_severity_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let stem = lower.strip_suffix(".gz").unwrap_or(&lower);
+    let stem = stem.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '-');
+    ["mail.warn", "mail.err", "mail.info"].contains(&stem)
 }
 
 const SNIFF: usize = 64 * 1024;
@@ -237,6 +238,7 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
                 mtime: None,
                 series: 0,
                 live: true,
+                severity_file: false,
             });
             continue;
         }
@@ -300,6 +302,9 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
             continue;
         };
         let meta = std::fs::metadata(&path).ok();
+        let severity_file = path
+            .file_name()
+            .is_some_and(|n| is_severity_file(&n.to_string_lossy()));
         let series_key = (folder, key.base.clone());
         let series = match series_of.iter().position(|s| *s == series_key) {
             Some(i) => i as u32 + 1,
@@ -316,8 +321,11 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
             mtime: meta.and_then(|m| m.modified().ok()),
             series,
             live: (key.class == 2 || !regular) && !compressed,
+            severity_file,
         });
     }
+    // Severity files last: their lines are compared with the others'.
+    d.sources.sort_by_key(|s| s.severity_file);
     d
 }
 
@@ -346,10 +354,25 @@ mod tests {
     }
 
     #[test]
-    fn severity_subsets_are_skipped() {
-        assert!(folder_candidate("mail.warn").is_err());
-        assert!(folder_candidate("mail.err.1").is_err());
-        assert!(folder_candidate("mail.log.2.gz").is_ok());
+    fn severity_files_are_read_after_the_others() {
+        assert!(is_severity_file("mail.warn"));
+        assert!(is_severity_file("mail.err.1"));
+        assert!(is_severity_file("mail.info.2.gz"));
+        assert!(!is_severity_file("mail.log.2.gz"));
+        assert!(!is_severity_file("mail.warnings"));
+        let dir = tempfile::tempdir().unwrap();
+        let line = "Nov 28 10:00:00 mx1 postfix/qmgr[1]: ABCDEF0123: removed\n";
+        for name in ["mail.err", "mail.log", "mail.warn.1"] {
+            std::fs::write(dir.path().join(name), line).unwrap();
+        }
+        let d = discover(&[dir.path().to_path_buf()]);
+        let names: Vec<String> = d
+            .sources
+            .iter()
+            .map(|s| s.path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["mail.log", "mail.err", "mail.warn.1"]);
+        assert!(d.skipped.is_empty(), "{:?}", d.skipped);
     }
 
     #[test]

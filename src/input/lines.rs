@@ -358,6 +358,7 @@ mod tests {
             mtime: None,
             series: 1,
             live: true,
+            severity_file: false,
         };
         let t = |h| LogTime::from_civil(2026, 11, 28, h, 0, 0, 0).unwrap();
         let spans = HashMap::from([(0, (t(10), t(11)))]);

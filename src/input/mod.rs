@@ -14,6 +14,7 @@ pub mod dump;
 mod guard;
 mod journal;
 pub mod lines;
+pub mod overlap;
 mod read;
 mod salvage;
 
@@ -66,6 +67,9 @@ pub struct Source {
     pub series: u32,
     /// The file syslog still writes to: read, never mapped.
     pub live: bool,
+    /// A syslog severity file (`mail.warn`, `mail.err`, `mail.info`): read
+    /// after the other inputs, its lines that another input holds skipped.
+    pub severity_file: bool,
 }
 
 impl Source {

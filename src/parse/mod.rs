@@ -2,13 +2,15 @@
 //! queue dumps. No allocation per line on the hot path: events hold spans
 //! into the chunk, and per-program counters allocate once per program.
 
+mod chatter;
+mod foreign;
 pub mod postfix;
 pub mod queue;
 pub mod syslog;
 
 use rustc_hash::FxHashMap;
 
-pub use postfix::{DeliveryStatus, EventKind, QueueId, RejectAction, RejectStage, Span};
+pub use postfix::{DeliveryStatus, EventKind, QueueId, RejectAction, RejectStage, Severity, Span};
 pub use syslog::Stamp;
 
 /// One Postfix line, parsed.
@@ -46,6 +48,8 @@ pub struct LineStats {
     /// For a whole file: each block's byte offset and the line ends before
     /// it (to number a line near an offset without counting from the start).
     pub line_index: Vec<(u64, u64)>,
+    /// Lines of a severity file skipped because another input holds them.
+    pub duplicates: u64,
     /// Lines cut at the line limit, and the offsets of the first few (from
     /// the chunk's start until the reader makes them file offsets).
     pub long_lines: u64,
@@ -61,6 +65,7 @@ impl LineStats {
         self.other += other.other;
         self.not_understood += other.not_understood;
         self.no_header += other.no_header;
+        self.duplicates += other.duplicates;
         for (k, v) in other.by_program {
             let e = match self.by_program.get_mut(&k) {
                 Some(e) => e,
@@ -155,7 +160,21 @@ pub fn parse_chunk(chunk: &[u8]) -> ParsedChunk {
 /// [`parse_chunk`] into a recycled event buffer (a fresh megabyte-sized
 /// buffer per chunk is a fresh mapping, page faults and zeroing included),
 /// cutting lines at `max_line` bytes.
-pub fn parse_chunk_into(chunk: &[u8], mut events: Vec<LineEvent>, max_line: usize) -> ParsedChunk {
+pub fn parse_chunk_into(chunk: &[u8], events: Vec<LineEvent>, max_line: usize) -> ParsedChunk {
+    parse_chunk_filtered(chunk, events, max_line, None)
+}
+
+/// Decides per line (by its bytes) whether it is read: `false` skips it as
+/// a duplicate of another input's line.
+pub type LineFilter<'a> = &'a (dyn Fn(&[u8]) -> bool + Sync);
+
+/// [`parse_chunk_into`] with a line filter (see `input::overlap`).
+pub fn parse_chunk_filtered(
+    chunk: &[u8],
+    mut events: Vec<LineEvent>,
+    max_line: usize,
+    keep: Option<LineFilter>,
+) -> ParsedChunk {
     events.clear();
     events.reserve(chunk.len() / 160);
     let mut out = ParsedChunk {
@@ -177,6 +196,10 @@ pub fn parse_chunk_into(chunk: &[u8], mut events: Vec<LineEvent>, max_line: usiz
             _ => line,
         };
         if line.is_empty() || line.iter().all(|c| c.is_ascii_whitespace()) {
+            continue;
+        }
+        if keep.is_some_and(|k| !k(line)) {
+            st.duplicates += 1;
             continue;
         }
         let line = if line.len() > max_line {
@@ -213,6 +236,15 @@ pub fn parse_chunk_into(chunk: &[u8], mut events: Vec<LineEvent>, max_line: usiz
         if !syslog::is_postfix(h.program) {
             st.other += 1;
             st.count_program(h.program, false);
+            if let Some(kind) = foreign::foreign(chunk, h.program, h.message) {
+                out.events.push(LineEvent {
+                    stamp: h.stamp,
+                    host: Span::of(chunk, h.host),
+                    line_start,
+                    kind,
+                });
+                continue;
+            }
             // A repeat of the previous line: keep it, the previous line may
             // have been Postfix's.
             if h.program.is_empty() {
@@ -228,7 +260,10 @@ pub fn parse_chunk_into(chunk: &[u8], mut events: Vec<LineEvent>, max_line: usiz
             continue;
         }
         st.postfix += 1;
-        let kind = postfix::parse_payload(chunk, syslog::service(h.program), h.message);
+        let mut kind = postfix::parse_payload(chunk, syslog::service(h.program), h.message);
+        if let EventKind::Diagnostic { program, .. } = &mut kind {
+            *program = Span::of(chunk, h.program);
+        }
         let not_understood = matches!(kind, EventKind::NotUnderstood);
         st.count_program(h.program, not_understood);
         if not_understood {

@@ -12,6 +12,8 @@
 use memchr::memmem;
 use std::sync::LazyLock;
 
+use super::chatter::{informational, informational_with_queue_id};
+
 /// A field of a line: a byte range of the chunk the line came from.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Span {
@@ -97,10 +99,32 @@ pub enum DeliveryStatus {
     Deferred,
     Bounced,
     Expired,
+    /// `soft_bounce = yes`: a would-be bounce kept as a deferral.
+    SoftBounce,
     /// `sendmail -bv` address verification: no mail moved.
     Deliverable,
     Undeliverable,
     Other,
+}
+
+/// How bad a daemon says things are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    Error,
+    Fatal,
+    Panic,
+}
+
+impl Severity {
+    pub fn id(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+            Severity::Fatal => "fatal",
+            Severity::Panic => "panic",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,20 +216,34 @@ pub enum EventKind {
         to: Span,
         helo: Span,
     },
-    /// A failed SASL login on our submission service.
+    /// A failed SASL login on our submission service (or Plesk's
+    /// `plesk_saslauthd`, which names the account but not the client).
     SaslFailure {
         client: Span,
         username: Span,
+        /// Why, as smtpd says it (`authentication failure`, `Connection
+        /// lost to authentication server`).
+        reason: Span,
     },
-    Warning {
+    /// What a daemon says about itself: `warning:`, `error:`, `fatal:`,
+    /// `panic:` (Dovecot's `Error:`, `Fatal:`, `Panic:` too). `text` starts
+    /// with the severity word, so the rules can tell it from a reply.
+    Diagnostic {
+        severity: Severity,
+        /// The syslog program (`postfix/smtp`), filled in by the chunk
+        /// parser.
+        program: Span,
         text: Span,
     },
-    Fatal {
-        text: Span,
+    /// amavisd-new blocked a message and kept it in quarantine
+    /// (`Blocked SPAM {DiscardedInbound,Quarantined}, ... Queue-ID: ID`).
+    Quarantined {
+        qid: QueueId,
     },
-    Panic {
-        text: Span,
-    },
+    /// Plesk's Outgoing Mail Control refused a message
+    /// (`psa-pc-remote: REJECT during call 'limit-out' handler`); the
+    /// cleanup `milter-reject` line names the message.
+    PleskLimitOut,
     /// `last message repeated N times`
     Repeated {
         times: u32,
@@ -223,8 +261,6 @@ static F_SASL_USER: LazyLock<memmem::Finder<'static>> =
     LazyLock::new(|| memmem::Finder::new(b"sasl_username="));
 static F_STATUS: LazyLock<memmem::Finder<'static>> =
     LazyLock::new(|| memmem::Finder::new(b"status="));
-static F_SOCKET_WANTED: LazyLock<memmem::Finder<'static>> =
-    LazyLock::new(|| memmem::Finder::new(b" socket: wanted attribute"));
 
 /// The value of the field `key` (`key=value`) in `s`; `<...>` values kept
 /// whole (addresses may hold commas and spaces).
@@ -332,27 +368,50 @@ fn reason_after(rest: &[u8]) -> &[u8] {
 }
 
 fn diagnostic(chunk: &[u8], msg: &[u8]) -> Option<EventKind> {
-    if let Some(t) = msg.strip_prefix(b"warning: ") {
-        return Some(EventKind::Warning {
-            text: Span::of(chunk, t),
-        });
+    let (severity, rest) = if let Some(t) = msg.strip_prefix(b"warning: ") {
+        (Severity::Warning, t)
+    } else if let Some(t) = msg.strip_prefix(b"error: ") {
+        (Severity::Error, t)
+    } else if let Some(t) = msg.strip_prefix(b"fatal: ") {
+        (Severity::Fatal, t)
+    } else if let Some(t) = msg.strip_prefix(b"panic: ") {
+        (Severity::Panic, t)
+    } else {
+        return None;
+    };
+    if severity == Severity::Warning && inbound_noise(rest) {
+        return Some(EventKind::Info);
     }
-    if let Some(t) = msg.strip_prefix(b"fatal: ") {
-        return Some(EventKind::Fatal {
-            text: Span::of(chunk, t),
-        });
-    }
-    if let Some(t) = msg.strip_prefix(b"panic: ") {
-        return Some(EventKind::Panic {
-            text: Span::of(chunk, t),
-        });
-    }
-    if let Some(t) = msg.strip_prefix(b"error: ") {
-        return Some(EventKind::Warning {
-            text: Span::of(chunk, t),
-        });
-    }
-    None
+    Some(EventKind::Diagnostic {
+        severity,
+        program: Span::EMPTY,
+        text: Span::of(chunk, msg),
+    })
+}
+
+/// Warnings about clients and their mail, not about this server: they are
+/// the bulk of a busy server's warnings and need no classification.
+fn inbound_noise(t: &[u8]) -> bool {
+    const PREFIXES: &[&[u8]] = &[
+        b"hostname ",
+        b"header ",
+        b"body ",
+        b"non-SMTP command",
+        b"TLS library problem",
+        b"Illegal address syntax",
+        b"valid_hostname",
+        b"numeric hostname",
+        b"malformed domain name",
+        b"Connection concurrency limit exceeded",
+        b"Connection rate limit exceeded",
+        b"Message delivery request rate limit exceeded",
+        b"Recipient address rate limit exceeded",
+        b"dnsblog",
+        b"ehlo ",
+        b"helo ",
+    ];
+    // `192.0.2.7: address not listed for hostname ...`
+    t.first().is_some_and(u8::is_ascii_digit) || PREFIXES.iter().any(|p| t.starts_with(p))
 }
 
 /// Parses the message of a Postfix line. `service` is the daemon name
@@ -407,9 +466,13 @@ fn sasl_failure(chunk: &[u8], msg: &[u8]) -> Option<EventKind> {
         .find(rest)
         .map(|p| value_end(&rest[p + 14..]))
         .unwrap_or(&rest[..0]);
+    let reason = memmem::find(rest, b"failed: ")
+        .map(|p| &rest[p + 8..])
+        .unwrap_or(&rest[..0]);
     Some(EventKind::SaslFailure {
         client: Span::of(chunk, client),
         username: Span::of(chunk, username),
+        reason: Span::of(chunk, reason),
     })
 }
 
@@ -492,6 +555,7 @@ fn with_queue_id(chunk: &[u8], service: &[u8], qid: QueueId, rest: &[u8]) -> Opt
             b"deferred" => DeliveryStatus::Deferred,
             b"bounced" => DeliveryStatus::Bounced,
             b"expired" => DeliveryStatus::Expired,
+            b"SOFTBOUNCE" => DeliveryStatus::SoftBounce,
             b"deliverable" => DeliveryStatus::Deliverable,
             b"undeliverable" => DeliveryStatus::Undeliverable,
             _ => DeliveryStatus::Other,
@@ -615,434 +679,6 @@ fn with_queue_id(chunk: &[u8], service: &[u8], qid: QueueId, rest: &[u8]) -> Opt
     None
 }
 
-/// Lines after a queue id that we recognise and need not keep.
-fn informational_with_queue_id(rest: &[u8]) -> bool {
-    const PREFIXES: &[&[u8]] = &[
-        b"host ",                 // smtp: host X said: ... (before trying the next MX)
-        b"lost connection with ", // smtp
-        b"conversation with ",    // smtp
-        b"enabling PIX workarounds",
-        b"resent-message-id=",
-        b"sender delay notification",
-        b"replace: ",
-        b"redirect: ",
-        b"filter: ",
-        b"prepend: ",
-        b"info: ",
-        b"skipped, still being delivered",
-        b"recipient limit",
-        b"requeued",
-        b"expired",
-        b"SASL authentication failed",
-        b"Cannot start TLS",
-        b"client=", // handled earlier; safety
-        b"to=",     // to= without status (verbose logging)
-        b"orig_to=",
-        b"discard: ",
-        b"uid=",
-        b"sender=",
-        b"queued as ",
-        b"bounce: ",
-        b"connect to ",
-        b"Server certificate not verified",
-        b"Untrusted TLS",
-        b"Trusted TLS",
-        b"Verified TLS",
-        b"Anonymous TLS",
-        b"TLS ",
-        b"deferred: ",
-        b"header ",
-        b"body ",
-        b"milter-",
-        b"message-id",
-        b"been_here:",
-        b"passing ",
-        b"dsn_",
-        b"status=",
-    ];
-    PREFIXES.iter().any(|p| rest.starts_with(p))
-}
-
-/// Lines of a daemon run with `-v` (verbose logging): function names
-/// (`qmgr_scan_start: ...`), attribute exchanges, socket chatter.
-fn verbose_debug(msg: &[u8]) -> bool {
-    const PREFIXES: &[&[u8]] = &[
-        b"input attribute ",
-        b"send attr ",
-        b"request",
-        b"done ",
-        b"start ",
-        b"process generation",
-        b"wakeup ",
-        b"connecting to ",
-        b"idle timeout",
-        b"master disconnect",
-        b"open ",
-        b"initial envelope",
-        b"extracted envelope",
-        b"cleanup flags",
-        b"pref ",
-        b"flush ",
-        b"rewrite stream",
-        b"proxymap stream",
-        b"name_mask:",
-        b"mail_",
-        b"smtp_",
-        b"smtpd_",
-        b"qmgr_",
-        b"before ",
-        b"after ",
-        b"mynetworks:",
-        b"connection established",
-        b"connection closed",
-        b"fsspace:",
-        b"auto_clnt_",
-        b"inet_addr_local:",
-        b"transport_event:",
-        b"trigger_server",
-        b"master_notify",
-        b"private/",
-        b"public/",
-        b"> ",
-        b"< ",
-        b"connect to subsystem",
-        b"maps_find:",
-        b"mail_addr_find:",
-        b"ctable_",
-        b"dict_",
-        b"event_",
-        b"rewrite_",
-        b"resolve_",
-        b"match_",
-        b"deliver_",
-        b"vstream_",
-        b"rec_",
-    ];
-    if PREFIXES.iter().any(|p| msg.starts_with(p))
-        || F_SOCKET_WANTED.find(msg).is_some()
-        || msg.ends_with(b" stream disconnect")
-    {
-        return true;
-    }
-    // `some_function_name: ...`: Postfix's verbose logs name the function.
-    let end = msg
-        .iter()
-        .position(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_'));
-    matches!(end, Some(e) if e > 3 && msg[e] == b':' && msg[..e].contains(&b'_'))
-}
-
-/// `smtp_tls_loglevel` output: `host[ip]: TLS cipher list ...`.
-fn tls_chatter(msg: &[u8]) -> bool {
-    let head = &msg[..msg.len().min(80)];
-    memmem::find(head, b"]: TLS ").is_some()
-        || memmem::find(head, b"]: Issuing session ticket").is_some()
-        || memmem::find(head, b"]: SSL").is_some()
-        || memmem::find(head, b": certificate ").is_some()
-}
-
-/// `name = value` lines that smtpd -v prints for its parameters.
-fn config_dump(msg: &[u8]) -> bool {
-    let Some(eq) = memmem::find(msg, b" = ") else {
-        return false;
-    };
-    eq > 2
-        && msg[..eq]
-            .iter()
-            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
-}
-
-/// Lines without a queue id that we recognise and need not keep.
-fn informational(service: &[u8], msg: &[u8]) -> bool {
-    // Daemons whose every line is status chatter for our purposes.
-    const CHATTY: &[&[u8]] = &[
-        b"anvil",
-        b"scache",
-        b"master",
-        b"postfix-script",
-        b"postlogd",
-        b"tlsmgr",
-        b"postscreen",
-        b"dnsblog",
-        b"verify",
-        b"proxymap",
-        b"trivial-rewrite",
-        b"postsuper",
-        b"postqueue",
-        b"postdrop",
-        b"sendmail",
-        b"showq",
-        b"flush",
-        b"tlsproxy",
-        b"spawn",
-        b"postfix",
-        b"postmap",
-        b"postalias",
-        b"postlog",
-        b"policy-spf",
-        b"policyd-spf",
-        b"bounce",
-        b"postconf",
-        b"oqmgr",
-        b"pipe",
-    ];
-    if CHATTY.contains(&service) {
-        return true;
-    }
-    const PREFIXES: &[&[u8]] = &[
-        b"connect from ",
-        b"disconnect from ",
-        b"lost connection after ",
-        b"timeout after ",
-        b"too many errors after ",
-        b"improper command pipelining",
-        b"Anonymous TLS connection",
-        b"Trusted TLS connection",
-        b"Untrusted TLS connection",
-        b"Verified TLS connection",
-        b"SSL_accept",
-        b"SSL_connect",
-        b"cannot load ",
-        b"Compiled against ",
-        b"Run-time linked against ",
-        b">>> ",
-        b"<<< ",
-        b"SSL_connect error",
-        b"TLS library problem",
-        b"setting up TLS connection",
-        b"connect to ",
-        b"NOQUEUE: ",
-        b"statistics: ",
-        b"reject: ",
-        b"non-SMTP command from ",
-        b"warning: ",
-        b"table ",
-        b"Host offered STARTTLS",
-        b"discarding EHLO keywords",
-        b"proxy-reject",
-        b"proxy-accept",
-        b"abort: ",
-        b"host ",
-        b"mail for ",
-        b"daemon started",
-        b"terminating on signal",
-        b"reload ",
-        b"lookup ",
-        b"begin ",
-        b"end ",
-        b"dict_",
-        b"smtp_stream",
-        b"Untrusted",
-        b"certificate ",
-        b"server certificate",
-        b"client certificate",
-        b"starting ",
-        b"refreshing ",
-        b"SNI ",
-        b"cleanup_",
-        b"name_mask",
-        b"watchdog",
-        b"auto_clnt",
-        b"unknown ",
-        b"check_",
-        b"generic_checks",
-        b"match_",
-        b"smtpd_",
-        b"been_here",
-        b"xsasl_",
-        b"initializing ",
-        b"verify ",
-        b"using ",
-        b"enabling ",
-        b"bad command",
-        b"Trusted",
-        b"Verified",
-        b"Anonymous",
-    ];
-    PREFIXES.iter().any(|p| msg.starts_with(p))
-        || verbose_debug(msg)
-        || tls_chatter(msg)
-        || config_dump(msg)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(line: &[u8]) -> (EventKind, &[u8]) {
-        let h = crate::parse::syslog::parse_header(line).unwrap();
-        let svc = crate::parse::syslog::service(h.program);
-        (parse_payload(line, svc, h.message), line)
-    }
-
-    fn s(line: &[u8], sp: Span) -> &str {
-        std::str::from_utf8(sp.get(line)).unwrap()
-    }
-
-    #[test]
-    fn queue_id_round_trip() {
-        for id in [
-            "D375AD054A",
-            "4Qw2Rh1GhVz9sXp",
-            "3mPVKl0Mhjz7sXv",
-            "44JCRG5tYPzCqt2",
-        ] {
-            assert_eq!(QueueId::parse(id.as_bytes()).unwrap().to_string(), id);
-        }
-        assert!(QueueId::parse(b"NOQUEUE").is_some()); // shape-wise an id: callers test NOQUEUE first
-        assert!(QueueId::parse(b"a b").is_none());
-    }
-
-    #[test]
-    fn lab_client_with_sasl() {
-        let (k, l) = parse(b"Nov 28 18:30:33 mail postfix/submission/smtpd[18085]: 3330AD0558: client=unknown[127.0.0.102], sasl_method=PLAIN, sasl_username=carol@lab.test");
-        match k {
-            EventKind::Client {
-                qid,
-                client,
-                sasl_username,
-            } => {
-                assert_eq!(qid.to_string(), "3330AD0558");
-                assert_eq!(s(l, client), "unknown[127.0.0.102]");
-                assert_eq!(s(l, sasl_username), "carol@lab.test");
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn lab_pickup_and_qmgr() {
-        let (k, l) = parse(
-            b"Nov 28 18:30:12 mail postfix/pickup[18039]: D375AD054A: uid=33 from=<www-data>",
-        );
-        assert!(
-            matches!(k, EventKind::Pickup { uid: Some(33), from, .. } if s(l, from) == "www-data")
-        );
-        let (k, l) = parse(b"Nov 28 18:30:12 mail postfix/qmgr[18040]: D375AD054A: from=<www-data@lab.test>, size=360, nrcpt=1 (queue active)");
-        assert!(
-            matches!(k, EventKind::QueueActive { size: 360, nrcpt: 1, from, .. } if s(l, from) == "www-data@lab.test")
-        );
-        let (k, _) = parse(b"Nov 28 18:30:12 mail postfix/qmgr[18040]: D375AD054A: removed");
-        assert!(matches!(k, EventKind::Removed { .. }));
-    }
-
-    #[test]
-    fn lab_delivery_to_content_filter_and_deferral() {
-        let (k, l) = parse(b"Nov 28 18:30:12 mail postfix/smtp[18070]: D375AD054A: to=<quinn.kim@gmail-like.test>, relay=127.0.0.1[127.0.0.1]:10024, delay=0.06, delays=0.02/0.01/0/0.02, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as DDEDDD0543)");
-        match k {
-            EventKind::Delivery {
-                to,
-                relay,
-                status,
-                reason,
-                dsn,
-                ..
-            } => {
-                assert_eq!(s(l, to), "quinn.kim@gmail-like.test");
-                assert_eq!(s(l, relay), "127.0.0.1[127.0.0.1]:10024");
-                assert_eq!(s(l, dsn), "2.0.0");
-                assert_eq!(status, DeliveryStatus::Sent);
-                assert_eq!(
-                    s(l, reason),
-                    "250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as DDEDDD0543"
-                );
-            }
-            other => panic!("{other:?}"),
-        }
-        let (k, l) = parse(b"Jan  5 10:00:00 mx postfix/smtp[1]: ABCDEF1234: to=<a@b.c>, orig_to=<x@y>, relay=none, delay=30, delays=30/0/0/0, dsn=4.4.1, status=deferred (connect to mx.b.c[1.2.3.4]:25: Connection timed out)");
-        assert!(
-            matches!(k, EventKind::Delivery { status: DeliveryStatus::Deferred, reason, orig_to, .. }
-            if s(l, reason) == "connect to mx.b.c[1.2.3.4]:25: Connection timed out" && s(l, orig_to) == "x@y")
-        );
-    }
-
-    #[test]
-    fn expired_and_notifications() {
-        let (k, l) = parse(b"Nov 28 18:44:01 mail postfix/qmgr[1]: 5F00AD0001: from=<bob@lab.test>, status=expired, returned to sender");
-        assert!(
-            matches!(k, EventKind::Expired { forced: false, from, .. } if s(l, from) == "bob@lab.test")
-        );
-        let (k, _) = parse(b"Nov 28 18:44:01 mail postfix/bounce[1]: 5F00AD0001: sender non-delivery notification: 6A11BD0002");
-        assert!(
-            matches!(k, EventKind::Notification { child, .. } if child.to_string() == "6A11BD0002")
-        );
-        let (k, _) = parse(b"Feb  1 00:00:00 h postfix/qmgr[1]: 5F00AD0001: from=<a@b>, status=force-expired, returned to sender");
-        assert!(matches!(k, EventKind::Expired { forced: true, .. }));
-    }
-
-    #[test]
-    fn noqueue_reject_fields() {
-        let line = b"Jan  5 10:00:00 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[192.0.2.7]: 554 5.7.1 Service unavailable; Client host [192.0.2.7] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/192.0.2.7; from=<x@spam.test> to=<bob@example.com> proto=ESMTP helo=<spam.test>";
-        let (k, l) = parse(line);
-        match k {
-            EventKind::Reject {
-                qid: None,
-                client,
-                reason,
-                from,
-                to,
-                helo,
-                action: RejectAction::Reject,
-                ..
-            } => {
-                assert_eq!(s(l, client), "unknown[192.0.2.7]");
-                assert!(s(l, reason).starts_with("554 5.7.1 Service unavailable; Client host"));
-                assert!(s(l, reason).ends_with("query/ip/192.0.2.7"));
-                assert_eq!(s(l, from), "<x@spam.test>");
-                assert_eq!(s(l, to), "<bob@example.com>");
-                assert_eq!(s(l, helo), "<spam.test>");
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn sasl_failure_with_username() {
-        let (k, l) = parse(b"Nov 28 18:30:16 mail postfix/submission/smtpd[18085]: warning: unknown[127.0.0.89]: SASL PLAIN authentication failed: (reason unavailable), sasl_username=info@lab.test");
-        assert!(matches!(k, EventKind::SaslFailure { client, username }
-            if s(l, client) == "unknown[127.0.0.89]" && s(l, username) == "info@lab.test"));
-        let (k, l) = parse(b"Jan  1 00:00:00 h postfix/smtpd[1]: warning: unknown[1.2.3.4]: SASL LOGIN authentication failed: UGFzc3dvcmQ6");
-        assert!(matches!(k, EventKind::SaslFailure { username, .. } if s(l, username).is_empty()));
-    }
-
-    #[test]
-    fn cleanup_milter_reject_and_hold() {
-        let (k, _) = parse(b"Jan  1 00:00:00 h postfix/cleanup[1]: 4A2B3C4D5E: milter-reject: END-OF-MESSAGE from x[1.2.3.4]: 5.7.1 Spam; from=<a@b> to=<c@d> proto=ESMTP helo=<x>");
-        assert!(matches!(
-            k,
-            EventKind::Reject {
-                stage: RejectStage::Cleanup,
-                action: RejectAction::Reject,
-                ..
-            }
-        ));
-        let (k, _) = parse(b"Jan  1 00:00:00 h postfix/cleanup[1]: 4A2B3C4D5E: hold: header Subject: x from local; from=<a@b> to=<c@d>");
-        assert!(matches!(k, EventKind::Held { .. }));
-        let (k, _) =
-            parse(b"Nov 28 18:55:00 mail postfix/postsuper[1]: A2AA3D073B: placed on hold");
-        assert!(matches!(k, EventKind::Held { .. }));
-    }
-
-    #[test]
-    fn unknown_postfix_line_is_not_understood() {
-        let (k, _) = parse(b"Jan  1 00:00:00 h postfix/smtpd[1]: something entirely new happened");
-        assert_eq!(k, EventKind::NotUnderstood);
-    }
-
-    #[test]
-    fn hostile_bytes_never_panic() {
-        for m in [
-            &b"ABCDEF1234: to=<"[..],
-            b"ABCDEF1234: to=<a@b>, status=",
-            b"ABCDEF1234: from=<a, status=expired",
-            b"NOQUEUE: reject: RCPT from ",
-            b"ABCDEF1234: client=",
-            b"ABCDEF1234: sender non-delivery notification: ",
-            b"warning: x: SASL",
-            b"\xff\xff: \xff",
-            b":",
-            b"",
-        ] {
-            let _ = parse_payload(m, b"smtp", m);
-        }
-    }
-}
+#[path = "postfix_tests.rs"]
+mod tests;

@@ -176,6 +176,8 @@ pub fn render_csvs(s: &Summary) -> crate::Result<Vec<(String, Vec<u8>)>> {
         senders(s).into_bytes()?,
         text_counts("unclassified.csv", &s.unclassified).into_bytes()?,
         text_counts("inbound_rejects.csv", &s.inbound_rejects).into_bytes()?,
+        local_failures(s).into_bytes()?,
+        outgoing_limits(s).into_bytes()?,
     ];
     if s.queue.is_some() {
         out.push(queue_shape(s)?.into_bytes()?);
@@ -207,6 +209,7 @@ fn causes(s: &Summary) -> Table {
         .opt_text("top_detail", r.iter().map(|x| x.top_detail.as_deref()))
         .opt_text("example", r.iter().map(|x| x.example.as_deref()))
         .list("fix", r.iter().map(|x| &x.fix))
+        .uint("deleted", r.iter().map(|x| x.deleted))
 }
 
 fn incidents(s: &Summary) -> Table {
@@ -224,6 +227,9 @@ fn incidents(s: &Summary) -> Table {
             r.iter().map(|x| x.first_example.as_deref()),
         )
         .opt_text("last_example", r.iter().map(|x| x.last_example.as_deref()))
+        .opt_text("local_kind", r.iter().map(|x| x.local_kind.as_deref()))
+        .uint("local_lines", r.iter().map(|x| x.local_lines))
+        .list("programs", r.iter().map(|x| &x.programs))
 }
 
 fn blacklist(s: &Summary) -> Table {
@@ -369,6 +375,35 @@ fn senders(s: &Summary) -> Table {
         .uint("rejected", r.iter().map(|x| x.rejected))
         .opt_text("first_seen", r.iter().map(|x| x.first_seen.as_deref()))
         .opt_text("last_seen", r.iter().map(|x| x.last_seen.as_deref()))
+        .uint("discarded", r.iter().map(|x| x.discarded))
+}
+
+fn local_failures(s: &Summary) -> Table {
+    let r = &s.local_failures;
+    Table::new("local_failures.csv", r.len())
+        .text("kind", r.iter().map(|x| x.kind.as_str()))
+        .text("title", r.iter().map(|x| x.title.as_str()))
+        .text("severity", r.iter().map(|x| x.severity.as_str()))
+        .text("program", r.iter().map(|x| x.program.as_str()))
+        .uint("count", r.iter().map(|x| x.count))
+        .text("first", r.iter().map(|x| x.first.as_str()))
+        .text("last", r.iter().map(|x| x.last.as_str()))
+        .text(
+            "stops_mail",
+            r.iter().map(|x| if x.stops_mail { "yes" } else { "no" }),
+        )
+        .text("example", r.iter().map(|x| x.example.as_str()))
+        .list("fix", r.iter().map(|x| &x.fix))
+}
+
+fn outgoing_limits(s: &Summary) -> Table {
+    let r = &s.outgoing_limits;
+    Table::new("outgoing_limits.csv", r.len())
+        .text("sender", r.iter().map(|x| x.sender.as_str()))
+        .opt_text("identity", r.iter().map(|x| x.identity.as_deref()))
+        .uint("refused", r.iter().map(|x| x.refused))
+        .text("first", r.iter().map(|x| x.first.as_str()))
+        .text("last", r.iter().map(|x| x.last.as_str()))
 }
 
 fn text_counts(name: &'static str, r: &[TextCount]) -> Table {

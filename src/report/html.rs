@@ -11,8 +11,8 @@
 
 use super::{cause_color, cause_rank, safe_delisting_link, segments, ReportOptions, Segment};
 use crate::model::{
-    BlacklistEpisode, CauseRow, HeadlineItem, Incident, QueuedMessageRow, SenderRow, Summary,
-    Suspect, TextCount,
+    BlacklistEpisode, CauseRow, HeadlineItem, Incident, LocalFailure, OutgoingLimitRow,
+    QueuedMessageRow, SenderRow, Summary, Suspect, TextCount,
 };
 use minijinja::{AutoEscape, Environment};
 use serde::Serialize;
@@ -119,6 +119,8 @@ struct View<'a> {
     chart: Option<Chart>,
     causes: Vec<CauseView<'a>>,
     incidents: Capped<IncidentView<'a>>,
+    local: Capped<&'a LocalFailure>,
+    limits: Capped<&'a OutgoingLimitRow>,
     blacklist: Capped<EpisodeView<'a>>,
     suspects: Capped<SuspectView<'a>>,
     senders: Capped<&'a SenderRow>,
@@ -208,6 +210,8 @@ impl<'a> View<'a> {
                 }),
                 "incidents.csv",
             ),
+            local: capped(s.local_failures.iter(), "local_failures.csv"),
+            limits: capped(s.outgoing_limits.iter(), "outgoing_limits.csv"),
             blacklist: capped(
                 s.blacklistings.iter().map(|b| EpisodeView {
                     b,

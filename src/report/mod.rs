@@ -160,6 +160,7 @@ pub const CAUSE_COLORS: &[(&str, &str)] = &[
     ("unknown_recipient", "#F0E442"),
     ("tls_failure", "#332288"),
     ("relay_auth_failure", "#44AA99"),
+    ("relay_unavailable", "#117733"),
     ("remote_unavailable", "#999933"),
     ("local_system", "#AA4499"),
     ("unknown", "#6E6E6E"),

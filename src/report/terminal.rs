@@ -97,6 +97,34 @@ fn short_time(t: &str) -> String {
         .collect()
 }
 
+/// The first notes (soft bounces, the filter's discards, clocks).
+fn notes(s: &Summary, st: &Style, lines: &mut Vec<String>) {
+    for n in s.notes.iter().take(2) {
+        for (i, t) in wrap(n, WIDTH - 4, 2).into_iter().enumerate() {
+            let lead = if i == 0 { "  note: " } else { "        " };
+            lines.push(st.dim(&format!("{lead}{t}")));
+        }
+    }
+}
+
+/// The server's own failures that stop mail, the biggest first.
+fn server_itself(s: &Summary, st: &Style, lines: &mut Vec<String>) {
+    let failing: Vec<_> = s.local_failures.iter().filter(|l| l.stops_mail).collect();
+    if failing.is_empty() {
+        return;
+    }
+    lines.push(String::new());
+    lines.push(st.bold("The server itself                          lines  program"));
+    for l in failing.iter().take(3) {
+        lines.push(format!(
+            "  {:<40}{:>7}  {}",
+            clean(&l.title, 40),
+            l.count,
+            clean(&l.program, 30)
+        ));
+    }
+}
+
 pub fn render_terminal(summary: &Summary, color: bool) -> String {
     let st = Style { color };
     let s = summary;
@@ -138,6 +166,8 @@ pub fn render_terminal(summary: &Summary, color: bool) -> String {
         }
     }
 
+    notes(s, &st, &mut lines);
+
     if !s.causes.is_empty() {
         lines.push(String::new());
         lines.push(st.bold("Causes                    deferrals  share  bounces"));
@@ -171,6 +201,8 @@ pub fn render_terminal(summary: &Summary, color: bool) -> String {
             lines.push(st.dim(&format!("  ... {} more in incidents.csv", inc.len() - 3)));
         }
     }
+
+    server_itself(s, &st, &mut lines);
 
     if !s.suspects.is_empty() {
         lines.push(String::new());
@@ -261,6 +293,31 @@ mod tests {
         assert!(out.contains("29 deferrals"));
         assert!(!out.contains('\x1b'));
         assert!(render_terminal(&summary(), true).contains("\x1b[1m"));
+    }
+
+    #[test]
+    fn notes_and_the_servers_own_failures_are_shown() {
+        let mut s = Summary::default();
+        s.notes
+            .push("The server runs with `soft_bounce = yes`: 3 deliveries".into());
+        s.local_failures.push(crate::model::LocalFailure {
+            kind: "crash_loop".into(),
+            title: "A Postfix daemon keeps dying at start".into(),
+            program: "postfix/master".into(),
+            count: 657,
+            stops_mail: true,
+            ..Default::default()
+        });
+        let out = render_terminal(&s, false);
+        assert!(
+            out.contains("note: The server runs with `soft_bounce = yes`"),
+            "{out}"
+        );
+        assert!(
+            out.contains("A Postfix daemon keeps dying at start"),
+            "{out}"
+        );
+        assert!(out.contains("657"), "{out}");
     }
 
     #[test]

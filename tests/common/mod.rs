@@ -7,10 +7,11 @@ pub mod run;
 use postmortem::model::*;
 
 /// The ids of the report's sections, in page order.
-pub const SECTIONS: [&str; 9] = [
+pub const SECTIONS: [&str; 10] = [
     "headline",
     "timeline",
     "incidents",
+    "local",
     "blacklist",
     "suspects",
     "senders",
@@ -52,6 +53,7 @@ pub fn summary() -> Summary {
             first: Some("2025-12-27T06:43:55".into()),
             last: Some("2025-12-28T06:23:02".into()),
             problems: vec![],
+            duplicate_lines: 0,
         }],
         period: Period {
             first: Some("2025-12-27T06:43:55".into()),
@@ -59,6 +61,7 @@ pub fn summary() -> Summary {
             timezone: "local".into(),
             year_inferred: Some(2025),
             year_source: Some("inferred from the newest file's modification date".into()),
+            offsets: vec![],
         },
         lines: LineCounts {
             total: 51584,
@@ -78,6 +81,10 @@ pub fn summary() -> Summary {
             expired: 2,
             rejected: 114,
             held: 6,
+            discarded: 41,
+            quarantined: 12,
+            soft_bounced: 0,
+            deleted: 3,
         },
         causes: vec![CauseRow {
             cause: "blacklisted".into(),
@@ -86,6 +93,7 @@ pub fn summary() -> Summary {
             deferred_messages: 55,
             bounces: 395,
             expired: 0,
+            deleted: 3,
             share_of_deferrals: 37.1,
             first: Some("2025-12-29T10:21:55".into()),
             last: Some("2026-01-03T10:21:27".into()),
@@ -104,6 +112,9 @@ pub fn summary() -> Summary {
             first_example: Some("connect to 127.0.0.1[127.0.0.1]:10024: Connection refused".into()),
             last_example: None,
             lines: vec![],
+            local_kind: None,
+            local_lines: 0,
+            programs: vec![],
         }],
         timeline: Timeline {
             bucket_seconds: 3600,
@@ -160,6 +171,7 @@ pub fn summary() -> Summary {
             messages: 665,
             recipients: 672,
             delivered: 639,
+            discarded: 2,
             deferred: 163,
             bounced: 25,
             expired: 0,
@@ -202,8 +214,27 @@ pub fn summary() -> Summary {
             not_in_logs: 0,
             notes: vec![],
         }),
+        local_failures: vec![LocalFailure {
+            kind: "crash_loop".into(),
+            title: "A Postfix daemon keeps dying at start".into(),
+            severity: "warning".into(),
+            program: "postfix/master".into(),
+            count: 657,
+            first: "2025-12-30T10:16:18".into(),
+            last: "2025-12-30T12:06:21".into(),
+            example: "warning: /usr/lib/postfix/smtp: bad command startup -- throttling".into(),
+            stops_mail: true,
+            fix: vec!["Read the `fatal:` line just before `bad command startup -- throttling`: it names what the daemon lacks.".into()],
+        }],
+        outgoing_limits: vec![OutgoingLimitRow {
+            identity: Some("sasl:mike@studio-example.org".into()),
+            sender: "mike@studio-example.org".into(),
+            refused: 17,
+            first: "2025-12-29T11:02:00".into(),
+            last: "2025-12-29T12:40:10".into(),
+        }],
+        notes: vec!["The content filter (or a discard rule) dropped 53 recipients, 12 of them kept in quarantine: they are not counted as delivered.".into()],
         problems: vec!["samples/passwd: not a maillog or queue dump".into()],
-        notes: vec![],
         password_guessing: vec![],
         evidence_lines: vec![],
         redacted: false,

@@ -93,6 +93,9 @@ pub fn load_dumps(paths: &[PathBuf], clock: &DumpClock) -> Result<LoadedDumps> {
         for p in &dump.problems {
             problems.push(format!("{}:{}: {}", path.display(), p.line, p.message));
         }
+        if let Some(n) = &dump.weekday_note {
+            notes.push(format!("{}: {n}", path.display()));
+        }
         inputs.push(DumpInput {
             path: path.clone(),
             kind,

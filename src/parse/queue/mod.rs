@@ -145,6 +145,9 @@ pub struct QueueDump {
     /// How arrival times were read, when that needs saying (JSON epoch
     /// seconds shown in a zone, or as UTC because none was given).
     pub clock_note: Option<String>,
+    /// When arrivals' weekdays put them in another year than the dump
+    /// time alone: which, and how many.
+    pub weekday_note: Option<String>,
 }
 
 impl QueueDump {

@@ -37,6 +37,8 @@ pub struct EntryLine<'a> {
     pub hour: u32,
     pub minute: u32,
     pub second: u32,
+    /// 0 for Monday to 6 for Sunday.
+    pub weekday: u32,
     pub sender: &'a [u8],
 }
 
@@ -70,11 +72,15 @@ fn month(s: &[u8]) -> Option<u32> {
         .map(|i| i as u32 + 1)
 }
 
-fn weekday(s: &[u8]) -> bool {
-    matches!(
-        s,
-        b"Mon" | b"Tue" | b"Wed" | b"Thu" | b"Fri" | b"Sat" | b"Sun"
-    )
+/// 0 for Monday to 6 for Sunday.
+fn weekday(s: &[u8]) -> Option<u32> {
+    const DAYS: [&[u8; 3]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
+    DAYS.iter().position(|d| &d[..] == s).map(|i| i as u32)
+}
+
+/// The weekday of a time, 0 for Monday (1970-01-01 was a Thursday).
+fn weekday_of(t: LogTime) -> u32 {
+    (t.0.div_euclid(DAY) + 3).rem_euclid(7) as u32
 }
 
 fn clock(s: &[u8]) -> Option<(u32, u32, u32)> {
@@ -109,9 +115,7 @@ pub fn parse_entry_line(line: &[u8]) -> Option<EntryLine<'_>> {
     let (size_tok, rest) = token(rest)?;
     let size = digits(size_tok)?;
     let (dow, rest) = token(rest)?;
-    if !weekday(dow) {
-        return None;
-    }
+    let weekday = weekday(dow)?;
     let (mon, rest) = token(rest)?;
     let month = month(mon)?;
     let (day_tok, rest) = token(rest)?;
@@ -130,6 +134,7 @@ pub fn parse_entry_line(line: &[u8]) -> Option<EntryLine<'_>> {
         hour,
         minute,
         second,
+        weekday,
         sender,
     })
 }
@@ -148,6 +153,39 @@ pub fn infer_arrival(e: &EntryLine, dump_time: LogTime) -> Option<LogTime> {
         year = year.saturating_sub(1);
     }
     None
+}
+
+/// What an arrival's weekday says about its year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeekdayCheck {
+    /// The year the date alone gives has that weekday.
+    Agrees,
+    /// Another year (the latest not after the dump) has it; the date
+    /// alone would have given this one.
+    ChoseYear { instead_of: i32 },
+    /// No year in a 28-year cycle has it: the date's year is kept.
+    NoYear,
+}
+
+/// The arrival's year as its weekday says: the latest year, not after the
+/// dump, in which the date falls on that weekday (a dump kept for months
+/// or copied from another year); the date alone when no year fits.
+pub fn arrival_by_weekday(e: &EntryLine, dump_time: LogTime) -> Option<(LogTime, WeekdayCheck)> {
+    let plain = infer_arrival(e, dump_time)?;
+    if weekday_of(plain) == e.weekday {
+        return Some((plain, WeekdayCheck::Agrees));
+    }
+    let mut year = plain.year();
+    for _ in 0..28 {
+        year = year.saturating_sub(1);
+        if let Some(t) = LogTime::from_civil(year, e.month, e.day, e.hour, e.minute, e.second, 0) {
+            if weekday_of(t) == e.weekday {
+                let instead_of = plain.year();
+                return Some((t, WeekdayCheck::ChoseYear { instead_of }));
+            }
+        }
+    }
+    Some((plain, WeekdayCheck::NoYear))
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -187,9 +225,55 @@ impl OpenReason {
     }
 }
 
+/// The weekday checks of a listing, counted for one note.
+#[derive(Default)]
+struct Weekdays {
+    /// (year chosen, year the date alone gave) -> arrivals.
+    chosen: Vec<((i32, i32), u64)>,
+    unmatched: u64,
+}
+
+impl Weekdays {
+    fn note(&mut self, check: WeekdayCheck, year: i32) {
+        match check {
+            WeekdayCheck::Agrees => {}
+            WeekdayCheck::NoYear => self.unmatched += 1,
+            WeekdayCheck::ChoseYear { instead_of } => {
+                let key = (year, instead_of);
+                match self.chosen.iter_mut().find(|c| c.0 == key) {
+                    Some(c) => c.1 += 1,
+                    None => self.chosen.push((key, 1)),
+                }
+            }
+        }
+    }
+
+    /// The note for the report, when the weekdays disagreed.
+    fn text(&self) -> Option<String> {
+        let mut parts: Vec<String> = self
+            .chosen
+            .iter()
+            .map(|((y, d), n)| format!("{n} arrivals fall on their weekday in {y}, not in {d} as the dump time alone would put them"))
+            .collect();
+        if self.unmatched > 0 {
+            parts.push(format!(
+                "{} arrivals name a weekday no year gives their date (kept in the year the dump time gives)",
+                self.unmatched
+            ));
+        }
+        (!parts.is_empty()).then(|| {
+            format!(
+                "{}: their ages are counted from that year; the dump time may be from another year than the dump: give --dump-time",
+                parts.join("; ")
+            )
+        })
+    }
+}
+
 struct Builder {
     dump: QueueDump,
     dump_time: LogTime,
+    weekdays: Weekdays,
     current: Option<(QueuedMessage, u64)>,
     reason: Option<String>,
     open: Option<OpenReason>,
@@ -225,6 +309,7 @@ pub fn parse_text(bytes: &[u8], dump_time: LogTime) -> QueueDump {
     let mut b = Builder {
         dump: QueueDump::default(),
         dump_time,
+        weekdays: Weekdays::default(),
         current: None,
         reason: None,
         open: None,
@@ -281,13 +366,14 @@ pub fn parse_text(bytes: &[u8], dump_time: LogTime) -> QueueDump {
         }
         if let Some(e) = parse_entry_line(line) {
             b.finish_message();
-            let Some(arrival) = infer_arrival(&e, b.dump_time) else {
+            let Some((arrival, check)) = arrival_by_weekday(&e, b.dump_time) else {
                 b.problem(
                     n,
                     format!("no valid date for arrival of {}", lossy(e.queue_id)),
                 );
                 continue;
             };
+            b.weekdays.note(check, arrival.year());
             let (queue, sender) = if e.sender.starts_with(b"(maildrop queue") {
                 (QueueName::Maildrop, String::new())
             } else if e.active {
@@ -407,6 +493,7 @@ pub fn parse_text(bytes: &[u8], dump_time: LogTime) -> QueueDump {
             );
         }
     }
+    b.dump.weekday_note = b.weekdays.text();
     b.dump
 }
 
@@ -592,6 +679,35 @@ our Bulk Email Senders Guidelines. - gsmtp (in reply to end of DATA command))
             d.messages[1].recipients[0].address,
             "emil.rossi@unreach.test"
         );
+    }
+
+    #[test]
+    fn the_weekday_chooses_the_year() {
+        // `Tue Aug 15` (as public2's datadog listing has it), dumped in
+        // 2023 (a Tuesday then), read with a dump time of 2026.
+        let dump = LogTime::from_civil(2026, 11, 29, 12, 0, 0, 0).unwrap();
+        let text = b"----Queue ID----- --Size-- ---Arrival Time---- --Sender/Recipient------\n4Rk2Lp7Nmfz11aa        367 Tue Aug 15 16:17:33 root@host.example\n                                                    (deferred transport)\n                                                    alice@example.net\n\n-- 1 Kbytes in 1 Request.\n";
+        let d = parse_text(text, dump);
+        assert_eq!(d.messages[0].arrival.civil().0, 2023);
+        let note = d.weekday_note.unwrap();
+        assert!(
+            note.contains("1 arrivals fall on their weekday in 2023, not in 2026"),
+            "{note}"
+        );
+        // `Sat Oct 10` (public2's palashmaran listing) is 2020's (and
+        // 2026's); a weekday that agrees with the dump's year says nothing.
+        let e = parse_entry_line(b"5A1B2C3D4E50      484 Sat Oct 10 08:00:01  www@example.org")
+            .unwrap();
+        let in_2025 = LogTime::from_civil(2025, 12, 1, 0, 0, 0, 0).unwrap();
+        let (t, check) = arrival_by_weekday(&e, in_2025).unwrap();
+        assert_eq!(
+            (t.year(), check),
+            (2020, WeekdayCheck::ChoseYear { instead_of: 2025 })
+        );
+        let (t, check) =
+            arrival_by_weekday(&e, LogTime::from_civil(2020, 10, 10, 12, 0, 0, 0).unwrap())
+                .unwrap();
+        assert_eq!((t.year(), check), (2020, WeekdayCheck::Agrees));
     }
 
     #[test]

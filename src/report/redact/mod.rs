@@ -711,6 +711,12 @@ fn known_values(core: &Core, summary: &Summary) -> HashMap<String, String> {
         .chain(summary.top_senders.iter().map(|s| s.identity.as_str()))
         .chain(
             summary
+                .outgoing_limits
+                .iter()
+                .filter_map(|l| l.identity.as_deref()),
+        )
+        .chain(
+            summary
                 .queue
                 .iter()
                 .flat_map(|q| q.oldest.iter().filter_map(|m| m.identity.as_deref())),
