@@ -1,7 +1,7 @@
 //! Per-stage throughput: header parse, payload parse, classification,
 //! correlation and aggregation, in bytes/s and lines/s.
 //!
-//! Input: the lab-1 recording (../shared/corpus/lab-1/logs, real Postfix
+//! Input: the lab-1 recording (tests/fixtures/lab-1/logs, real Postfix
 //! 3.7 output) repeated to about 20 MB, else the shipped samples.
 //!
 //!     cargo bench --bench stages
@@ -46,7 +46,7 @@ fn read_logs(dir: &Path) -> Vec<u8> {
 /// About 20 MB of real lines.
 static INPUT: LazyLock<Vec<u8>> = LazyLock::new(|| {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut one = read_logs(&root.join("../shared/corpus/lab-1/logs"));
+    let mut one = read_logs(&root.join("tests/fixtures/lab-1/logs"));
     if one.is_empty() {
         one = read_logs(&root.join("samples"));
     }

@@ -75,6 +75,14 @@ pub struct HeadlineItem {
     pub messages: u64,
     pub evidence: Option<String>,
     pub fix: Vec<String>,
+    /// `ongoing` (still seen at the end of the logs), `ended`, or empty
+    /// when the item is no problem with a time (a dump's causes).
+    #[serde(default)]
+    pub state: String,
+    /// When ended: the first time mail went through again, when the logs
+    /// show it (else the problem just stopped being seen at `end`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovered: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -64,6 +64,7 @@ fn summary() -> Summary {
                 messages: 460,
                 evidence: Some("Most likely source: sasl:mike@studio-example.org (score 52)".into()),
                 fix: vec!["Stop the source first: `postsuper -d - < suspect-1-queued-ids.txt`.".into()],
+                ..HeadlineItem::default()
             },
             HeadlineItem {
                 cause: "content_filter_down".into(),
@@ -74,6 +75,7 @@ fn summary() -> Summary {
                 messages: 30,
                 evidence: Some("connect to 127.0.0.1[127.0.0.1]:10024: Connection refused".into()),
                 fix: vec!["Restart it and Postfix: `systemctl restart amavis && postfix reload`".into()],
+                ..HeadlineItem::default()
             },
         ],
         period: Period {

@@ -9,14 +9,10 @@ use std::process::Command;
 
 mod common;
 
+/// The lab recording, kept in the repository (a copy of
+/// ../shared/corpus/lab-1 without the spool tarball).
 fn lab() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/lab-1");
-    if p.join("logs").is_dir() {
-        Some(p)
-    } else {
-        eprintln!("skipping: ../shared/corpus/lab-1 is not here");
-        None
-    }
+    Some(common::run::lab_dir())
 }
 
 /// The lab's machine-readable ground truth.

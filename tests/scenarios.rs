@@ -499,6 +499,13 @@ pub struct Row {
     /// Truth episodes the tool missed or gave another state (ongoing or
     /// ended at the end of the logs).
     pub state_mismatches: Vec<String>,
+    /// Queued spam of the truth, and how much of it the delete lists hold.
+    pub queued_spam: usize,
+    pub spam_offered: usize,
+    /// Legitimate queued messages in a delete list.
+    pub legit_in_delete: Vec<String>,
+    /// A `postqueue -f` in the runbook while a listing is ongoing.
+    pub flush_while_listed: bool,
 }
 
 impl Row {
@@ -618,10 +625,48 @@ fn row(seed: u64, t: &Value, s: &Value) -> Row {
         noise_episodes: Vec::new(),
         other_episodes: Vec::new(),
         state_mismatches: Vec::new(),
+        queued_spam: 0,
+        spam_offered: 0,
+        legit_in_delete: Vec::new(),
+        flush_while_listed: false,
     };
     unmatched_episodes(t, s, &mut r);
     states(t, s, &mut r);
     r
+}
+
+/// The delete lists against the truth's queued spam, and the runbook's
+/// flush against the listings' state.
+fn cleanup(t: &Value, s: &Value, out: &Path, r: &mut Row) {
+    let mut delete = BTreeSet::new();
+    for e in std::fs::read_dir(out).unwrap() {
+        let p = e.unwrap().path();
+        if p.to_string_lossy().ends_with("-queued-ids.txt") {
+            let text = std::fs::read_to_string(&p).unwrap();
+            delete.extend(text.split_whitespace().map(String::from));
+        }
+    }
+    for q in t["queue"]["ids"].as_array().unwrap() {
+        let id = st(&q["queue_id"]).to_string();
+        if q["spam"].as_bool().unwrap() {
+            r.queued_spam += 1;
+            r.spam_offered += usize::from(delete.contains(&id));
+        } else if delete.contains(&id) {
+            r.legit_in_delete.push(id);
+        }
+    }
+    let ongoing = s["blacklistings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|b| b["state"] == "ongoing");
+    let flush = s["runbook"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|x| x["commands"].as_array().unwrap())
+        .any(|c| st(c).contains("postqueue -f"));
+    r.flush_while_listed = ongoing && flush;
 }
 
 /// Generates each seed's scenario, runs the tool on it and compares.
@@ -632,8 +677,11 @@ pub fn scenario_rows(seeds: &[u64]) -> Vec<Row> {
         .map(|&seed| {
             let dir = base.path().join(format!("s{seed}"));
             let t = generate(&dir, seed, None);
-            let s = analyze(&dir, &base.path().join(format!("r{seed}")));
-            row(seed, &t, &s)
+            let out = base.path().join(format!("r{seed}"));
+            let s = analyze(&dir, &out);
+            let mut r = row(seed, &t, &s);
+            cleanup(&t, &s, &out, &mut r);
+            r
         })
         .collect()
 }
@@ -686,6 +734,15 @@ pub fn markdown_table(rows: &[Row]) -> String {
     let noisy = rows.iter().filter(|r| !r.noise_episodes.is_empty()).count();
     let decoyed = rows.iter().filter(|r| !r.decoys_in_top3.is_empty()).count();
     o.push_str(&format!("\nRank 1 right in {right} of {n}; a decoy in the top 3 in {decoyed}; an episode opened by noise in {noisy}.\n"));
+    let spam: usize = rows.iter().map(|r| r.queued_spam).sum();
+    let offered: usize = rows.iter().map(|r| r.spam_offered).sum();
+    let legit: usize = rows.iter().map(|r| r.legit_in_delete.len()).sum();
+    let low = rows
+        .iter()
+        .filter(|r| r.spam_offered * 10 < r.queued_spam * 9)
+        .count();
+    let flushed = rows.iter().filter(|r| r.flush_while_listed).count();
+    o.push_str(&format!("Queue cleanup: {offered} of {spam} queued spam messages offered for deletion, {legit} legitimate ones; under 90% offered in {low} of {n}; a flush advised while listed in {flushed}.\n"));
     o
 }
 
@@ -731,7 +788,26 @@ fn attribution_holds_on_varied_scenarios() {
             r.seed,
             r.state_mismatches
         );
+        assert!(
+            r.legit_in_delete.is_empty(),
+            "seed {}: legitimate mail offered for deletion: {:?}",
+            r.seed,
+            r.legit_in_delete
+        );
+        assert!(
+            !r.flush_while_listed,
+            "seed {}: flush advised while listed",
+            r.seed
+        );
     }
+    // Most of the spam is offered: the rest waits in review lists (a login
+    // with no history before its burst cannot show which IPs are new).
+    let spam: usize = rows.iter().map(|r| r.queued_spam).sum();
+    let offered: usize = rows.iter().map(|r| r.spam_offered).sum();
+    assert!(
+        offered * 10 >= spam * 9,
+        "{offered} of {spam} queued spam offered\n{table}"
+    );
 }
 
 #[test]

@@ -342,6 +342,7 @@ fn local_incidents(f: &Findings, opts: &AnalysisOptions, summary: &mut Summary) 
                 messages: inc.messages,
                 evidence: inc.first_example.clone(),
                 fix: root.kind.fix().iter().map(|x| x.to_string()).collect(),
+                ..HeadlineItem::default()
             },
         ));
         summary.incidents.push(inc);

@@ -752,6 +752,7 @@ fn headline(
             messages,
             evidence,
             fix: cause.fix().iter().map(|s| s.to_string()).collect(),
+            ..HeadlineItem::default()
         });
     }
     let mut ranked: Vec<&Incident> = incidents
@@ -783,6 +784,7 @@ fn headline(
             messages: inc.messages,
             evidence: inc.first_example.clone(),
             fix: cause.fix().iter().map(|s| s.to_string()).collect(),
+            ..HeadlineItem::default()
         });
     }
     if items.is_empty() {

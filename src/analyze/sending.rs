@@ -17,6 +17,9 @@ pub(crate) const PACE: usize = 5;
 const MAX_GAP: i64 = 10 * MINUTE;
 /// A program's pace: people write a few messages an hour.
 const MACHINE_PER_HOUR: f64 = 30.0;
+/// New client IPs of one login, used only during its bursts, that mean
+/// more than one person's devices.
+const NETWORKS_AT_ONCE: usize = 4;
 
 /// How a login's client IP relates to the burst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -259,6 +262,28 @@ pub fn login_verdict(ip: &str, facts: &IpFacts, p: &Profile, fmt: &TimeFormat) -
         );
     }
     let during = attack.is_some_and(|(a, b)| first.0 >= a.0 - SLOT && last.0 <= b.0 + SLOT);
+    // A person logs in from one network at a time, two with a phone; a
+    // login that turns up on many new networks at once during its bursts,
+    // each at a person's pace, is being used by a botnet whose nodes each
+    // send slowly. (IPs at a program's pace are the attack's already and
+    // are not counted, so an owner beside a few fast attackers stays one
+    // of few.)
+    let spread = attack.map_or(0, |(a, b)| {
+        p.ips
+            .values()
+            .filter(|f| f.peak < PACE && f.failures == 0)
+            .filter(|f| f.first.0 >= a.0 - SLOT && f.last.0 <= b.0 + SLOT)
+            .count()
+    });
+    if during && spread >= NETWORKS_AT_ONCE {
+        return LoginVerdict(
+            true,
+            IpUse::New,
+            format!(
+                "{new}, one of {spread} IPs the login first used during its bursts, each at a person's pace and never outside them: a botnet's"
+            ),
+        );
+    }
     if p.owner_ips > 0 && during {
         return LoginVerdict(
             true,

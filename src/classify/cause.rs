@@ -120,20 +120,17 @@ impl Cause {
                 "Check the local firewall first: `iptables -S OUTPUT`, `nft list ruleset`, the hosting panel's firewall.",
                 "Ask the provider to open outbound port 25 (many clouds block it by default and unblock on request).",
                 "Or relay through a smart host: `postconf -e 'relayhost = [smtp.provider.example]:587' 'smtp_sasl_auth_enable = yes' 'smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd' 'smtp_sasl_security_options = noanonymous' 'smtp_tls_security_level = encrypt'`, then `postmap /etc/postfix/sasl_passwd && postfix reload`.",
-                "Then flush the queue: `postqueue -f`.",
             ],
             Cause::ContentFilterDown => &[
                 "Check the filter: `systemctl status amavis` (`amavisd-new` on older systems, `amavisd` on RHEL), `ss -ltnp | grep -E ':10024|:10025'`.",
                 "Restart it and Postfix: `systemctl restart amavis && postfix reload`; read `journalctl -u amavis` for why it stopped.",
                 "If the filter was removed on purpose, remove `content_filter = smtp-amavis:[127.0.0.1]:10024` (and `-o content_filter` in master.cf), then `postfix reload`.",
                 "On Plesk, after removing Plesk Email Security or SpamAssassin: `plesk sbin mchk --without-spam` rewrites the Postfix configuration.",
-                "Then flush the queue: `postqueue -f`.",
             ],
             Cause::DnsFailure => &[
                 "Compare the server's resolver with a public one: `dig MX gmail.com` versus `dig @8.8.8.8 MX gmail.com`.",
                 "Check `/etc/resolv.conf` (and `/var/spool/postfix/etc/resolv.conf` when Postfix runs chrooted) and the local resolver (`systemctl status systemd-resolved unbound bind9 dnsmasq`).",
                 "For Spamhaus 'open resolver' answers (127.255.255.254): run a local caching resolver or use a Spamhaus DQS key; public resolvers are refused.",
-                "Then flush the queue: `postqueue -f`.",
             ],
             Cause::Blacklisted => &[
                 "Stop the source first: find the sender behind the volume (see the senders table), disable the compromised account or script, and remove its queued mail (`postsuper -d -` with the reviewed queue ids).",
@@ -173,7 +170,7 @@ impl Cause {
             Cause::RelayUnavailable => &[
                 "Test the relay from the server: `nc -zv RELAYHOST 587` (and 465, 25); compare with `postconf relayhost` and the transport maps.",
                 "Check the local and provider firewalls for outbound 587/465, and the relay provider's status page.",
-                "Fix `relayhost` (bracketed name and port, e.g. `[smtp.provider.example]:587`), then `postfix reload` and `postqueue -f`.",
+                "Fix `relayhost` (bracketed name and port, e.g. `[smtp.provider.example]:587`), then `postfix reload`.",
             ],
             Cause::RemoteUnavailable => &[
                 "Usually transient: watch whether the same destination keeps failing (`qshape deferred`).",

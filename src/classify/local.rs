@@ -147,7 +147,7 @@ impl LocalKind {
         match self {
             LocalKind::DiskFull => &[
                 "Check space and inodes: `df -h /var/spool/postfix /var/vmail /var/qmail` and `df -i`; find what grew: `du -xsh /var/* | sort -h`.",
-                "Free space (old logs, backups, the queue of a spam run after review), then `postfix reload` and `postqueue -f`.",
+                "Free space (old logs, backups, the queue of a spam run after review), then `postfix reload`.",
             ],
             LocalKind::QueueFile => &[
                 "Check the queue file system: `df -h /var/spool/postfix`, `dmesg` for I/O errors, and `postfix check`.",
@@ -158,7 +158,7 @@ impl LocalKind {
             ],
             LocalKind::CrashLoop => &[
                 "Read the `fatal:` line just before `bad command startup -- throttling`: it names what the daemon lacks.",
-                "Fix it, run `postfix check`, then `postfix reload`; the held mail goes out with `postqueue -f`.",
+                "Fix it, run `postfix check`, then `postfix reload`.",
             ],
             LocalKind::Config => &[
                 "Run `postfix check` and `postconf -n`; fix the parameter the log names in main.cf or master.cf.",
@@ -172,14 +172,14 @@ impl LocalKind {
             ],
             LocalKind::Transport => &[
                 "Check `master.cf` for the transport named in the log and `postconf transport_maps default_transport relay_transport`; `postfix check`, then `postfix reload`.",
-                "A queue listing's `(deferred transport)` is `defer_transports`: empty it (`postconf -e defer_transports=`) and run `postqueue -f`.",
+                "A queue listing's `(deferred transport)` is `defer_transports`: empty it (`postconf -e defer_transports=`), then `postfix reload`.",
             ],
             LocalKind::ContentFilter => &[
                 "Check the filter: `systemctl status amavis`, `ss -ltnp | grep -E ':10024|:10025'`; restart it, then `postfix reload`.",
             ],
             LocalKind::ResourceLimit => &[
                 "Check the limits: `cat /proc/sys/fs/file-nr`, `ulimit -n`, `free -m`; raise `fs.file-max` or the service's `LimitNOFILE`, or find the process that leaks.",
-                "Then `postfix reload` (or restart Postfix) and `postqueue -f`.",
+                "Then `postfix reload` (or restart Postfix).",
             ],
             LocalKind::LookupFailure => &[
                 "Check the lookup backend the log names (MySQL, LDAP, a policy service, Dovecot's user database) and `postmap -q KEY TABLE`.",

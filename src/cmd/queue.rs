@@ -25,7 +25,7 @@ use crate::analyze::queue::{
     SelectContext, Selector, ShapeMode,
 };
 use crate::model::QueueSummary;
-use crate::parse::queue::QueueDump;
+use crate::parse::queue::{QueueDump, QueuedMessage};
 use crate::time::{LogTime, TimeFormat, MINUTE};
 use crate::{Error, Result};
 
@@ -81,11 +81,22 @@ pub fn run(cfg: &QueueConfig, out: &mut dyn Write) -> Result<QueueRunOutcome> {
     if cfg.dumps.is_empty() {
         return Err(Error::Usage("no queue dump given; save one with `postqueue -p > queue.txt` or `postqueue -j > queue.jsonl`".into()));
     }
+    if cfg
+        .select
+        .iter()
+        .any(|s| matches!(s, Selector::Identity(_)))
+    {
+        return Err(Error::Usage(
+            "--select identity=...: whose mail a message is comes from the logs, which `postmortem queue` does not read. \
+             Run `postmortem analyze LOGS DUMP`: it writes each suspect's queued ids, sorted into spam (suspect-N-queued-ids.txt) \
+             and mail to review (suspect-N-review-ids.txt). Here, select by sender= or sender_domain= instead."
+                .into(),
+        ));
+    }
     let fmt = match &cfg.timezone {
         Some(name) => TimeFormat::with_zone(name)?,
         None => TimeFormat::local(),
     };
-    let w = |e: std::io::Error| Error::io("<stdout>", e);
     let loaded = load_dumps(
         &cfg.dumps,
         &DumpClock {
@@ -104,7 +115,35 @@ pub fn run(cfg: &QueueConfig, out: &mut dyn Write) -> Result<QueueRunOutcome> {
     } = loaded;
     let summary = summarize(&merged, dump_time, source.describe(), classifier, &fmt);
 
-    // The terminal view.
+    print_view(cfg, &summary, &merged, &notes, dump_time, out)?;
+    let (selected, ids_file) = cleanup_selection(cfg, &merged, dump_time, out)?;
+    if !problems.is_empty() {
+        let w = |e: std::io::Error| Error::io("<stdout>", e);
+        writeln!(out, "\nProblems ({}):", problems.len()).map_err(w)?;
+        for p in problems.iter().take(20) {
+            writeln!(out, "  {p}").map_err(w)?;
+        }
+    }
+    Ok(QueueRunOutcome {
+        summary,
+        dump: merged,
+        dump_time,
+        problems,
+        selected,
+        ids_file,
+    })
+}
+
+/// The terminal view of the dump: totals, dump time, notes, the tables.
+fn print_view(
+    cfg: &QueueConfig,
+    summary: &QueueSummary,
+    merged: &QueueDump,
+    notes: &[String],
+    dump_time: LogTime,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let w = |e: std::io::Error| Error::io("<stdout>", e);
     let names: Vec<String> = cfg.dumps.iter().map(|p| p.display().to_string()).collect();
     writeln!(
         out,
@@ -124,7 +163,7 @@ pub fn run(cfg: &QueueConfig, out: &mut dyn Write) -> Result<QueueRunOutcome> {
     if let Some(note) = &merged.clock_note {
         writeln!(out, "Note: {note}").map_err(w)?;
     }
-    for note in &notes {
+    for note in notes {
         writeln!(out, "Note: {note}").map_err(w)?;
     }
     if merged.messages.is_empty() {
@@ -175,28 +214,7 @@ pub fn run(cfg: &QueueConfig, out: &mut dyn Write) -> Result<QueueRunOutcome> {
             .map(|b| format!("{} {}", b.key, b.messages))
             .collect();
         writeln!(out, "Ages: {}", bands.join(", ")).map_err(w)?;
-        let shape = qshape(&merged, dump_time, &cfg.shape, &cfg.shape_queues);
-        let which = if cfg.shape_queues.is_empty() {
-            "all queues".to_string()
-        } else {
-            cfg.shape_queues
-                .iter()
-                .map(|q| q.id())
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        let by = match cfg.shape.mode {
-            ShapeMode::Recipients => "recipient domains",
-            ShapeMode::Senders => "sender domains",
-        };
-        writeln!(out, "\nqshape ({which}; {by} by age in minutes):").map_err(w)?;
-        let mut table = render_qshape_width(&shape, cfg.shape.width);
-        let lines: Vec<&str> = table.lines().collect();
-        if lines.len() > 22 {
-            table =
-                lines[..22].join("\n") + &format!("\n  ... {} more domains\n", lines.len() - 22);
-        }
-        write!(out, "{table}").map_err(w)?;
+        print_shape(cfg, merged, dump_time, out)?;
         writeln!(out, "\nOldest messages:").map_err(w)?;
         for r in summary
             .oldest
@@ -225,7 +243,51 @@ pub fn run(cfg: &QueueConfig, out: &mut dyn Write) -> Result<QueueRunOutcome> {
         }
     }
 
-    // The cleanup selection.
+    Ok(())
+}
+
+/// qshape's table, cut at 22 lines on the terminal.
+fn print_shape(
+    cfg: &QueueConfig,
+    merged: &QueueDump,
+    dump_time: LogTime,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let w = |e: std::io::Error| Error::io("<stdout>", e);
+    let shape = qshape(merged, dump_time, &cfg.shape, &cfg.shape_queues);
+    let which = if cfg.shape_queues.is_empty() {
+        "all queues".to_string()
+    } else {
+        cfg.shape_queues
+            .iter()
+            .map(|q| q.id())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let by = match cfg.shape.mode {
+        ShapeMode::Recipients => "recipient domains",
+        ShapeMode::Senders => "sender domains",
+    };
+    writeln!(out, "\nqshape ({which}; {by} by age in minutes):").map_err(w)?;
+    let mut table = render_qshape_width(&shape, cfg.shape.width);
+    let lines: Vec<&str> = table.lines().collect();
+    if lines.len() > 22 {
+        table = lines[..22].join("\n") + &format!("\n  ... {} more domains\n", lines.len() - 22);
+    }
+    write!(out, "{table}").map_err(w)?;
+    Ok(())
+}
+
+/// The cleanup selection: the picked ids, printed or written for
+/// `postsuper -d -`.
+fn cleanup_selection(
+    cfg: &QueueConfig,
+    merged: &QueueDump,
+    dump_time: LogTime,
+    out: &mut dyn Write,
+) -> Result<(u64, Option<PathBuf>)> {
+    let w = |e: std::io::Error| Error::io("<stdout>", e);
+    let classifier = &cfg.classifier;
     let mut selected = 0;
     let mut ids_file = None;
     if !cfg.select.is_empty() {
@@ -234,10 +296,11 @@ pub fn run(cfg: &QueueConfig, out: &mut dyn Write) -> Result<QueueRunOutcome> {
             dump_time,
             logs: None,
         };
-        let picked = select(&merged, &cfg.select, &ctx);
+        let picked = select(merged, &cfg.select, &ctx);
         selected = picked.len() as u64;
         let what: Vec<String> = cfg.select.iter().map(|s| s.to_string()).collect();
         writeln!(out, "\nSelection ({}): {selected} messages", what.join(" ")).map_err(w)?;
+        senders_of(&picked, out).map_err(w)?;
         match &cfg.ids_out {
             Some(path) => {
                 let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(|e| {
@@ -284,24 +347,41 @@ pub fn run(cfg: &QueueConfig, out: &mut dyn Write) -> Result<QueueRunOutcome> {
         }
         writeln!(
             out,
-            "  Flush the rest with `postqueue -f` only once the cause is fixed."
+            "  Flush the rest with `postqueue -f` only once the cause is fixed, no list refuses the server any more, and no spam is left queued."
         )
         .map_err(w)?;
     }
-    if !problems.is_empty() {
-        writeln!(out, "\nProblems ({}):", problems.len()).map_err(w)?;
-        for p in problems.iter().take(20) {
-            writeln!(out, "  {p}").map_err(w)?;
-        }
+    Ok((selected, ids_file))
+}
+
+/// Whose mail a selection holds, by envelope sender: a cause or a domain
+/// selects everyone's mail that met it, legitimate mail included.
+fn senders_of(picked: &[&QueuedMessage], out: &mut dyn Write) -> std::io::Result<()> {
+    let mut by: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    for m in picked {
+        *by.entry(if m.sender.is_empty() { "<>" } else { &m.sender })
+            .or_default() += 1;
     }
-    Ok(QueueRunOutcome {
-        summary,
-        dump: merged,
-        dump_time,
-        problems,
-        selected,
-        ids_file,
-    })
+    if by.len() < 2 {
+        return Ok(());
+    }
+    let mut rows: Vec<(&str, u64)> = by.into_iter().collect();
+    rows.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    writeln!(
+        out,
+        "  It holds the mail of {} senders; check that each is meant before deleting:",
+        rows.len()
+    )?;
+    for (sender, n) in rows.iter().take(10) {
+        writeln!(out, "    {n:>6}  {sender}")?;
+    }
+    if rows.len() > 10 {
+        writeln!(out, "    ... and {} more senders", rows.len() - 10)?;
+    }
+    writeln!(
+        out,
+        "  The logs tell spam from legitimate mail: `postmortem analyze LOGS DUMP` writes each suspect's spam and review lists."
+    )
 }
 
 #[cfg(test)]

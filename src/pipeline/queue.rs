@@ -83,6 +83,10 @@ pub fn section(
         )?,
     )];
     let plans = cleanup::plan(findings, &joined, dump, suspects, &mut cache, fmt);
+    // With a dump, "give a queue dump" advice gives way to the lists.
+    for s in &mut summary.suspects {
+        s.fix.retain(|f| !f.starts_with("Delete its queued"));
+    }
     for plan in &plans {
         if let Some(s) = summary.suspects.iter_mut().find(|s| s.rank == plan.rank) {
             files.extend(cleanup_files(plan, s)?);
@@ -167,6 +171,10 @@ fn cleanup_files(plan: &SuspectCleanup, s: &mut model::Suspect) -> Result<Vec<Ex
     };
     if !delete.is_empty() {
         let name = format!("{base}-queued-ids.txt");
+        s.fix.push(format!(
+            "Delete its queued spam once the source is stopped: `postsuper -d - < {name}` ({} messages; the runbook gives the order).",
+            delete.len()
+        ));
         files.push(ids_file(name.clone(), &delete));
         s.queued_ids_file = Some(name);
     }

@@ -34,6 +34,8 @@ pub fn summary() -> Summary {
             messages: 460,
             evidence: Some("Most likely source: sasl:mike@studio-example.org (score 52) from 185.243.145.11".into()),
             fix: vec!["Check the listing: `dig +short 25.100.51.198.zen.spamhaus.org`.".into()],
+            state: "ongoing".into(),
+            recovered: None,
         }, HeadlineItem {
             cause: "content_filter_down".into(),
             title: "Content filter down".into(),
@@ -43,6 +45,8 @@ pub fn summary() -> Summary {
             messages: 30,
             evidence: Some("connect to 127.0.0.1[127.0.0.1]:10024: Connection refused".into()),
             fix: vec!["Restart it and Postfix: `systemctl restart amavis && postfix reload`".into()],
+            state: "ended".into(),
+            recovered: Some("2025-12-30T12:07:02".into()),
         }],
         inputs: vec![InputInfo {
             path: "samples/mail.log.2.gz".into(),

@@ -232,12 +232,13 @@ pub fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// The lab recording, kept in the repository: tests on it cannot skip.
+pub fn lab_dir() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lab-1");
+    assert!(p.join("logs").is_dir(), "{} is missing", p.display());
+    p
+}
+
 pub fn lab_logs() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/lab-1/logs");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("skipping: ../shared/corpus/lab-1/logs is not here");
-        None
-    }
+    Some(lab_dir().join("logs"))
 }

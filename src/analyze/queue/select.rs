@@ -53,7 +53,18 @@ impl Selector {
             "domain" | "recipient_domain" => {
                 Selector::RecipientDomain(value.trim_start_matches('@').to_lowercase())
             }
-            "cause" => Selector::Cause(value.to_string()),
+            "cause" => {
+                let known = crate::classify::Cause::ALL.iter().map(|c| c.id());
+                let mut valid: Vec<&str> = known.chain([super::HELD, super::NEVER_TRIED]).collect();
+                if !valid.contains(&value) {
+                    valid.sort_unstable();
+                    return Err(crate::Error::Usage(format!(
+                        "--select {s:?}: unknown cause; use one of {}",
+                        valid.join(", ")
+                    )));
+                }
+                Selector::Cause(value.to_string())
+            }
             "older" | "age" => {
                 Selector::OlderThan(minutes(value).ok_or_else(|| bad("bad duration"))?)
             }
