@@ -64,6 +64,7 @@ fn summary() -> Summary {
                 messages: 460,
                 evidence: Some("Most likely source: sasl:mike@studio-example.org (score 52)".into()),
                 fix: vec!["Stop the source first: `postsuper -d - < suspect-1-queued-ids.txt`.".into()],
+                ..Default::default()
             },
             HeadlineItem {
                 cause: "content_filter_down".into(),
@@ -74,6 +75,7 @@ fn summary() -> Summary {
                 messages: 30,
                 evidence: Some("connect to 127.0.0.1[127.0.0.1]:10024: Connection refused".into()),
                 fix: vec!["Restart it and Postfix: `systemctl restart amavis && postfix reload`".into()],
+                ..Default::default()
             },
         ],
         period: Period {
@@ -102,7 +104,7 @@ fn summary() -> Summary {
             share_of_deferrals: 9.5,
             ..Default::default()
         }],
-        timeline: Timeline { bucket_seconds: 3600, rows: timeline },
+        timeline: Timeline { bucket_seconds: 3600, rows: timeline, ..Default::default() },
         unclassified: vec![TextCount { text: "host mx.odd-example.com[203.0.113.9] said: 451 try later".into(), count: 3, cause: None }],
         blacklistings: vec![BlacklistEpisode {
             list: "zen.spamhaus.org".into(),

@@ -106,6 +106,8 @@ fn the_folder_is_complete_with_documented_headers() {
             ".postmortem-report",
             "blacklist.csv",
             "causes.csv",
+            "daemon_events.csv",
+            "domains.csv",
             "evidence.csv",
             "inbound_rejects.csv",
             "incidents.csv",
@@ -114,12 +116,19 @@ fn the_folder_is_complete_with_documented_headers() {
             "password_guessing.csv",
             "queue.csv",
             "queue_shape.csv",
+            "rejects.csv",
             "report.html",
+            "sasl_failures.csv",
+            "sender_domains.csv",
             "senders.csv",
+            "sizes.csv",
             "summary.json",
             "suspect-1-queued-ids.txt",
             "suspects.csv",
             "timeline.csv",
+            "timeline_flow.csv",
+            "traffic_daily.csv",
+            "traffic_hourly.csv",
             "unclassified.csv",
         ]
     );
@@ -162,7 +171,31 @@ fn the_folder_is_complete_with_documented_headers() {
     );
     assert_eq!(
         header("senders.csv"),
-        "identity,kind,messages,recipients,delivered,deferred,bounced,expired,rejected,first_seen,last_seen,discarded"
+        "identity,kind,messages,recipients,delivered,deferred,bounced,expired,rejected,first_seen,last_seen,discarded,bytes"
+    );
+    assert_eq!(
+        header("traffic_hourly.csv"),
+        "start,received,delivered,deferral_events,bounced,rejected,expired,bytes_received,bytes_delivered"
+    );
+    assert_eq!(header("traffic_daily.csv"), header("traffic_hourly.csv"));
+    assert_eq!(
+        header("domains.csv"),
+        "domain,direction,sent,bytes,deferral_events,bounced,average_delay_seconds,max_delay_seconds,last_success,last_failure,last_cause,state"
+    );
+    assert_eq!(header("sender_domains.csv"), "domain,messages,bytes");
+    assert_eq!(
+        header("rejects.csv"),
+        "client,reason,cause,count,first,last"
+    );
+    assert_eq!(
+        header("sasl_failures.csv"),
+        "client_ip,login,failures,first,last"
+    );
+    assert_eq!(header("sizes.csv"), "band,messages");
+    assert_eq!(header("daemon_events.csv"), "event,text,count,first,last");
+    assert_eq!(
+        header("timeline_flow.csv"),
+        "bucket_start,delivered,bounced,deferral_events"
     );
     assert_eq!(
         header("local_failures.csv"),
@@ -339,7 +372,7 @@ fn redacted_reports_name_no_one() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 17);
+    assert_eq!(checked, 26);
     let json: serde_json::Value = serde_json::from_str(&read(&out.join("summary.json"))).unwrap();
     assert_eq!(json["redacted"], true);
     // Still readable: list names, cause ids, the delisting URL, our listed IP.

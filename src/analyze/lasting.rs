@@ -183,6 +183,7 @@ fn run_incident(f: &Findings, opts: &AnalysisOptions, run: &[usize]) -> (Inciden
         messages: inc.messages,
         evidence: inc.first_example.clone(),
         fix: cause.fix().iter().map(|x| x.to_string()).collect(),
+        ..HeadlineItem::default()
     };
     (inc, item)
 }

@@ -111,6 +111,7 @@ pub fn bounce_and_reject_headline(summary: &mut Summary) {
                     messages: t.bounced,
                     evidence: top.example.clone(),
                     fix: top.fix.clone(),
+                    ..HeadlineItem::default()
                 });
             }
         }

@@ -419,6 +419,8 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         quarantined: f.counts.quarantined,
         soft_bounced: f.counts.soft_bounces,
         deleted: f.counts.deleted,
+        bytes_received: f.counts.bytes_received,
+        bytes_delivered: f.counts.bytes_delivered,
     };
     let opts = AnalysisOptions {
         bucket: cfg.bucket,

@@ -11,6 +11,9 @@
 //! bucket: `min_5` holds messages up to 5 minutes old, ..., `min_1280`, and
 //! `min_1280_plus` the older ones.
 
+#[path = "csv_traffic.rs"]
+mod traffic;
+
 use crate::model::{Summary, TextCount};
 use polars::prelude::{Column, CsvWriter, DataFrame, QuoteStyle, SerWriter};
 
@@ -179,6 +182,9 @@ pub fn render_csvs(s: &Summary) -> crate::Result<Vec<(String, Vec<u8>)>> {
         local_failures(s).into_bytes()?,
         outgoing_limits(s).into_bytes()?,
     ];
+    for t in traffic::tables(s) {
+        out.push(t.into_bytes()?);
+    }
     if s.queue.is_some() {
         out.push(queue_shape(s)?.into_bytes()?);
     }
@@ -376,6 +382,7 @@ fn senders(s: &Summary) -> Table {
         .opt_text("first_seen", r.iter().map(|x| x.first_seen.as_deref()))
         .opt_text("last_seen", r.iter().map(|x| x.last_seen.as_deref()))
         .uint("discarded", r.iter().map(|x| x.discarded))
+        .uint("bytes", r.iter().map(|x| x.bytes))
 }
 
 fn local_failures(s: &Summary) -> Table {
