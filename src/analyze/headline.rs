@@ -100,42 +100,11 @@ pub(super) fn headline(
             end: eps.iter().map(|e| e.last_seen.clone()).max(),
             messages,
             evidence,
-            fix: cause.fix().iter().map(|s| s.to_string()).collect(),
+            fix: listing_fix(cause, summary),
             ..HeadlineItem::default()
         });
     }
-    let mut ranked: Vec<&Incident> = incidents
-        .iter()
-        .map(|x| &x.1)
-        .filter(|i| {
-            Cause::from_id(&i.cause).is_some_and(|c| {
-                is_server_problem(c) && !matches!(c, Cause::Blacklisted | Cause::RateLimited)
-            })
-        })
-        .collect();
-    ranked.sort_by(|a, b| b.messages.cmp(&a.messages).then(a.start.cmp(&b.start)));
-    for inc in ranked.into_iter().take(4) {
-        let cause = Cause::from_id(&inc.cause).unwrap_or(Cause::Unknown);
-        items.push(HeadlineItem {
-            cause: inc.cause.clone(),
-            title: cause.title().to_string(),
-            text: format!(
-                "{} from {} to {}: {} messages held up, {} deferrals ({}% of all deferrals).",
-                cause.title(),
-                short(&inc.start),
-                short(&inc.end),
-                inc.messages,
-                inc.deferral_events,
-                inc.share_of_deferrals
-            ),
-            start: Some(inc.start.clone()),
-            end: Some(inc.end.clone()),
-            messages: inc.messages,
-            evidence: inc.first_example.clone(),
-            fix: cause.fix().iter().map(|s| s.to_string()).collect(),
-            ..HeadlineItem::default()
-        });
-    }
+    items.extend(incident_items(incidents));
     if items.is_empty() {
         let text = if deferrals_total == 0 {
             "No deferrals: nothing is held up in these logs.".to_string()
@@ -155,6 +124,119 @@ pub(super) fn headline(
         });
     }
     items
+}
+
+/// One item per cause of the server's own trouble (listings aside: they
+/// have their item), biggest first: a cause that struck several times is
+/// named once, with how often.
+fn incident_items(incidents: &[(LogTime, Incident)]) -> Vec<HeadlineItem> {
+    let short = |iso: &str| iso.replace('T', " ").chars().take(16).collect::<String>();
+    let mut by_cause: Vec<(Cause, Vec<&Incident>)> = Vec::new();
+    for inc in incidents.iter().map(|x| &x.1) {
+        let Some(c) = Cause::from_id(&inc.cause) else {
+            continue;
+        };
+        if !is_server_problem(c) || matches!(c, Cause::Blacklisted | Cause::RateLimited) {
+            continue;
+        }
+        match by_cause.iter_mut().find(|(k, _)| *k == c) {
+            Some((_, v)) => v.push(inc),
+            None => by_cause.push((c, vec![inc])),
+        }
+    }
+    let mut items: Vec<HeadlineItem> = by_cause
+        .into_iter()
+        .map(|(cause, runs)| {
+            let first = runs.iter().map(|i| i.start.as_str()).min().unwrap_or("");
+            let last = runs.iter().map(|i| i.end.as_str()).max().unwrap_or("");
+            let messages: u64 = runs.iter().map(|i| i.messages).sum();
+            let deferrals: u64 = runs.iter().map(|i| i.deferral_events).sum();
+            let share: f64 = runs.iter().map(|i| i.share_of_deferrals).sum();
+            let share = (share * 10.0).round() / 10.0;
+            let text = if runs.len() == 1 {
+                format!(
+                    "{} from {} to {}: {messages} messages held up, {deferrals} deferrals ({share}% of all deferrals).",
+                    cause.title(),
+                    short(first),
+                    short(last),
+                )
+            } else {
+                let longest = runs
+                    .iter()
+                    .max_by_key(|i| (i.messages, std::cmp::Reverse(i.start.clone())))
+                    .expect("one run");
+                format!(
+                    "{} {} times between {} and {}: {messages} messages held up, {deferrals} deferrals ({share}% of all deferrals); the worst from {} to {} ({} messages).",
+                    cause.title(),
+                    runs.len(),
+                    short(first),
+                    short(last),
+                    short(&longest.start),
+                    short(&longest.end),
+                    longest.messages,
+                )
+            };
+            HeadlineItem {
+                cause: cause.id().to_string(),
+                title: cause.title().to_string(),
+                text,
+                start: Some(first.to_string()),
+                end: Some(last.to_string()),
+                messages,
+                evidence: runs[0].first_example.clone(),
+                fix: cause.fix().iter().map(|s| s.to_string()).collect(),
+                occurrences: runs.len() as u64,
+                ..HeadlineItem::default()
+            }
+        })
+        .collect();
+    items.sort_by(|a, b| b.messages.cmp(&a.messages).then(a.start.cmp(&b.start)));
+    items
+}
+
+/// The listing's fix with the values the findings hold: the likeliest
+/// source instead of "see the senders table", and a `dig` per listed IP
+/// and list zone instead of the example one.
+fn listing_fix(cause: Cause, summary: &Summary) -> Vec<String> {
+    let digs: Vec<String> = summary
+        .blacklistings
+        .iter()
+        .filter_map(|b| {
+            let ip: std::net::Ipv4Addr = b.listed_ip.as_deref()?.parse().ok()?;
+            // A DNS list zone, not a provider's name.
+            b.list.contains('.').then(|| {
+                let [a, b2, c, d] = ip.octets();
+                format!("`dig +short {d}.{c}.{b2}.{a}.{}`", b.list)
+            })
+        })
+        .fold(Vec::new(), |mut v, d| {
+            if !v.contains(&d) {
+                v.push(d);
+            }
+            v
+        });
+    let source = summary.suspects.first().map(|s| s.identity.as_str());
+    cause
+        .fix()
+        .iter()
+        .map(|step| {
+            let mut step = step.to_string();
+            if let Some(id) = source {
+                step = step.replace(
+                    "(see the senders table)",
+                    &format!("(most likely {id}: see Suspects)"),
+                );
+            }
+            if !digs.is_empty() && step.contains("`dig +short 4.3.2.1.zen.spamhaus.org`") {
+                let shown: Vec<&str> = digs.iter().take(3).map(String::as_str).collect();
+                step = step.replace(
+                    "`dig +short 4.3.2.1.zen.spamhaus.org` (reversed IP)",
+                    &shown.join(", "),
+                );
+            }
+            step
+        })
+        .collect()
 }
 
 fn join_some(v: &[&str], n: usize) -> String {

@@ -15,6 +15,7 @@ pub mod local;
 pub mod messages;
 pub mod outcomes;
 pub mod queue;
+pub mod status;
 mod suspect_window;
 pub mod suspects;
 pub mod timeline;
@@ -197,7 +198,7 @@ pub fn summarize(
         || timeline::causes_over_time(f, opts, summary),
         || sources_of_mail(f, opts),
     );
-    let Some((incidents, mut requests)) = incidents else {
+    let Some(incidents) = incidents else {
         return evidence::Requests::default();
     };
     let ranking: suspects::Ranking;
@@ -210,12 +211,19 @@ pub fn summarize(
     ) = sources;
     summary.suspects = ranking.suspects;
     summary.notes.extend(ranking.notes);
-    requests.extend(ranking.requests);
+    let mut requests = ranking.requests;
     summary.password_guessing = guessing::password_guessing(f, opts);
     summary.traffic = traffic::summarize(f, opts);
     summary.gaps = traffic::gaps(f, summary.lines.postfix, opts);
     summary.headline = headline::headline(summary, &incidents, f.counts.deferral_events);
     local::summarize(f, opts, summary);
+    status::finish(f, opts, summary);
+    status::queue_from_logs(f, opts, summary);
+    // The incidents are final only now (the server's own were added).
+    let mut more = evidence::Requests::default();
+    more.incidents(summary);
+    more.local_failures(summary);
+    requests.extend(more);
     requests
 }
 
@@ -274,9 +282,13 @@ fn sources_of_mail(f: &Findings, opts: &AnalysisOptions) -> Sources {
     let mut ranking = suspects::rank(f, &episodes, opts);
     for (i, e) in episodes.iter().enumerate() {
         if let Some(&r) = e.receivers.first() {
+            let receiver = f.strings.str(r);
             ranking
                 .requests
-                .episode(i, &f.strings.str(r), e.first, e.first_bounce);
+                .episode(i, &receiver, e.first, e.first_bounce);
+            if e.last != e.first {
+                ranking.requests.episode_last(i, &receiver, e.last);
+            }
         }
     }
 

@@ -17,7 +17,7 @@ use crate::classify::Classifier;
 use crate::correlate::{Correlator, Findings, YearPolicy};
 use crate::error::{Error, Result};
 use crate::input::{self, ReadItem, Source, SourceKind};
-use crate::model::{self, InputInfo, LineCounts, Period, ProgramCount, Summary, Totals};
+use crate::model::{self, LineCounts, Period, ProgramCount, Summary, Totals};
 use crate::parse::{self, LineStats, ParsedChunk};
 use crate::time::{LogTime, TimeFormat};
 
@@ -262,7 +262,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         partial = true;
         summary.problems.push(e.to_string());
     }
-    let logs: Vec<Source> = discovery
+    let mut logs: Vec<Source> = discovery
         .sources
         .iter()
         .filter(|s| matches!(s.kind, SourceKind::Maillog | SourceKind::JournalJson))
@@ -293,21 +293,23 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
 
     let total_bytes: u64 = logs.iter().map(|s| s.bytes).sum();
     progress.start(total_bytes);
+    let anchor = anchor_date(&logs);
     let mut years = YearPolicy {
         forced: cfg.year,
-        anchor: anchor_date(&logs),
+        anchor,
     };
+    let window = super::inputs::window(cfg, anchor)?;
     let jobs = cfg.jobs.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
         .map_err(|e| Error::Usage(format!("cannot start {jobs} worker threads: {e}")))?;
-    let read = |years, progress: &dyn Progress| {
+    let read = |logs: &[Source], years, progress: &dyn Progress| {
         read_logs(
-            &logs,
+            logs,
             classifier,
             years,
-            (cfg.since, cfg.until),
+            window,
             &pool,
             cfg.messages,
             cfg.max_line,
@@ -315,14 +317,21 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
             progress,
         )
     };
-    let mut analysis = read(years, progress)?;
+    let mut analysis = read(&logs, years, progress)?;
+    // The same rotation given twice (gzipped and not): read it once.
+    let pairs = super::inputs::duplicates(&logs, &analysis);
+    let mut duplicates = Vec::new();
+    if !pairs.is_empty() {
+        duplicates = super::inputs::drop_duplicates(&mut logs, &pairs, &analysis, &mut summary);
+        analysis = read(&logs, years, &NoProgress)?;
+    }
     // A year-less stamp after the newest file was written means the year
     // guess was one too late (logs copied without their dates): redo it a
     // year earlier rather than report times in the future.
     if cfg.year.is_none() && analysis.findings.future_stamps > 0 {
         if let Some((y, _)) = analysis.findings.year.clone() {
             years.forced = Some(y - 1);
-            analysis = read(years, &NoProgress)?;
+            analysis = read(&logs, years, &NoProgress)?;
             if let Some(yr) = analysis.findings.year.as_mut() {
                 yr.1 = format!(
                     "inferred: {} would put lines after the newest input's modification date, so the year before",
@@ -346,47 +355,17 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         });
     }
 
-    // Inputs and coverage.
-    for (i, s) in logs.iter().enumerate() {
-        let st = &analysis.stats[i];
-        let span = analysis.findings.source_span.get(&i);
-        summary.inputs.push(InputInfo {
-            path: s.display(),
-            kind: s.kind.id().to_string(),
-            compressed: s.compressed,
-            bytes: s.bytes,
-            lines: st.total,
-            first: span.map(|x| fmt.iso(x.0)),
-            last: span.map(|x| fmt.iso(x.1)),
-            problems: analysis.problems[i].clone(),
-            duplicate_lines: st.duplicates,
-        });
-        if s.severity_file {
-            summary
-                .notes
-                .push(input::overlap::severity_note(s, st.total, st.duplicates));
-        }
-        summary
-            .problems
-            .extend(analysis.problems[i].iter().cloned());
-    }
-    for s in &dumps {
-        summary.inputs.push(InputInfo {
-            path: s.display(),
-            kind: s.kind.id().to_string(),
-            compressed: s.compressed,
-            bytes: s.bytes,
-            ..InputInfo::default()
-        });
-    }
-    for sk in &discovery.skipped {
-        summary.inputs.push(InputInfo {
-            path: sk.path.display().to_string(),
-            kind: "skipped".to_string(),
-            problems: vec![sk.reason.clone()],
-            ..InputInfo::default()
-        });
-    }
+    super::inputs::check_window(window, &analysis, &fmt)?;
+    summary.logs_span = super::inputs::logs_span(window, &analysis, &fmt);
+    super::inputs::coverage(
+        &mut summary,
+        &logs,
+        &dumps,
+        &discovery.skipped,
+        duplicates,
+        &analysis,
+        &fmt,
+    );
     let mut all = LineStats::default();
     for st in &analysis.stats {
         all.merge(st.clone());
@@ -439,6 +418,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
     let found = crate::input::lines::find_lines(&logs, &f.source_span, &index, &requests.queries);
     let files: Vec<String> = logs.iter().map(Source::display).collect();
     analyze::evidence::attach(&mut summary, &requests, found, &files, &fmt);
+    analyze::status::headline_lines(&mut summary);
     if f.evicted > 0 {
         summary.problems.push(format!(
             "{} messages were still open (no `removed` line) while more than {} were open at once: the oldest were dropped from tracking, so later lines about them count as new messages",
@@ -492,9 +472,21 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         )?;
         partial |= dump_partial;
         summary.queue = queue;
+        // Each suspect's ids file holds one queued id a line.
+        let from_suspects = files
+            .iter()
+            .filter(|(name, _)| name.starts_with("suspect-"))
+            .map(|(_, body)| {
+                body.split(|&b| b == b'\n')
+                    .filter(|l| !l.is_empty())
+                    .count() as u64
+            })
+            .sum();
         extra_files.extend(files);
         queue_headline(&mut summary);
+        analyze::status::queue_from_dump(&mut summary, from_suspects);
     }
+    summary.partial = partial;
 
     if cfg.no_report {
         return Ok(AnalyzeOutcome {

@@ -3,4 +3,5 @@
 pub mod analyze;
 pub mod causes;
 pub mod explain;
+mod inputs;
 pub mod queue;

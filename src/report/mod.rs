@@ -6,6 +6,7 @@
 //! bytes in a folder, and does it so that a killed or failed run never leaves
 //! a half report that looks whole ([`folder`]).
 
+mod chart;
 pub mod csv;
 pub mod escape;
 pub mod folder;
@@ -171,6 +172,25 @@ pub fn cause_color(cause: &str) -> &'static str {
         .iter()
         .find(|(c, _)| *c == cause)
         .map_or("#8C8C8C", |(_, col)| col)
+}
+
+/// The cause's title as the analysis named it, else its id in words: one
+/// label per cause on the whole page.
+pub fn cause_title(s: &Summary, cause: &str) -> String {
+    crate::classify::Cause::from_id(cause)
+        .map(|c| c.title().to_string())
+        .or_else(|| {
+            s.causes
+                .iter()
+                .find(|c| c.cause == cause)
+                .map(|c| c.title.clone())
+        })
+        .unwrap_or_else(|| {
+            let words = cause.replace('_', " ");
+            let mut c = words.chars();
+            c.next()
+                .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+        })
 }
 
 /// Position of a cause in the fixed order; unknown ids sort last.
