@@ -20,6 +20,7 @@ pub mod error;
 pub mod input;
 pub mod model;
 pub mod parse;
+pub mod pipeline;
 pub mod report;
 pub mod time;
 

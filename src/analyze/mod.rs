@@ -15,6 +15,8 @@ pub mod local;
 pub mod messages;
 pub mod outcomes;
 pub mod queue;
+pub mod runbook;
+pub mod sending;
 pub mod status;
 mod suspect_window;
 pub mod suspects;
@@ -185,11 +187,7 @@ fn pct(part: u64, whole: u64) -> f64 {
 
 /// Builds the analysis sections of the summary from the findings.
 /// Returns the raw log lines the findings cite, to look up.
-pub fn summarize(
-    f: &mut Findings,
-    opts: &AnalysisOptions,
-    summary: &mut Summary,
-) -> evidence::Requests {
+pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary) -> Analyzed {
     apply_port25_judgement(f);
     lasting::judge_lasting_block(f);
     let f: &Findings = f;
@@ -199,7 +197,7 @@ pub fn summarize(
         || sources_of_mail(f, opts),
     );
     let Some(incidents) = incidents else {
-        return evidence::Requests::default();
+        return Analyzed::default();
     };
     let ranking: suspects::Ranking;
     (
@@ -212,6 +210,7 @@ pub fn summarize(
     summary.suspects = ranking.suspects;
     summary.notes.extend(ranking.notes);
     let mut requests = ranking.requests;
+    let suspects = ranking.identities;
     summary.password_guessing = guessing::password_guessing(f, opts);
     summary.traffic = traffic::summarize(f, opts);
     summary.gaps = traffic::gaps(f, summary.lines.postfix, opts);
@@ -224,7 +223,15 @@ pub fn summarize(
     more.incidents(summary);
     more.local_failures(summary);
     requests.extend(more);
-    requests
+    Analyzed { requests, suspects }
+}
+
+/// What the rest of the pipeline needs from the analysis besides the
+/// summary: the raw lines to look up, and who the suspects are.
+#[derive(Default)]
+pub struct Analyzed {
+    pub requests: evidence::Requests,
+    pub suspects: Vec<suspects::SuspectRef>,
 }
 
 /// Blacklist episodes, suspects, senders, unclassified texts and inbound

@@ -173,7 +173,7 @@ pub fn queue_from_logs(f: &Findings, opts: &AnalysisOptions, summary: &mut Summa
         .collect();
     let mut from_suspects = 0;
     let mut by_cause: Vec<KeyCount> = Vec::new();
-    for info in f.live_ids.values() {
+    for info in f.live_ids.values().flatten() {
         if suspects.contains(f.strings.str(info.identity).as_ref()) {
             from_suspects += 1;
         }
@@ -193,7 +193,7 @@ pub fn queue_from_logs(f: &Findings, opts: &AnalysisOptions, summary: &mut Summa
     summary.queue_now = Some(QueueNow {
         source: "logs".to_string(),
         at: f.last.map(|t| opts.format.iso(t)),
-        messages: f.live_ids.len() as u64,
+        messages: f.live_ids.values().map(|v| v.len() as u64).sum(),
         from_suspects,
         by_cause,
     });

@@ -297,7 +297,13 @@ pub fn charts(s: &Summary) -> Option<(Chart, Chart)> {
         .timeline
         .rows
         .iter()
-        .filter_map(|r| Some((parse_iso(&r.bucket_start)?, r.cause.as_str(), r.deferral_events)))
+        .filter_map(|r| {
+            Some((
+                parse_iso(&r.bucket_start)?,
+                r.cause.as_str(),
+                r.deferral_events,
+            ))
+        })
         .collect();
     let flow: Vec<(i64, u64, u64)> = s
         .timeline
@@ -447,7 +453,15 @@ impl Data<'_> {
         }
     }
 
-    fn bars(&self, plot_x: f64, plot_y: f64, plot_h: f64, bar_w: f64, gap: f64, y_max: u64) -> Vec<Bar> {
+    fn bars(
+        &self,
+        plot_x: f64,
+        plot_y: f64,
+        plot_h: f64,
+        bar_w: f64,
+        gap: f64,
+        y_max: u64,
+    ) -> Vec<Bar> {
         let f = &self.frame;
         self.per_bar
             .iter()
@@ -486,7 +500,14 @@ impl Data<'_> {
 
     /// Deliveries (left half) and bounces (right half) of each bar, on
     /// their own scale.
-    fn flow_bars(&self, plot_x: f64, flow_y: f64, flow_h: f64, bar_w: f64, gap: f64) -> (Vec<FlowBar>, u64) {
+    fn flow_bars(
+        &self,
+        plot_x: f64,
+        flow_y: f64,
+        flow_h: f64,
+        bar_w: f64,
+        gap: f64,
+    ) -> (Vec<FlowBar>, u64) {
         let f = &self.frame;
         let max = self.flow.iter().map(|x| x.0.max(x.1)).max().unwrap_or(0);
         if max == 0 {

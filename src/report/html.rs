@@ -30,7 +30,10 @@ const TEMPLATES: [(&str, &str); 7] = [
     ("report.html.j2", include_str!("templates/report.html.j2")),
     ("macros.j2", include_str!("templates/macros.j2")),
     ("now.html.j2", include_str!("templates/now.html.j2")),
-    ("findings.html.j2", include_str!("templates/findings.html.j2")),
+    (
+        "findings.html.j2",
+        include_str!("templates/findings.html.j2"),
+    ),
     ("traffic.html.j2", include_str!("templates/traffic.html.j2")),
     ("rest.html.j2", include_str!("templates/rest.html.j2")),
     ("timeline.svg.j2", include_str!("templates/timeline.svg.j2")),
@@ -147,7 +150,9 @@ fn now_item<'a>(s: &'a Summary, h: &'a HeadlineItem) -> NowItem<'a> {
         "ongoing" => (
             "Ongoing at the end of the logs".to_string(),
             match (listing, &s.period.last) {
-                (true, _) => "receivers still refused the server's mail in the last lines".to_string(),
+                (true, _) => {
+                    "receivers still refused the server's mail in the last lines".to_string()
+                }
                 (false, Some(last)) => format!("last seen {end}; the logs end {}", when(last)),
                 (false, None) => format!("last seen {end}"),
             },
@@ -157,7 +162,8 @@ fn now_item<'a>(s: &'a Summary, h: &'a HeadlineItem) -> NowItem<'a> {
             match (&h.recovered, listing) {
                 (Some(t), true) => format!("the receivers accepted mail again at {}", when(t)),
                 (Some(t), false) => format!("mail went out again at {}", when(t)),
-                (None, _) => "not seen again in the logs, though no delivery since shows it fixed".to_string(),
+                (None, _) => "not seen again in the logs, though no delivery since shows it fixed"
+                    .to_string(),
             },
         ),
         _ => (String::new(), String::new()),

@@ -196,7 +196,9 @@ impl<'a> Tables<'a> {
             shape_rows,
             shape_headers,
             hours: capped(
-                t.per_hour.iter().take(if hourly { HOURS_LISTED } else { 0 }),
+                t.per_hour
+                    .iter()
+                    .take(if hourly { HOURS_LISTED } else { 0 }),
                 "traffic_hourly.csv",
             ),
             hour_averages: if hourly {
@@ -206,11 +208,19 @@ impl<'a> Tables<'a> {
             },
             days: capped(t.per_day.iter(), "traffic_daily.csv"),
             domains_out: capped(
-                t.domains.iter().filter(|d| d.outbound).collect::<Vec<_>>().into_iter(),
+                t.domains
+                    .iter()
+                    .filter(|d| d.outbound)
+                    .collect::<Vec<_>>()
+                    .into_iter(),
                 "domains.csv",
             ),
             domains_local: capped(
-                t.domains.iter().filter(|d| !d.outbound).collect::<Vec<_>>().into_iter(),
+                t.domains
+                    .iter()
+                    .filter(|d| !d.outbound)
+                    .collect::<Vec<_>>()
+                    .into_iter(),
                 "domains.csv",
             ),
             sender_domains: capped(t.sender_domains.iter(), "sender_domains.csv"),
@@ -269,9 +279,15 @@ fn hour_averages(hours: &[TrafficRow], days: usize) -> Vec<HourAverage> {
             continue;
         };
         let row = &mut sums[h.min(23)];
-        for (k, v) in [r.received, r.delivered, r.deferral_events, r.bounced, r.rejected]
-            .into_iter()
-            .enumerate()
+        for (k, v) in [
+            r.received,
+            r.delivered,
+            r.deferral_events,
+            r.bounced,
+            r.rejected,
+        ]
+        .into_iter()
+        .enumerate()
         {
             row[k] += v;
         }

@@ -236,6 +236,7 @@ pub fn summary() -> Summary {
             shape_senders: QueueShape::default(),
             not_in_logs: 0,
             notes: vec![],
+            host: None,
         }),
         local_failures: vec![LocalFailure {
             kind: "crash_loop".into(),
@@ -281,11 +282,6 @@ pub fn summary() -> Summary {
             from_suspects: 6,
             by_cause: vec![KeyCount { key: "blacklisted".into(), messages: 10, bytes: 112935 }],
         }),
-        runbook: vec![RunbookStep {
-            title: "Stop the source".into(),
-            commands: vec!["postsuper -d - < suspect-1-queued-ids.txt".into()],
-            why: "mike@studio-example.org sent the spam behind the listing".into(),
-        }],
         traffic: Traffic {
             per_hour: vec![TrafficRow { start: "2025-12-30T10:00:00".into(), received: 31, delivered: 40, deferral_events: 120, bounced: 2, rejected: 1, expired: 0, bytes_received: 310_000, bytes_delivered: 400_000 }],
             per_day: vec![TrafficRow { start: "2025-12-30".into(), received: 584, delivered: 1030, deferral_events: 900, bounced: 64, rejected: 12, expired: 1, bytes_received: 5_840_000, bytes_delivered: 10_300_000 }],
@@ -344,6 +340,11 @@ pub fn summary() -> Summary {
         },
         redacted: false,
         redaction_salt: None,
+        runbook: vec![RunbookStep {
+            title: "Stop the source: sasl:mike@studio-example.org".into(),
+            commands: vec!["doveadm kick mike@studio-example.org".into()],
+            why: "The login sent 412 messages from 31 new IPs before the first listing.".into(),
+        }],
     }
 }
 

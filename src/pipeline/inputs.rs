@@ -4,11 +4,11 @@
 
 use crate::config::{AnalyzeConfig, RelativeDay};
 use crate::error::{Error, Result};
-use crate::input::{self, Source};
+use crate::input::Source;
 use crate::model::{DuplicateInput, InputInfo, Period, Summary};
 use crate::time::{LogTime, TimeFormat, DAY};
 
-use super::analyze::LogAnalysis;
+use super::read::LogAnalysis;
 
 /// The period to read: `--since`/`--until`, or the day `--since today` or
 /// `yesterday` names, counted from `anchor` (the newest input's last
@@ -136,58 +136,4 @@ pub(super) fn logs_span(
         timezone: fmt.zone_name(),
         ..Period::default()
     })
-}
-
-/// The inputs table: each log with its lines, span and problems (which
-/// also go to `summary.problems`), the dumps, and the files passed over.
-pub(super) fn coverage(
-    summary: &mut Summary,
-    logs: &[Source],
-    dumps: &[Source],
-    skipped: &[input::Skipped],
-    duplicates: Vec<InputInfo>,
-    analysis: &LogAnalysis,
-    fmt: &TimeFormat,
-) {
-    for (i, s) in logs.iter().enumerate() {
-        let st = &analysis.stats[i];
-        let span = analysis.findings.source_span.get(&i);
-        summary.inputs.push(InputInfo {
-            path: s.display(),
-            kind: s.kind.id().to_string(),
-            compressed: s.compressed,
-            bytes: s.bytes,
-            lines: st.total,
-            first: span.map(|x| fmt.iso(x.0)),
-            last: span.map(|x| fmt.iso(x.1)),
-            problems: analysis.problems[i].clone(),
-            duplicate_lines: st.duplicates,
-        });
-        if s.severity_file {
-            summary
-                .notes
-                .push(input::overlap::severity_note(s, st.total, st.duplicates));
-        }
-        summary
-            .problems
-            .extend(analysis.problems[i].iter().cloned());
-    }
-    summary.inputs.extend(duplicates);
-    for s in dumps {
-        summary.inputs.push(InputInfo {
-            path: s.display(),
-            kind: s.kind.id().to_string(),
-            compressed: s.compressed,
-            bytes: s.bytes,
-            ..InputInfo::default()
-        });
-    }
-    for sk in skipped {
-        summary.inputs.push(InputInfo {
-            path: sk.path.display().to_string(),
-            kind: "skipped".to_string(),
-            problems: vec![sk.reason.clone()],
-            ..InputInfo::default()
-        });
-    }
 }
