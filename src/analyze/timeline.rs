@@ -115,8 +115,12 @@ pub fn chart_bucket(first: LogTime, last: LogTime) -> i64 {
         .copied()
         .find(|&w| bars(w) <= CHART_BARS)
         .unwrap_or_else(|| {
-            // Years of logs: whole weeks.
-            let weeks = (last.0 - first.0) / (7 * DAY) / CHART_BARS + 1;
+            // Years of logs: whole weeks, one more when the buckets'
+            // alignment adds a bar.
+            let mut weeks = (last.0 - first.0) / (7 * DAY) / CHART_BARS + 1;
+            while bars(weeks * 7 * DAY) > CHART_BARS {
+                weeks += 1;
+            }
             weeks * 7 * DAY
         })
 }

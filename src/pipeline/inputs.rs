@@ -4,7 +4,7 @@
 
 use crate::config::{AnalyzeConfig, RelativeDay};
 use crate::error::{Error, Result};
-use crate::input::Source;
+use crate::input::{self, Source};
 use crate::model::{DuplicateInput, InputInfo, Period, Summary};
 use crate::time::{LogTime, TimeFormat, DAY};
 
@@ -56,7 +56,10 @@ pub(super) fn duplicates(logs: &[Source], analysis: &LogAnalysis) -> Vec<(usize,
         if logs[j].severity_file || out.iter().any(|&(d, _)| d == j) {
             continue;
         }
-        if let Some(i) = (0..j).find(|&i| !logs[i].severity_file && same(i, j)) {
+        let dup = (0..j).find(|&i| {
+            !logs[i].severity_file && same(i, j) && input::overlap::same_content(&logs[i], &logs[j])
+        });
+        if let Some(i) = dup {
             out.push((j, i));
         }
     }
