@@ -202,12 +202,8 @@ fn listing_fix(cause: Cause, summary: &Summary) -> Vec<String> {
         .blacklistings
         .iter()
         .filter_map(|b| {
-            let ip: std::net::Ipv4Addr = b.listed_ip.as_deref()?.parse().ok()?;
-            // A DNS list zone, not a provider's name.
-            b.list.contains('.').then(|| {
-                let [a, b2, c, d] = ip.octets();
-                format!("`dig +short {d}.{c}.{b2}.{a}.{}`", b.list)
-            })
+            let dig = crate::classify::dig_command(b.listed_ip.as_deref()?, &b.list)?;
+            Some(format!("`{dig}`"))
         })
         .fold(Vec::new(), |mut v, d| {
             if !v.contains(&d) {

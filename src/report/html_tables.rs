@@ -236,12 +236,7 @@ fn episode<'a>(s: &'a Summary, b: &'a BlacklistEpisode) -> EpisodeView<'a> {
     let dig = b
         .listed_ip
         .as_deref()
-        .and_then(|ip| ip.parse::<std::net::Ipv4Addr>().ok())
-        .filter(|_| b.list.contains('.'))
-        .map(|ip| {
-            let [a, b2, c, d] = ip.octets();
-            format!("dig +short {d}.{c}.{b2}.{a}.{}", b.list)
-        });
+        .and_then(|ip| crate::classify::dig_command(ip, &b.list));
     EpisodeView {
         b,
         link: b.delisting_url.as_deref().and_then(safe_delisting_link),
