@@ -326,6 +326,14 @@ fn suspects(s: &Summary) -> Table {
                 .collect::<Vec<_>>()
                 .iter(),
         )
+        .text("role", r.iter().map(|x| x.role.id()))
+        .opt_text("queued_file", r.iter().map(|x| x.queued_file.as_deref()))
+        .opt_text(
+            "review_ids_file",
+            r.iter().map(|x| x.review_ids_file.as_deref()),
+        )
+        .uint("queued_spam", r.iter().map(|x| x.queued_spam))
+        .uint("queued_review", r.iter().map(|x| x.queued_review))
 }
 
 /// `203.0.113.9 new, first 2026-11-28T18:34:02, 12 messages`

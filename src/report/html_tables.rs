@@ -7,7 +7,7 @@ use super::MAX_ROWS;
 use crate::model::{
     BlacklistEpisode, CauseRow, DaemonRow, DomainRow, EvidenceLine, Incident, LocalFailure,
     OutgoingLimitRow, QueueShapeRow, QueuedMessageRow, RejectRow, SaslFailureRow, SenderDomainRow,
-    SenderRow, Summary, Suspect, TextCount, TrafficRow,
+    SenderRow, Summary, Suspect, SuspectRole, TextCount, TrafficRow,
 };
 use crate::report::{cause_color, cause_title, safe_delisting_link, segments, Segment};
 use serde::Serialize;
@@ -65,6 +65,80 @@ struct SuspectView<'a> {
     s: &'a Suspect,
     fix: Vec<Vec<Segment>>,
     client_ips: String,
+    /// `cause` or `while_listed`, and in words.
+    role: &'static str,
+    role_label: &'static str,
+    /// Its cleanup files in the report folder, with what each holds.
+    files: Vec<FileLink>,
+}
+
+/// A file of the report folder the page links to (a relative link, only
+/// for a plain file name this tool wrote).
+#[derive(Serialize, Debug, PartialEq)]
+pub(super) struct FileLink {
+    pub name: String,
+    /// `3 messages to delete (spam evidence)`.
+    pub what: String,
+}
+
+/// The role of a suspect in words: a cause of the listing, or a source
+/// that sent while the server was already listed.
+pub(super) fn role_label(role: SuspectRole) -> &'static str {
+    match role {
+        SuspectRole::Cause => "cause of the listing",
+        SuspectRole::WhileListed => "sent while listed (not the cause)",
+    }
+}
+
+/// A name safe to put in a relative link: letters, digits, `.`, `-`, `_`,
+/// not starting with a dot (never a path, a scheme or a parent).
+fn plain_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+}
+
+/// A suspect's cleanup files: its queued messages with their evidence, the
+/// ids to delete and the ids to review, each with its count.
+pub(super) fn cleanup_files(p: &Suspect) -> Vec<FileLink> {
+    let plural = |n: u64| if n == 1 { "" } else { "s" };
+    let queued = p.queued_spam + p.queued_review;
+    [
+        (
+            p.queued_file.as_deref(),
+            format!(
+                "its {queued} queued message{} with their evidence",
+                plural(queued)
+            ),
+        ),
+        (
+            p.queued_ids_file.as_deref(),
+            format!(
+                "{} id{} to delete (spam evidence): postsuper -d - < file",
+                p.queued_spam,
+                plural(p.queued_spam)
+            ),
+        ),
+        (
+            p.review_ids_file.as_deref(),
+            format!(
+                "{} id{} to review before anything is done",
+                p.queued_review,
+                plural(p.queued_review)
+            ),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(name, what)| {
+        let name = name.filter(|n| plain_file_name(n))?;
+        Some(FileLink {
+            name: name.to_string(),
+            what,
+        })
+    })
+    .collect()
 }
 
 #[derive(Serialize)]
@@ -171,6 +245,9 @@ impl<'a> Tables<'a> {
                     s: p,
                     fix: fixes(&p.fix),
                     client_ips: p.client_ips.join(", "),
+                    role: p.role.id(),
+                    role_label: role_label(p.role),
+                    files: cleanup_files(p),
                 }),
                 "suspects.csv",
             ),

@@ -1,4 +1,5 @@
-//! Everything written from a [`Summary`]: the report folder (HTML, JSON, CSV)
+//! Everything written from a [`Summary`]: the report folder (HTML, Markdown,
+//! JSON, CSV)
 //! and the short terminal view.
 //!
 //! Each exporter is a pure function of the Summary (plus options) to bytes,
@@ -9,12 +10,15 @@
 mod chart;
 pub mod csv;
 pub mod escape;
+mod first_screen;
 pub mod folder;
 pub mod html;
+pub mod markdown;
 pub mod redact;
 pub mod terminal;
 
 pub use html::render_html;
+pub use markdown::render_markdown;
 pub use redact::{redact, RedactOptions};
 pub use terminal::{render_terminal, use_color};
 
@@ -38,6 +42,17 @@ pub struct ReportOptions {
     /// The run's inputs: a report folder that holds one is never written
     /// or replaced.
     pub inputs: Vec<PathBuf>,
+}
+
+impl ReportOptions {
+    /// How the times are labelled: the zone, or the server's local time.
+    pub fn time_label(&self) -> &str {
+        if self.time_label.is_empty() {
+            "server local time"
+        } else {
+            &self.time_label
+        }
+    }
 }
 
 /// `summary.json`: the Summary as pretty JSON (schema in `model`).
@@ -69,6 +84,10 @@ pub fn render_files<'a>(
         (
             "report.html".to_string(),
             Cow::Owned(render_html(&summary, opts)?.into_bytes()),
+        ),
+        (
+            "summary.md".to_string(),
+            Cow::Owned(render_markdown(&summary, opts.time_label()).into_bytes()),
         ),
         (
             "summary.json".to_string(),
