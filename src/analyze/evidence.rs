@@ -308,4 +308,24 @@ pub fn attach(
         }
         summary.evidence_lines.push(line);
     }
+    // Each finding's lines in the order they were written.
+    let by_time = |v: &mut Vec<EvidenceLine>| {
+        v.sort_by(|a, b| (&a.time, &a.file, a.line).cmp(&(&b.time, &b.file, b.line)));
+    };
+    summary
+        .suspects
+        .iter_mut()
+        .for_each(|x| by_time(&mut x.lines));
+    summary
+        .blacklistings
+        .iter_mut()
+        .for_each(|x| by_time(&mut x.lines));
+    summary
+        .incidents
+        .iter_mut()
+        .for_each(|x| by_time(&mut x.lines));
+    summary
+        .local_failures
+        .iter_mut()
+        .for_each(|x| by_time(&mut x.lines));
 }

@@ -184,7 +184,7 @@ fn incident_items(incidents: &[(LogTime, Incident)]) -> Vec<HeadlineItem> {
                 end: Some(last.to_string()),
                 messages,
                 evidence: runs[0].first_example.clone(),
-                fix: cause.fix().iter().map(|s| s.to_string()).collect(),
+                fix: fix_with_host(cause, &runs),
                 occurrences: runs.len() as u64,
                 ..HeadlineItem::default()
             }
@@ -248,4 +248,57 @@ fn join_some(v: &[&str], n: usize) -> String {
         s += &format!(" and {more} more");
     }
     s
+}
+
+/// The cause's fix with a destination its incidents tried in place of the
+/// generic `HOST`: the check runs against a server that failed.
+fn fix_with_host(cause: Cause, runs: &[&Incident]) -> Vec<String> {
+    let host = runs
+        .iter()
+        .flat_map(|i| i.receivers.iter())
+        .find(|h| h.contains('.') && h.parse::<std::net::IpAddr>().is_err());
+    cause
+        .fix()
+        .iter()
+        .map(|step| match host {
+            Some(h) => step
+                .replace(
+                    "`nc -zv gmail-smtp-in.l.google.com 25` (or `telnet HOST 25`)",
+                    &format!("`nc -zv {h} 25`"),
+                )
+                .replace("`nc -zv HOST 587`", &format!("`nc -zv {h} 587`"))
+                .replace(
+                    "-connect HOST:25 -servername HOST",
+                    &format!("-connect {h}:25 -servername {h}"),
+                )
+                .replace("`nc -zv RELAYHOST 587`", &format!("`nc -zv {h} 587`"))
+                .replace("`nc -zv MXHOST 25`", &format!("`nc -zv {h} 25`")),
+            None => step.to_string(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_name_a_destination_that_failed() {
+        let inc = Incident {
+            cause: "port25_blocked".into(),
+            receivers: vec!["127.0.0.1".into(), "mx.bigisp.test".into()],
+            ..Incident::default()
+        };
+        let fix = fix_with_host(Cause::Port25Blocked, &[&inc]);
+        assert!(
+            fix[0].starts_with("Confirm from the server: `nc -zv mx.bigisp.test 25` times out while `nc -zv mx.bigisp.test 587` connects."),
+            "{fix:?}"
+        );
+        assert!(!fix.iter().any(|f| f.contains("HOST")), "{fix:?}");
+        let fix = fix_with_host(Cause::TlsFailure, &[&inc]);
+        assert!(fix[0].contains("-connect mx.bigisp.test:25 -servername mx.bigisp.test"));
+        // No host known: the generic text stays.
+        let fix = fix_with_host(Cause::Port25Blocked, &[]);
+        assert!(fix[0].contains("`telnet HOST 25`"));
+    }
 }

@@ -288,7 +288,9 @@ fn sources_of_mail(f: &Findings, opts: &AnalysisOptions) -> Sources {
         .collect();
     let mut ranking = suspects::rank(f, &episodes, opts);
     for (i, e) in episodes.iter().enumerate() {
-        if let Some(&r) = e.receivers.first() {
+        // The receiver that refused first need not be the one that refused
+        // most: look for each of the first few at that second.
+        for &r in e.receivers.iter().take(4) {
             let receiver = f.strings.str(r);
             ranking
                 .requests
