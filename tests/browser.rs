@@ -1,8 +1,8 @@
 //! The report in a real browser: headless Chromium loads report.html from a
 //! hand-built Summary, the sections exist in the DOM, nothing is fetched
 //! from elsewhere, and a screenshot is saved for review
-//! (target/report-screenshot.png). Then the real reports of lab-1 and the
-//! samples, at 1366 and 400 px: no table, block or chart wider than its
+//! (target/report-screenshot.png). Then the real reports of lab-1, the
+//! samples and a quiet public2 server, at 1366 and 400 px: no table, block or chart wider than its
 //! container and no chart label clipped (measured in the page,
 //! tests/fixtures/measure.js), with screenshots in target/screenshots/.
 //! Skips when Chromium is not installed.
@@ -396,6 +396,11 @@ fn real_reports_fit_at_1366_and_400_px() {
     };
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut cases: Vec<(&str, Vec<PathBuf>)> = vec![("samples", vec![root.join("samples")])];
+    // A real server's log with no incident: a chart without lanes.
+    let quiet = root.join("../shared/corpus/public2/kai0200-sohu-emaillog");
+    if quiet.is_dir() {
+        cases.push(("public2-kai0200", vec![quiet]));
+    }
     if let Some(logs) = common::run::lab_logs() {
         let queue = logs.join("../queue/postqueue-p.txt");
         cases.push(("lab-1", vec![logs, queue]));

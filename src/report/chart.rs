@@ -374,7 +374,9 @@ impl Data<'_> {
         };
         let top = 6.0;
         let lanes_h = labels.len() as f64 * (lane_h + lane_gap + label_line);
-        let plot_y = top + lanes_h + if lanes_h > 0.0 { 8.0 } else { 0.0 };
+        // Room above the plot for the top tick's label (its glyphs rise
+        // above the line it names).
+        let plot_y = top + lanes_h + if lanes_h > 0.0 { 8.0 } else { 6.0 };
         // Room on the right for half a tick label.
         let plot_w = l.width - plot_x - 10.0;
         let flow_y = plot_y + l.plot_h + 12.0;
