@@ -151,6 +151,29 @@ fn summary() -> Summary {
     }
 }
 
+/// Nothing points outside but in-page anchors, the allow-listed portal and
+/// the report folder's own files by their plain names.
+fn links_stay_in_the_folder(dom_text: &str) {
+    let links: Vec<&str> = dom_text
+        .match_indices("href=\"")
+        .map(|(i, _)| &dom_text[i + 6..])
+        .collect();
+    for l in &links {
+        let target = &l[..l.find('"').unwrap_or(l.len())];
+        // In-page anchors, the allow-listed portal, or a file of the
+        // report folder by its plain name.
+        let own_file = !target.is_empty()
+            && target
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+            && !target.starts_with('.');
+        assert!(
+            target.starts_with('#') || target == "https://check.spamhaus.org/" || own_file,
+            "link to {target}"
+        );
+    }
+}
+
 fn run(browser: &PathBuf, args: &[&str], url: &str) -> std::process::Output {
     let profile = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(browser);
@@ -228,24 +251,7 @@ fn the_report_renders_in_chromium_without_the_network() {
             "{bad} found"
         );
     }
-    let links: Vec<&str> = dom_text
-        .match_indices("href=\"")
-        .map(|(i, _)| &dom_text[i + 6..])
-        .collect();
-    for l in &links {
-        let target = &l[..l.find('"').unwrap_or(l.len())];
-        // In-page anchors, the allow-listed portal, or a file of the
-        // report folder by its plain name.
-        let own_file = !target.is_empty()
-            && target
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-            && !target.starts_with('.');
-        assert!(
-            target.starts_with('#') || target == "https://check.spamhaus.org/" || own_file,
-            "link to {target}"
-        );
-    }
+    links_stay_in_the_folder(&dom_text);
     // The net log (when this chromium writes one) shows no request but the
     // browser's own background calls to Google's update and account services.
     if let Ok(log) = std::fs::read_to_string(&netlog) {

@@ -126,6 +126,66 @@ fn server_itself(s: &Summary, st: &Style, lines: &mut Vec<String>) {
     more(lines, st, failing.len(), 3, "in local_failures.csv");
 }
 
+/// Each problem with its state, its text and its first fix; or no trouble.
+fn what_broke(s: &Summary, st: &Style, lines: &mut Vec<String>) {
+    if s.headline.iter().all(|h| h.cause == "none") {
+        lines.push(st.bold("No outbound trouble found."));
+        for h in &s.headline {
+            lines.extend(
+                wrap(&h.text, WIDTH - 2, 2)
+                    .into_iter()
+                    .map(|t| format!("  {t}")),
+            );
+        }
+    } else {
+        lines.push(st.bold("What broke"));
+        for h in s.headline.iter().take(4) {
+            let mut text = wrap(&h.text, WIDTH - 4, 2).into_iter();
+            let state = match h.state.as_str() {
+                "ongoing" => "[ongoing] ".to_string(),
+                "ended" => format!(
+                    "[ended {}] ",
+                    h.end.as_deref().map(short_time).unwrap_or_default()
+                ),
+                _ => String::new(),
+            };
+            if let Some(first) = text.next() {
+                lines.push(format!("  {} {}{first}", st.red("●"), st.bold(&state)));
+            }
+            lines.extend(text.map(|t| format!("    {t}")));
+            if let Some(fix) = h.fix.first() {
+                let fix = fix.replace('`', "");
+                lines.push(st.dim(&format!("    fix: {}", clean(&fix, WIDTH - 9))));
+            }
+        }
+        more(lines, st, s.headline.len(), 4, "in the report");
+    }
+}
+
+/// The likeliest sources, and whether each sent while already listed.
+fn suspects(s: &Summary, st: &Style, lines: &mut Vec<String>) {
+    if !s.suspects.is_empty() {
+        lines.push(String::new());
+        lines.push(st.bold("Suspects"));
+        for p in s.suspects.iter().take(3) {
+            let role = match p.role {
+                crate::model::SuspectRole::Cause => "",
+                crate::model::SuspectRole::WhileListed => ", sent while listed",
+            };
+            lines.push(format!(
+                "  {}. {} (score {:.0}{role}): {} messages, {} recipients in {} domains",
+                p.rank,
+                clean(&p.identity, 50),
+                p.score,
+                p.messages,
+                p.recipients,
+                p.recipient_domains
+            ));
+        }
+        more(lines, st, s.suspects.len(), 3, "in suspects.csv");
+    }
+}
+
 /// `  ... 27 more in incidents.csv` when a list was cut at `shown`.
 fn more(lines: &mut Vec<String>, st: &Style, total: usize, shown: usize, place: &str) {
     if total > shown {
@@ -157,38 +217,7 @@ pub fn render_terminal(summary: &Summary, color: bool) -> String {
     ));
 
     lines.push(String::new());
-    if s.headline.iter().all(|h| h.cause == "none") {
-        lines.push(st.bold("No outbound trouble found."));
-        for h in &s.headline {
-            lines.extend(
-                wrap(&h.text, WIDTH - 2, 2)
-                    .into_iter()
-                    .map(|t| format!("  {t}")),
-            );
-        }
-    } else {
-        lines.push(st.bold("What broke"));
-        for h in s.headline.iter().take(4) {
-            let mut text = wrap(&h.text, WIDTH - 4, 2).into_iter();
-            let state = match h.state.as_str() {
-                "ongoing" => "[ongoing] ".to_string(),
-                "ended" => format!(
-                    "[ended {}] ",
-                    h.end.as_deref().map(short_time).unwrap_or_default()
-                ),
-                _ => String::new(),
-            };
-            if let Some(first) = text.next() {
-                lines.push(format!("  {} {}{first}", st.red("●"), st.bold(&state)));
-            }
-            lines.extend(text.map(|t| format!("    {t}")));
-            if let Some(fix) = h.fix.first() {
-                let fix = fix.replace('`', "");
-                lines.push(st.dim(&format!("    fix: {}", clean(&fix, WIDTH - 9))));
-            }
-        }
-        more(&mut lines, &st, s.headline.len(), 4, "in the report");
-    }
+    what_broke(s, &st, &mut lines);
 
     notes(s, &st, &mut lines);
 
@@ -227,26 +256,7 @@ pub fn render_terminal(summary: &Summary, color: bool) -> String {
 
     server_itself(s, &st, &mut lines);
 
-    if !s.suspects.is_empty() {
-        lines.push(String::new());
-        lines.push(st.bold("Suspects"));
-        for p in s.suspects.iter().take(3) {
-            let role = match p.role {
-                crate::model::SuspectRole::Cause => "",
-                crate::model::SuspectRole::WhileListed => ", sent while listed",
-            };
-            lines.push(format!(
-                "  {}. {} (score {:.0}{role}): {} messages, {} recipients in {} domains",
-                p.rank,
-                clean(&p.identity, 50),
-                p.score,
-                p.messages,
-                p.recipients,
-                p.recipient_domains
-            ));
-        }
-        more(&mut lines, &st, s.suspects.len(), 3, "in suspects.csv");
-    }
+    suspects(s, &st, &mut lines);
 
     if let Some(q) = &s.queue {
         lines.push(String::new());
