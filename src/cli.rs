@@ -60,7 +60,7 @@ pub struct AnalyzeArgs {
     /// Replace an existing report folder (only one postmortem wrote, holding none of the inputs).
     #[arg(long)]
     pub force: bool,
-    /// Only events at or after this time (`2026-01-03`, `2026-01-03T10:00`, `2026-01-03 10:00:00`).
+    /// Only events at or after this time (`2026-01-03`, `2026-01-03T10:00`, `2026-01-03 10:00:00`), or only those of `today` or `yesterday` (like pflogsumm -d: the day of the newest input's last write, today on a live copy).
     #[arg(long)]
     pub since: Option<String>,
     /// Only events before this time.

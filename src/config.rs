@@ -22,6 +22,15 @@ use crate::{Error, Result};
 /// uid -> user name, from a copy of /etc/passwd.
 pub type Passwd = HashMap<u32, String>;
 
+/// `--since today` or `--since yesterday`, like pflogsumm's `-d`: resolved
+/// once the inputs are found, against the day of the newest input's last
+/// write (today on a live copy; the current day for stdin).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelativeDay {
+    Today,
+    Yesterday,
+}
+
 /// Everything `postmortem analyze` needs, checked.
 #[derive(Debug, Clone)]
 pub struct AnalyzeConfig {
@@ -32,6 +41,8 @@ pub struct AnalyzeConfig {
     pub force: bool,
     pub since: Option<LogTime>,
     pub until: Option<LogTime>,
+    /// `--since today|yesterday`: only that day (`since` is then `None`).
+    pub day: Option<RelativeDay>,
     pub year: Option<i32>,
     /// How the report writes times (`--timezone` applied).
     pub format: TimeFormat,
@@ -62,6 +73,7 @@ impl Default for AnalyzeConfig {
             force: false,
             since: None,
             until: None,
+            day: None,
             year: None,
             format: TimeFormat::local(),
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -84,7 +96,15 @@ impl TryFrom<AnalyzeArgs> for AnalyzeConfig {
     type Error = Error;
 
     fn try_from(a: AnalyzeArgs) -> Result<Self> {
-        let since = typed_time("--since", a.since.as_deref())?;
+        let day = match a.since.as_deref().map(str::trim) {
+            Some("today") => Some(RelativeDay::Today),
+            Some("yesterday") => Some(RelativeDay::Yesterday),
+            _ => None,
+        };
+        let since = match day {
+            Some(_) => None,
+            None => typed_time("--since", a.since.as_deref())?,
+        };
         let until = typed_time("--until", a.until.as_deref())?;
         if let (Some(s), Some(u)) = (since, until) {
             if u <= s {
@@ -103,6 +123,7 @@ impl TryFrom<AnalyzeArgs> for AnalyzeConfig {
             force: a.force,
             since,
             until,
+            day,
             year: a.year,
             format: time_format(a.timezone.as_deref())?,
             jobs: a.jobs.map_or(defaults.jobs, usize::from),
@@ -298,7 +319,10 @@ mod tests {
     #[test]
     fn times_and_zones_are_checked_once() {
         assert!(analyze(&["--timezone", "Mars/Olympus"]).is_err());
-        assert!(analyze(&["--since", "yesterday"]).is_err());
+        assert!(analyze(&["--since", "last week"]).is_err());
+        let cfg = analyze(&["--since", "yesterday"]).unwrap();
+        assert_eq!(cfg.day, Some(RelativeDay::Yesterday));
+        assert!(cfg.since.is_none());
         assert!(analyze(&["--since", "2026-01-02", "--until", "2026-01-01"]).is_err());
         let cfg = analyze(&["--since", "2026-01-01", "--timezone", "UTC"]).unwrap();
         assert_eq!(cfg.format.zone_name(), "UTC");

@@ -55,6 +55,31 @@ pub struct Summary {
     #[serde(default)]
     pub notes: Vec<String>,
     pub problems: Vec<String>,
+    /// Some input was unreadable or cut short (exit code 2): the report is
+    /// partial and says so first.
+    #[serde(default)]
+    pub partial: bool,
+    /// Inputs that hold the same lines as another input (a rotation given
+    /// both gzipped and not): read once.
+    #[serde(default)]
+    pub duplicate_inputs: Vec<DuplicateInput>,
+    /// Stretches with no log line where the logs' pace says lines were
+    /// due: a missing rotation, a stopped syslog.
+    #[serde(default)]
+    pub gaps: Vec<TimeGap>,
+    /// The logs' own first and last times when `--since`/`--until` chose
+    /// a part of them (`period` is then that part).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logs_span: Option<Period>,
+    /// What is queued at the end: from the dump when one was given, else
+    /// the messages the logs leave open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_now: Option<QueueNow>,
+    /// pflogsumm's views: traffic per hour and day, per recipient domain,
+    /// per sender domain, rejects per client, SASL failures, sizes, the
+    /// master daemon's events.
+    #[serde(default)]
+    pub traffic: Traffic,
     /// Whether addresses, logins and IPs were pseudonymised.
     pub redacted: bool,
     /// With `redacted`: `random` when the pseudonyms' salt was drawn for this
@@ -83,6 +108,159 @@ pub struct HeadlineItem {
     /// show it (else the problem just stopped being seen at `end`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovered: Option<String>,
+    /// How many separate times it happened (incidents of one cause are
+    /// one item).
+    #[serde(default)]
+    pub occurrences: u64,
+    /// Its first and last raw log lines.
+    #[serde(default)]
+    pub lines: Vec<EvidenceLine>,
+}
+
+/// An input read once because another holds the same lines.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DuplicateInput {
+    pub path: String,
+    pub same_as: String,
+    pub lines: u64,
+}
+
+/// A stretch without any log line.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TimeGap {
+    /// The last line before it and the first after it.
+    pub from: String,
+    pub to: String,
+    pub minutes: u64,
+    /// Lines the logs' average pace would have put in it.
+    pub expected_lines: u64,
+}
+
+/// What is queued at the end.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct QueueNow {
+    /// `dump` (a queue listing was given) or `logs` (messages the logs
+    /// leave without a `removed` line).
+    pub source: String,
+    pub at: Option<String>,
+    pub messages: u64,
+    /// Of those, the ones the suspects submitted.
+    pub from_suspects: u64,
+    /// Per cause of their first (logs) or current (dump) deferral.
+    pub by_cause: Vec<KeyCount>,
+}
+
+/// pflogsumm's views, from aggregates kept while reading (never per line).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Traffic {
+    pub per_hour: Vec<TrafficRow>,
+    pub per_day: Vec<TrafficRow>,
+    /// Per recipient domain (`traffic_domains.csv`).
+    pub domains: Vec<DomainRow>,
+    /// Messages received per envelope sender domain.
+    pub sender_domains: Vec<SenderDomainRow>,
+    /// This server's rejects per client and reason.
+    pub rejects: Vec<RejectRow>,
+    /// Failed SASL logins per client IP and login.
+    pub sasl_failures: Vec<SaslFailureRow>,
+    pub sizes: Sizes,
+    /// The master daemon's starts, reloads and stops.
+    pub daemon: Vec<DaemonRow>,
+    /// Rows a cap left out, per view: `domains 12` ...
+    #[serde(default)]
+    pub capped: Vec<String>,
+}
+
+/// Traffic in one hour or day. Received counts messages; delivered and
+/// bounced count recipients; deferrals and rejects count events.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TrafficRow {
+    pub start: String,
+    pub received: u64,
+    pub delivered: u64,
+    pub deferral_events: u64,
+    pub bounced: u64,
+    pub rejected: u64,
+    pub expired: u64,
+    pub bytes_received: u64,
+    pub bytes_delivered: u64,
+}
+
+/// Delivery to one recipient domain.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DomainRow {
+    pub domain: String,
+    /// Delivered to other servers (`false`: this server's own mailboxes).
+    pub outbound: bool,
+    /// Recipients delivered.
+    pub sent: u64,
+    pub bytes: u64,
+    pub deferral_events: u64,
+    /// Recipients bounced.
+    pub bounced: u64,
+    /// Over the delivered recipients, from `delay=`.
+    pub average_delay_seconds: f64,
+    pub max_delay_seconds: f64,
+    pub last_success: Option<String>,
+    pub last_failure: Option<String>,
+    /// The cause of its last deferral or bounce.
+    pub last_cause: Option<String>,
+    /// At the end of the logs: `ok` (its last attempt went through),
+    /// `failing` (its last attempts failed), `never_delivered`.
+    pub state: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SenderDomainRow {
+    pub domain: String,
+    pub messages: u64,
+    pub bytes: u64,
+}
+
+/// This server's rejects of one client for one reason.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RejectRow {
+    /// The reply, numbers and addresses normalised.
+    pub reason: String,
+    pub cause: Option<String>,
+    /// `host[ip]` as smtpd names it.
+    pub client: String,
+    pub count: u64,
+    pub first: String,
+    pub last: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SaslFailureRow {
+    pub client_ip: String,
+    /// The login tried, when the line names it.
+    pub login: String,
+    pub failures: u64,
+    pub first: String,
+    pub last: String,
+}
+
+/// Message sizes (`size=` of the messages received).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Sizes {
+    pub messages: u64,
+    pub bytes_received: u64,
+    pub bytes_delivered: u64,
+    pub largest: u64,
+    /// Messages per size band (`under 10 KB`, ...).
+    pub bands: Vec<KeyCount>,
+}
+
+/// One kind of master daemon event.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DaemonRow {
+    /// `started`, `reloaded`, `stopped`.
+    pub event: String,
+    /// The line's text (`daemon started -- version 3.7.11, ...`).
+    pub text: String,
+    pub count: u64,
+    pub first: String,
+    pub last: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -164,6 +342,12 @@ pub struct Totals {
     /// Queued messages deleted with `postsuper -d`.
     #[serde(default)]
     pub deleted: u64,
+    /// `size=` of the messages received, summed.
+    #[serde(default)]
+    pub bytes_received: u64,
+    /// `size=` of each delivered recipient's message, summed.
+    #[serde(default)]
+    pub bytes_delivered: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -231,6 +415,9 @@ pub struct LocalFailure {
     /// mistyped commands do not).
     pub stops_mail: bool,
     pub fix: Vec<String>,
+    /// Raw log lines that show it (its first and last).
+    #[serde(default)]
+    pub lines: Vec<EvidenceLine>,
 }
 
 /// Plesk Outgoing Mail Control refusals of one sender.
@@ -249,6 +436,23 @@ pub struct OutgoingLimitRow {
 pub struct Timeline {
     pub bucket_seconds: i64,
     pub rows: Vec<TimelineRow>,
+    /// The bucket incidents are found in (coarser than the chart's when
+    /// the chart's is chosen for its bars).
+    #[serde(default)]
+    pub incident_bucket_seconds: i64,
+    /// Per bucket: outbound deliveries, bounces and deferrals, to see mail
+    /// flowing again next to the deferrals by cause.
+    #[serde(default)]
+    pub flow: Vec<FlowRow>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FlowRow {
+    pub bucket_start: String,
+    /// Recipients accepted by other servers.
+    pub delivered: u64,
+    pub bounced: u64,
+    pub deferral_events: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -457,6 +661,9 @@ pub struct SenderRow {
     pub rejected: u64,
     pub first_seen: Option<String>,
     pub last_seen: Option<String>,
+    /// `size=` of the messages it submitted, summed.
+    #[serde(default)]
+    pub bytes: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -1,7 +1,11 @@
 //! The report in a real browser: headless Chromium loads report.html from a
 //! hand-built Summary, the sections exist in the DOM, nothing is fetched
 //! from elsewhere, and a screenshot is saved for review
-//! (target/report-screenshot.png). Skips when Chromium is not installed.
+//! (target/report-screenshot.png). Then the real reports of lab-1, the
+//! samples and a quiet public2 server, at 1366 and 400 px: no table, block or chart wider than its
+//! container and no chart label clipped (measured in the page,
+//! tests/fixtures/measure.js), with screenshots in target/screenshots/.
+//! Skips when Chromium is not installed.
 
 mod common;
 
@@ -64,7 +68,7 @@ fn summary() -> Summary {
                 messages: 460,
                 evidence: Some("Most likely source: sasl:mike@studio-example.org (score 52)".into()),
                 fix: vec!["Stop the source first: `postsuper -d - < suspect-1-queued-ids.txt`.".into()],
-                ..HeadlineItem::default()
+                ..Default::default()
             },
             HeadlineItem {
                 cause: "content_filter_down".into(),
@@ -75,7 +79,7 @@ fn summary() -> Summary {
                 messages: 30,
                 evidence: Some("connect to 127.0.0.1[127.0.0.1]:10024: Connection refused".into()),
                 fix: vec!["Restart it and Postfix: `systemctl restart amavis && postfix reload`".into()],
-                ..HeadlineItem::default()
+                ..Default::default()
             },
         ],
         period: Period {
@@ -104,7 +108,7 @@ fn summary() -> Summary {
             share_of_deferrals: 9.5,
             ..Default::default()
         }],
-        timeline: Timeline { bucket_seconds: 3600, rows: timeline },
+        timeline: Timeline { bucket_seconds: 3600, rows: timeline, ..Default::default() },
         unclassified: vec![TextCount { text: "host mx.odd-example.com[203.0.113.9] said: 451 try later".into(), count: 3, cause: None }],
         blacklistings: vec![BlacklistEpisode {
             list: "zen.spamhaus.org".into(),
@@ -144,6 +148,29 @@ fn summary() -> Summary {
             ..Default::default()
         }),
         ..Default::default()
+    }
+}
+
+/// Nothing points outside but in-page anchors, the allow-listed portal and
+/// the report folder's own files by their plain names.
+fn links_stay_in_the_folder(dom_text: &str) {
+    let links: Vec<&str> = dom_text
+        .match_indices("href=\"")
+        .map(|(i, _)| &dom_text[i + 6..])
+        .collect();
+    for l in &links {
+        let target = &l[..l.find('"').unwrap_or(l.len())];
+        // In-page anchors, the allow-listed portal, or a file of the
+        // report folder by its plain name.
+        let own_file = !target.is_empty()
+            && target
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+            && !target.starts_with('.');
+        assert!(
+            target.starts_with('#') || target == "https://check.spamhaus.org/" || own_file,
+            "link to {target}"
+        );
     }
 }
 
@@ -224,17 +251,7 @@ fn the_report_renders_in_chromium_without_the_network() {
             "{bad} found"
         );
     }
-    let links: Vec<&str> = dom_text
-        .match_indices("href=\"")
-        .map(|(i, _)| &dom_text[i + 6..])
-        .collect();
-    for l in &links {
-        let target = &l[..l.find('"').unwrap_or(l.len())];
-        assert!(
-            target.starts_with('#') || target == "https://check.spamhaus.org/",
-            "link to {target}"
-        );
-    }
+    links_stay_in_the_folder(&dom_text);
     // The net log (when this chromium writes one) shows no request but the
     // browser's own background calls to Google's update and account services.
     if let Ok(log) = std::fs::read_to_string(&netlog) {
@@ -285,4 +302,155 @@ fn the_report_renders_in_chromium_without_the_network() {
         png.len()
     );
     eprintln!("screenshot: {}", shot.display());
+}
+
+/// The build folder (CARGO_TARGET_DIR may put it outside the clone).
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
+}
+
+/// Headless Chromium's window is at least 500 px wide: narrower widths
+/// are measured in a frame of that width inside a wrapper page.
+fn frame_page(dir: &std::path::Path, width: u32, height: u32) -> PathBuf {
+    let page = dir.join(format!("frame-{width}.html"));
+    std::fs::write(
+        &page,
+        format!(
+            r#"<!DOCTYPE html><html><body style="margin:0">
+<iframe src="measure.html" style="border:0;width:{width}px;height:{height}px"></iframe>
+<pre id="pm-measure"></pre>
+<script>window.addEventListener("message", function (e) {{ document.getElementById("pm-measure").textContent = e.data; }});</script>
+</body></html>"#
+        ),
+    )
+    .unwrap();
+    page
+}
+
+/// Measures report.html in `dir` at `width` px, with `css` added (to show
+/// that the check fails on a broken layout): the findings, one a line,
+/// the first being `STATS ...`.
+fn measure(browser: &PathBuf, dir: &std::path::Path, width: u32, css: &str) -> Vec<String> {
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let at = html.find("'nonce-").expect("the page has a script nonce") + 7;
+    let nonce = &html[at..at + html[at..].find('\'').unwrap()];
+    let script = include_str!("fixtures/measure.js");
+    let page = html.replace(
+        "</body>",
+        &format!("<style>{css}</style><script nonce=\"{nonce}\">{script}</script></body>"),
+    );
+    std::fs::write(dir.join("measure.html"), page).unwrap();
+    let wrapper = frame_page(dir, width, 900);
+    let window = format!("--window-size={},1000", width.max(500));
+    let out = run(
+        browser,
+        &["--dump-dom", "--virtual-time-budget=3000", &window],
+        &format!("file://{}", wrapper.display()),
+    );
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let key = "<pre id=\"pm-measure\">";
+    let start = dom.rfind(key).expect("the wrapper page was dumped") + key.len();
+    let text = &dom[start..start + dom[start..].find("</pre>").unwrap()];
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Saves what a reader sees first at `width` px.
+fn screenshot(browser: &PathBuf, dir: &std::path::Path, width: u32, shot: &std::path::Path) {
+    let _ = std::fs::remove_file(shot);
+    let (url, window) = if width >= 500 {
+        (
+            dir.join("report.html"),
+            format!("--window-size={width},900"),
+        )
+    } else {
+        (
+            frame_page(dir, width, 1800),
+            "--window-size=500,1800".to_string(),
+        )
+    };
+    let out = run(
+        browser,
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--virtual-time-budget=2000",
+            &window,
+        ],
+        &format!("file://{}", url.display()),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png = std::fs::read(shot).expect("screenshot written");
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000);
+}
+
+#[test]
+fn real_reports_fit_at_1366_and_400_px() {
+    let Some(browser) = chromium() else {
+        eprintln!("SKIP browser test: chromium not found (apt-get install chromium)");
+        return;
+    };
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut cases: Vec<(&str, Vec<PathBuf>)> = vec![("samples", vec![root.join("samples")])];
+    // A real server's log with no incident: a chart without lanes.
+    let quiet = root.join("../shared/corpus/public2/kai0200-sohu-emaillog");
+    if quiet.is_dir() {
+        cases.push(("public2-kai0200", vec![quiet]));
+    }
+    if let Some(logs) = common::run::lab_logs() {
+        let queue = logs.join("../queue/postqueue-p.txt");
+        cases.push(("lab-1", vec![logs, queue]));
+    }
+    let shots = target_dir().join("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, inputs) in &cases {
+        let dir = tmp.path().join(name);
+        let paths: Vec<&std::path::Path> = inputs.iter().map(PathBuf::as_path).collect();
+        let r = common::run::analyze_in(&dir, &paths, &[], std::time::Duration::from_secs(120));
+        assert!(r.summary.is_some(), "{name}: {}", r.stderr);
+        for width in [1366, 400] {
+            let found = measure(&browser, &dir, width, "");
+            eprintln!("{name} at {width} px: {}", found.join("; "));
+            let stats = found.first().expect("the page was measured");
+            assert!(
+                stats.starts_with(&format!("STATS viewport={width} ")),
+                "{name} at {width}: {stats}"
+            );
+            // Tables and the chart with its labels were there to measure.
+            assert!(
+                !stats.contains(" tables=0 ") && stats.contains(" charts=1 "),
+                "{stats}"
+            );
+            assert!(!stats.ends_with(" labels=0"), "{stats}");
+            assert_eq!(found.len(), 1, "{name} at {width} px: {found:#?}");
+            let shot = shots.join(format!("{name}-{width}.png"));
+            screenshot(&browser, &dir, width, &shot);
+            eprintln!("screenshot: {}", shot.display());
+        }
+    }
+    // The check sees a broken layout: cells that may not wrap, labels too
+    // big for the chart.
+    let (name, _) = &cases[cases.len() - 1];
+    let broken = measure(
+        &browser,
+        &tmp.path().join(name),
+        400,
+        "td, th, code, .evidence { white-space: pre !important; overflow-wrap: normal !important; word-break: normal !important; } .chart text { font-size: 40px !important; }",
+    );
+    assert!(broken.iter().any(|l| l.starts_with("WIDE ")), "{broken:#?}");
+    assert!(
+        broken.iter().any(|l| l.starts_with("CLIPPED ")),
+        "{broken:#?}"
+    );
 }

@@ -90,7 +90,7 @@ fn since_and_until_narrow_the_period() {
 #[test]
 fn mistakes_get_a_clear_message_and_exit_1() {
     let out = bin()
-        .args(["analyze", "--since", "yesterday", "x"])
+        .args(["analyze", "--since", "last week", "x"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));

@@ -185,7 +185,9 @@ fn build_log() -> String {
         "host mx.odd[192.0.2.60] said: 451 4.3.0 <jürgen.müller@bücher-beispiel.de> try later",
         "host mx.odd[192.0.2.60] said: 451 4.3.0 <info@[192.0.2.44]> try later",
         "host mx.odd[192.0.2.60] said: 451 4.3.0 client 203.000.113.025 and ::ffff:203.0.113.22 try later",
-        "host my_host.underscore-customer.com[192.0.2.60] said: 451 4.3.0 try later",
+        // Its own cause (a full mailbox), so it is that cause's example:
+        // one remote host among many makes no incident.
+        "host my_host.underscore-customer.com[192.0.2.60] said: 452 4.2.2 Mailbox full try later",
         "host mx.odd[192.0.2.60] said: 451 4.3.0 see http://john:pw@www.url-customer.com/x try later",
         // 9: control and bidi characters; 10: a formula after a separator.
         "host mx.odd[192.0.2.60] said: 451 4.3.0 <evil\u{202E}gro.elpmaxe@x.example> \u{1b}[31m red\u{2028}x;=1+1;@SUM(1)",

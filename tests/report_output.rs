@@ -106,6 +106,8 @@ fn the_folder_is_complete_with_documented_headers() {
             ".postmortem-report",
             "blacklist.csv",
             "causes.csv",
+            "daemon_events.csv",
+            "domains.csv",
             "evidence.csv",
             "inbound_rejects.csv",
             "incidents.csv",
@@ -114,12 +116,20 @@ fn the_folder_is_complete_with_documented_headers() {
             "password_guessing.csv",
             "queue.csv",
             "queue_shape.csv",
+            "rejects.csv",
             "report.html",
+            "sasl_failures.csv",
+            "sender_domains.csv",
             "senders.csv",
+            "sizes.csv",
             "summary.json",
+            "summary.md",
             "suspect-1-queued-ids.txt",
             "suspects.csv",
             "timeline.csv",
+            "timeline_flow.csv",
+            "traffic_daily.csv",
+            "traffic_hourly.csv",
             "unclassified.csv",
         ]
     );
@@ -158,11 +168,35 @@ fn the_folder_is_complete_with_documented_headers() {
     );
     assert_eq!(
         header("suspects.csv"),
-        "rank,identity,kind,score,episode,messages,recipients,recipient_domains,share_of_outbound,burst_factor,unknown_recipient_share,refused_share,client_ips,failed_logins_before,evidence,fix,queued_ids_file,excess_recipients,suspicion,listing_onset,envelope_senders,home,ip_uses,bounce_notices,later_bursts"
+        "rank,identity,kind,score,episode,messages,recipients,recipient_domains,share_of_outbound,burst_factor,unknown_recipient_share,refused_share,client_ips,failed_logins_before,evidence,fix,queued_ids_file,excess_recipients,suspicion,listing_onset,envelope_senders,home,ip_uses,bounce_notices,later_bursts,role,queued_file,review_ids_file,queued_spam,queued_review"
     );
     assert_eq!(
         header("senders.csv"),
-        "identity,kind,messages,recipients,delivered,deferred,bounced,expired,rejected,first_seen,last_seen,discarded"
+        "identity,kind,messages,recipients,delivered,deferred,bounced,expired,rejected,first_seen,last_seen,discarded,bytes"
+    );
+    assert_eq!(
+        header("traffic_hourly.csv"),
+        "start,received,delivered,deferral_events,bounced,rejected,expired,bytes_received,bytes_delivered"
+    );
+    assert_eq!(header("traffic_daily.csv"), header("traffic_hourly.csv"));
+    assert_eq!(
+        header("domains.csv"),
+        "domain,direction,sent,bytes,deferral_events,bounced,average_delay_seconds,max_delay_seconds,last_success,last_failure,last_cause,state"
+    );
+    assert_eq!(header("sender_domains.csv"), "domain,messages,bytes");
+    assert_eq!(
+        header("rejects.csv"),
+        "client,reason,cause,count,first,last"
+    );
+    assert_eq!(
+        header("sasl_failures.csv"),
+        "client_ip,login,failures,first,last"
+    );
+    assert_eq!(header("sizes.csv"), "band,messages");
+    assert_eq!(header("daemon_events.csv"), "event,text,count,first,last");
+    assert_eq!(
+        header("timeline_flow.csv"),
+        "bucket_start,delivered,bounced,deferral_events"
     );
     assert_eq!(
         header("local_failures.csv"),
@@ -339,7 +373,8 @@ fn redacted_reports_name_no_one() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 17);
+    // summary.md too.
+    assert_eq!(checked, 27);
     let json: serde_json::Value = serde_json::from_str(&read(&out.join("summary.json"))).unwrap();
     assert_eq!(json["redacted"], true);
     // Still readable: list names, cause ids, the delisting URL, our listed IP.
@@ -441,4 +476,81 @@ fn long_tables_are_capped_in_the_html_not_in_the_csv() {
     let out = dir.path().join("big");
     write_report(&s, &out, &opts()).unwrap();
     assert_eq!(read(&out.join("senders.csv")).lines().count(), 20_001);
+}
+
+/// The steps in order on the first screen and in summary.md, before the
+/// problems' details; none said while the runbook is empty.
+#[test]
+fn the_runbook_is_on_the_first_screen_in_order() {
+    let mut s = summary();
+    s.runbook.push(RunbookStep {
+        title: "Flush the queue, last".into(),
+        commands: vec!["postqueue -f".into()],
+        why: "Nothing argues against it any more.".into(),
+    });
+    let html = render_html(&s, &opts()).unwrap();
+    let first = html
+        .find("<ol class=\"runbook\">")
+        .expect("runbook rendered");
+    let a = html[first..]
+        .find("<li><b>Stop the source: sasl:mike@studio-example.org</b><div class=\"note\">The login sent 412 messages from 31 new IPs before the first listing.</div><code class=\"cmd\">doveadm kick mike@studio-example.org</code></li>")
+        .expect("first step");
+    let b = html[first..]
+        .find("<li><b>Flush the queue, last</b>")
+        .expect("last step");
+    assert!(a < b);
+    assert!(first < html.find("<section id=\"problems\">").unwrap());
+    let md = postmortem::report::render_markdown(&s, "UTC");
+    let a = md
+        .find("1. **Stop the source: sasl:mike@studio-example.org**")
+        .expect(&md);
+    let b = md.find("2. **Flush the queue, last**\n   Nothing argues against it any more.\n\n   ```sh\n   postqueue -f\n   ```").expect(&md);
+    assert!(a < b);
+
+    s.runbook.clear();
+    let html = render_html(&s, &opts()).unwrap();
+    assert!(!html.contains("runbook\">") && !html.contains("What to do, in order"));
+    assert!(!postmortem::report::render_markdown(&s, "UTC").contains("What to do, in order"));
+}
+
+/// Each suspect's role and its cleanup files, linked with their counts.
+#[test]
+fn suspects_show_their_role_and_cleanup_files() {
+    let mut s = summary();
+    let mut second = s.suspects[0].clone();
+    second.rank = 2;
+    second.identity = "uid:33 (www-data)".into();
+    second.role = SuspectRole::WhileListed;
+    second.queued_file = Some("suspect-2-queued.csv".into());
+    second.queued_ids_file = None;
+    second.review_ids_file = Some("suspect-2-review-ids.txt".into());
+    second.queued_spam = 0;
+    second.queued_review = 4;
+    s.suspects.push(second);
+    // A name that is not a plain file of the folder is never a link.
+    s.suspects[0].queued_file = Some("../../etc/passwd".into());
+    s.suspects[0].queued_spam = 3;
+    let html = render_html(&s, &opts()).unwrap();
+    let table = &html[html.find("id=\"suspects-table\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert!(
+        table.contains("<span class=\"role cause\">cause of the listing</span>"),
+        "{table}"
+    );
+    assert!(
+        table
+            .contains("<span class=\"role while_listed\">sent while listed (not the cause)</span>"),
+        "{table}"
+    );
+    assert!(table.contains("<a href=\"suspect-1-queued-ids.txt\">suspect-1-queued-ids.txt</a> <span class=\"note\">3 ids to delete (spam evidence): postsuper -d - &lt; file</span>"), "{table}");
+    assert!(table.contains("<a href=\"suspect-2-queued.csv\">suspect-2-queued.csv</a> <span class=\"note\">its 4 queued messages with their evidence</span>"), "{table}");
+    assert!(table.contains("<a href=\"suspect-2-review-ids.txt\">suspect-2-review-ids.txt</a> <span class=\"note\">4 ids to review before anything is done</span>"), "{table}");
+    assert!(!html.contains("etc/passwd\""), "a path became a link");
+    let dir = tempfile::tempdir().unwrap();
+    write_report(&s, &dir.path().join("r"), &opts()).unwrap();
+    let rows = csv_cells(&read(&dir.path().join("r/suspects.csv")));
+    let col = |name: &str| rows[0].iter().position(|c| c == name).expect(name);
+    assert_eq!(rows[2][col("role")], "while_listed");
+    assert_eq!(rows[2][col("review_ids_file")], "suspect-2-review-ids.txt");
+    assert_eq!(rows[2][col("queued_review")], "4");
 }

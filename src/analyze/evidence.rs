@@ -13,6 +13,8 @@ pub enum Target {
     Suspect(usize),
     Episode(usize),
     Incident(usize),
+    /// A row of `summary.local_failures`.
+    Local(usize),
 }
 
 /// The lines to look up, each with what it stands for.
@@ -162,6 +164,97 @@ impl Requests {
             self.add(target, about, vec![needle], t, LogTime(t.0 + SECOND), 1);
         }
     }
+
+    /// An episode's last refusal.
+    pub fn episode_last(&mut self, index: usize, receiver: &str, last: LogTime) {
+        self.add(
+            Target::Episode(index),
+            "its last refusal",
+            vec![format!("{receiver}["), "status=".into()],
+            last,
+            LogTime(last.0 + SECOND),
+            1,
+        );
+    }
+
+    /// The incidents as the summary holds them at the end (the server's own
+    /// ones included): the first line that shows each, and its last.
+    pub fn incidents(&mut self, summary: &Summary) {
+        let time = |iso: &str| LogTime::parse_local(iso.get(..19).unwrap_or(iso)).ok();
+        for (i, inc) in summary.incidents.iter().enumerate() {
+            let (Some(start), Some(end)) = (time(&inc.start), time(&inc.end)) else {
+                continue;
+            };
+            // A local incident quotes `program: text`; the line holds
+            // `program[pid]: text`.
+            let text = |t: &str| match inc.local_kind {
+                Some(_) => t.split_once(": ").map_or(t, |x| x.1).to_string(),
+                None => t.to_string(),
+            };
+            let window = |t: LogTime| (t, LogTime(t.0 + SECOND));
+            if let Some(first) = &inc.first_example {
+                let needle = fixed_prefix(&text(first));
+                // The quoted line may be the worst of the run, not its first.
+                let (from, until) = match inc.local_kind {
+                    Some(_) => (start, LogTime(end.0 + SECOND)),
+                    None => window(start),
+                };
+                self.add(
+                    Target::Incident(i),
+                    "its first line",
+                    vec![needle],
+                    from,
+                    until,
+                    1,
+                );
+            }
+            if let Some(last) = &inc.last_example {
+                let (from, until) = window(end);
+                let needle = fixed_prefix(&text(last));
+                self.add(
+                    Target::Incident(i),
+                    "its last line",
+                    vec![needle],
+                    from,
+                    until,
+                    1,
+                );
+            }
+        }
+    }
+
+    /// The server's own failures that stop mail (and the first others):
+    /// their first and last lines.
+    pub fn local_failures(&mut self, summary: &Summary) {
+        let time = |iso: &str| LogTime::parse_local(iso.get(..19).unwrap_or(iso)).ok();
+        let rows = summary.local_failures.iter().enumerate();
+        for (i, l) in rows.filter(|(i, l)| l.stops_mail || *i < 10).take(30) {
+            let needle = fixed_prefix(&l.example);
+            let mut needles = vec![needle];
+            if matches!(l.severity.as_str(), "deferral" | "bounce") {
+                needles.push("status=".into());
+            } else if !l.program.is_empty() {
+                needles.push(format!("{}[", l.program));
+            }
+            for (t, about) in [(&l.first, "its first line"), (&l.last, "its last line")] {
+                if let Some(t) = time(t) {
+                    let until = LogTime(t.0 + SECOND);
+                    self.add(Target::Local(i), about, needles.clone(), t, until, 1);
+                }
+            }
+        }
+    }
+}
+
+/// The part of a text every line of its group shares: up to the first
+/// digit (numbers differ from line to line), at most 80 characters; the
+/// whole first 80 when the digits come too early to leave a usable needle.
+fn fixed_prefix(text: &str) -> String {
+    let head: String = text.chars().take(80).collect();
+    match head.find(|c: char| c.is_ascii_digit()) {
+        Some(p) if p >= 12 => head[..p].to_string(),
+        _ => head,
+    }
 }
 
 /// Puts the lines found on their findings, and all of them, in order, in
@@ -190,6 +283,13 @@ pub fn attach(
                     "incident {}",
                     summary.incidents.get(i).map_or("", |x| x.cause.as_str())
                 ),
+                Target::Local(i) => format!(
+                    "server {}",
+                    summary
+                        .local_failures
+                        .get(i)
+                        .map_or("", |x| x.kind.as_str())
+                ),
             },
             about: about.to_string(),
             file: files.get(f.source).cloned().unwrap_or_default(),
@@ -201,10 +301,31 @@ pub fn attach(
             Target::Suspect(i) => summary.suspects.get_mut(i).map(|s| &mut s.lines),
             Target::Episode(i) => summary.blacklistings.get_mut(i).map(|b| &mut b.lines),
             Target::Incident(i) => summary.incidents.get_mut(i).map(|x| &mut x.lines),
+            Target::Local(i) => summary.local_failures.get_mut(i).map(|x| &mut x.lines),
         };
         if let Some(v) = slot {
             v.push(line.clone());
         }
         summary.evidence_lines.push(line);
     }
+    // Each finding's lines in the order they were written.
+    let by_time = |v: &mut Vec<EvidenceLine>| {
+        v.sort_by(|a, b| (&a.time, &a.file, a.line).cmp(&(&b.time, &b.file, b.line)));
+    };
+    summary
+        .suspects
+        .iter_mut()
+        .for_each(|x| by_time(&mut x.lines));
+    summary
+        .blacklistings
+        .iter_mut()
+        .for_each(|x| by_time(&mut x.lines));
+    summary
+        .incidents
+        .iter_mut()
+        .for_each(|x| by_time(&mut x.lines));
+    summary
+        .local_failures
+        .iter_mut()
+        .for_each(|x| by_time(&mut x.lines));
 }

@@ -60,6 +60,7 @@ fn failures_table(f: &Findings, opts: &AnalysisOptions) -> Vec<LocalFailure> {
                 example: s(g.text),
                 stops_mail: stops,
                 fix: fix.iter().map(|x| x.to_string()).collect(),
+                lines: Vec::new(),
             }
         })
         .collect();
@@ -90,6 +91,7 @@ fn failures_table(f: &Findings, opts: &AnalysisOptions) -> Vec<LocalFailure> {
             example: s(text),
             stops_mail: kind.stops_mail(),
             fix: kind.fix().iter().map(|x| x.to_string()).collect(),
+            lines: Vec::new(),
         });
     }
     rows.sort_by(|a, b| {

@@ -530,6 +530,17 @@ pub fn delisting_url(list: &str) -> Option<&'static str> {
         .map(|(_, url)| *url)
 }
 
+/// The command that asks a DNS list whether `ip` is on it
+/// (`dig +short 25.100.51.198.zen.spamhaus.org`): `None` for an IPv6 or
+/// unparsable address, or a provider's name rather than a list zone.
+pub fn dig_command(ip: &str, list: &str) -> Option<String> {
+    let ip: std::net::Ipv4Addr = ip.parse().ok()?;
+    list.contains('.').then(|| {
+        let [a, b, c, d] = ip.octets();
+        format!("dig +short {d}.{c}.{b}.{a}.{list}")
+    })
+}
+
 struct DetailRegexes {
     connect: Regex,
     host_said: Regex,

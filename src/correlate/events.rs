@@ -59,7 +59,9 @@ impl Correlator<'_> {
                     self.touch(id, time);
                 }
             }
-            EventKind::QueueActive { qid, from, .. } => {
+            EventKind::QueueActive {
+                qid, from, size, ..
+            } => {
                 let m = self.message((host, qid), time);
                 if m.identity != 0 && m.counted_received && !g(from).is_empty() {
                     // The envelope senders an identity uses: for a script,
@@ -84,6 +86,7 @@ impl Correlator<'_> {
                         self.touch(id, time);
                     }
                 }
+                self.sized((host, qid), size, g(from));
             }
             EventKind::MessageId { qid, message_id } => {
                 let mid = g(message_id);
@@ -119,8 +122,18 @@ impl Correlator<'_> {
                 relay,
                 status,
                 reason,
+                delay_ms,
                 ..
-            } => self.delivery(host, time, qid, g(to), g(relay), status, g(reason)),
+            } => {
+                let attempt = Attempt {
+                    to: g(to),
+                    relay: g(relay),
+                    status,
+                    reason: g(reason),
+                    delay_ms,
+                };
+                self.delivery(host, time, qid, attempt)
+            }
             EventKind::Expired { qid, .. } => {
                 let m = self.message((host, qid), time);
                 // The recipients still deferred are returned to the sender.
@@ -179,8 +192,20 @@ impl Correlator<'_> {
                 action,
                 reason,
                 from,
+                client,
                 ..
-            } => self.reject(host, time, qid, stage, action, g(reason), g(from)),
+            } => {
+                let said = Said {
+                    reason: g(reason),
+                    from: g(from),
+                    client: g(client),
+                };
+                self.reject(host, time, qid, stage, action, said)
+            }
+            EventKind::Daemon { event, text } => {
+                let text = self.findings.strings.intern(g(text));
+                self.findings.traffic.daemon(time, event, text);
+            }
             EventKind::SaslFailure {
                 client,
                 username,
@@ -213,6 +238,12 @@ impl Correlator<'_> {
                             self.findings.counts.deferral_events += 1;
                         }
                     }
+                    if let (Some(h), true) = (
+                        self.findings.traffic.hour(time),
+                        o.status == OutcomeStatus::Deferred,
+                    ) {
+                        h.deferrals += n;
+                    }
                 }
             }
             EventKind::Info | EventKind::NotUnderstood | EventKind::Mark => {}
@@ -226,7 +257,6 @@ impl Correlator<'_> {
     }
 
     /// A reject (or discard) of our own server: smtpd, cleanup, milters.
-    #[allow(clippy::too_many_arguments)]
     fn reject(
         &mut self,
         host: Sym,
@@ -234,9 +264,13 @@ impl Correlator<'_> {
         qid: Option<QueueId>,
         stage: RejectStage,
         action: RejectAction,
-        reason: &[u8],
-        from: &[u8],
+        said: Said,
     ) {
+        let Said {
+            reason,
+            from,
+            client,
+        } = said;
         let discard = action == RejectAction::Discard;
         if action != RejectAction::Reject && !discard {
             return;
@@ -269,6 +303,14 @@ impl Correlator<'_> {
             self.outgoing_limit(time, identity, from);
         }
         let v = self.verdict(reason);
+        let client = self.findings.strings.intern(if client.is_empty() {
+            b"(no client)"
+        } else {
+            client
+        });
+        self.findings
+            .traffic
+            .reject(time, v.normalised, client, v.cause);
         self.findings.inbound.push(InboundReject {
             time,
             cause: v.cause,
@@ -277,17 +319,14 @@ impl Correlator<'_> {
         });
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn delivery(
-        &mut self,
-        host: Sym,
-        time: LogTime,
-        qid: QueueId,
-        to: &[u8],
-        relay: &[u8],
-        status: DeliveryStatus,
-        reason: &[u8],
-    ) {
+    pub(super) fn delivery(&mut self, host: Sym, time: LogTime, qid: QueueId, a: Attempt) {
+        let Attempt {
+            to,
+            relay,
+            status,
+            reason,
+            delay_ms,
+        } = a;
         self.last_kind_deferral = None;
         let key = (host, qid);
         // Content-filter hand-off: the re-queued copy is the same message.
@@ -306,7 +345,7 @@ impl Correlator<'_> {
             s => s,
         };
         let m = self.message(key, time);
-        let (serial, mut identity, arrival) = (m.serial, m.identity, m.arrival);
+        let (serial, mut identity, arrival, size) = (m.serial, m.identity, m.arrival, m.size);
         if !matches!(
             status,
             DeliveryStatus::Sent | DeliveryStatus::Deferred | DeliveryStatus::Bounced
@@ -354,6 +393,13 @@ impl Correlator<'_> {
                 if external {
                     self.findings.deliveries.push(Delivery { time, domain });
                 }
+                // A content filter's copy logs its delay from the
+                // re-injection; the message waited since its first arrival.
+                let waited = (time.0 - arrival.0).clamp(0, i64::from(u32::MAX)) as u32;
+                self.findings
+                    .traffic
+                    .delivered(time, domain, size, delay_ms.max(waited), external);
+                self.findings.counts.bytes_delivered += size;
                 self.findings.counts.delivered += 1;
                 self.sender_stats(identity).delivered += 1;
                 self.track(key, to, relay, Fate::Sent, time, None);
@@ -459,6 +505,13 @@ impl Correlator<'_> {
             let program = self.findings.strings.intern(b"postfix");
             self.local_event(time, kind, source, program, text, norm);
         }
+        if let Some(h) = self.findings.traffic.hour(time) {
+            if f.bounced {
+                h.bounced += 1;
+            } else {
+                h.deferrals += 1;
+            }
+        }
         if f.bounced {
             self.findings.counts.bounced += 1;
             self.sender_stats(f.identity).bounced += 1;
@@ -479,6 +532,22 @@ impl Correlator<'_> {
             m.first_deferral = Some(time);
         }
     }
+}
+
+/// One recipient's delivery attempt, as the line says it.
+pub(super) struct Attempt<'a> {
+    pub to: &'a [u8],
+    pub relay: &'a [u8],
+    pub status: DeliveryStatus,
+    pub reason: &'a [u8],
+    pub delay_ms: u32,
+}
+
+/// What a reject line says: the reply, the envelope sender, the client.
+struct Said<'a> {
+    reason: &'a [u8],
+    from: &'a [u8],
+    client: &'a [u8],
 }
 
 /// Who and what a failed delivery attempt belongs to.

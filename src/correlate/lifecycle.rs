@@ -28,6 +28,9 @@ impl Correlator<'_> {
         root.refs += 1;
         if counted {
             self.findings.counts.received += 1;
+            if let Some(h) = self.findings.traffic.hour(time) {
+                h.received += 1;
+            }
         }
         let msg = Message {
             serial,
@@ -44,6 +47,8 @@ impl Correlator<'_> {
             bounce_of: 0,
             last_deferral: None,
             quarantined: false,
+            size: 0,
+            sender_domain: 0,
         };
         self.live.insert(key, msg);
         self.live.get_mut(&key).expect("just inserted")
@@ -75,6 +80,7 @@ impl Correlator<'_> {
         let old = c.serial;
         let was_counted = c.counted_received;
         let child_identity = c.identity;
+        let (child_arrival, child_size, child_domain) = (c.arrival, c.size, c.sender_domain);
         c.serial = serial;
         if self.tracking && old != serial {
             self.findings.merged_serials.insert(old, serial);
@@ -89,10 +95,59 @@ impl Correlator<'_> {
             if child_identity != 0 {
                 let st = self.sender_stats(child_identity);
                 st.messages = st.messages.saturating_sub(1);
+                st.bytes = st.bytes.saturating_sub(child_size);
             }
+            self.untake_received(child_arrival, child_size, child_domain);
         }
         self.roots.entry(serial).or_default().refs += 1;
         self.release_root(old);
+    }
+
+    /// Takes back a message counted as received (a content filter's copy).
+    fn untake_received(&mut self, arrival: LogTime, size: u64, sender_domain: Sym) {
+        if let Some(h) = self.findings.traffic.hour(arrival) {
+            h.received = h.received.saturating_sub(1);
+        }
+        if size > 0 {
+            let c = &mut self.findings.counts;
+            c.bytes_received = c.bytes_received.saturating_sub(size);
+            self.findings
+                .traffic
+                .received(arrival, sender_domain, size, -1);
+        }
+    }
+
+    /// The first `size=` of a message: counted as received bytes when the
+    /// message came from outside.
+    pub(super) fn sized(&mut self, key: (Sym, QueueId), size: u64, from: &[u8]) {
+        let Some(m) = self.live.get_mut(&key) else {
+            return;
+        };
+        if m.size != 0 || size == 0 {
+            return;
+        }
+        let domain = super::relay::domain_of(from);
+        let domain: &[u8] = if from.is_empty() {
+            b"<>"
+        } else if domain.is_empty() {
+            b"(no domain)"
+        } else {
+            domain
+        };
+        let (counted, arrival, identity) = (m.counted_received, m.arrival, m.identity);
+        m.size = size;
+        if !counted {
+            return;
+        }
+        let sym = self.findings.strings.intern(domain);
+        if let Some(m) = self.live.get_mut(&key) {
+            m.sender_domain = sym;
+        }
+        self.findings.counts.bytes_received += size;
+        self.findings.traffic.received(arrival, sym, size, 1);
+        if identity != 0 {
+            self.sender_stats(identity).bytes += size;
+        }
     }
 
     pub(super) fn release_root(&mut self, serial: u32) {

@@ -159,6 +159,9 @@ impl Correlator<'_> {
         match kind {
             RemovalKind::Expired => {
                 self.findings.counts.expired += 1;
+                if let Some(h) = self.findings.traffic.hour(time) {
+                    h.expired += 1;
+                }
                 if identity != 0 {
                     self.sender_stats(identity).expired += 1;
                 }

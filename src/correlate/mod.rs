@@ -32,6 +32,7 @@ mod local;
 mod outcome_tests;
 mod records;
 mod relay;
+pub mod traffic;
 mod years;
 
 pub use crate::classify::cache::{cached_verdict, preclassify, Classified, PreVerdict};
@@ -67,6 +68,9 @@ struct Message {
     last_deferral: Option<u32>,
     /// The content filter kept it in quarantine (amavis said so).
     quarantined: bool,
+    /// `size=` (0 until qmgr names it) and the envelope sender's domain.
+    size: u64,
+    sender_domain: Sym,
 }
 
 /// State shared by all copies of one message.
@@ -275,9 +279,13 @@ impl<'c> Correlator<'c> {
             if ev.kind != EventKind::Mark {
                 self.count_clock(ev.stamp);
             }
+            let all = self.findings.logs_span.get_or_insert((time, time));
+            all.0 = all.0.min(time);
+            all.1 = all.1.max(time);
             if self.window.0.is_some_and(|s| time < s) || self.window.1.is_some_and(|u| time >= u) {
                 continue;
             }
+            self.findings.traffic.line_at(time);
             span = Some(span.map_or((time, time), |(a, b)| (a.min(time), b.max(time))));
             while pre.next_if(|(i, _)| (*i as usize) < index).is_some() {}
             self.pre_current = pre.next_if(|(i, _)| *i as usize == index).map(|(_, v)| v);

@@ -208,6 +208,8 @@ pub struct SenderStats {
     /// The envelope senders it used, most used first after sorting, with
     /// counts (at most [`ENVELOPE_SENDERS`]).
     pub envelope_senders: Vec<(Sym, u64)>,
+    /// `size=` of the messages it submitted, summed.
+    pub bytes: u64,
 }
 
 /// Envelope senders kept per identity.
@@ -246,6 +248,10 @@ pub struct Counts {
     pub quarantined: u64,
     /// Queued messages removed with `postsuper -d`.
     pub deleted: u64,
+    /// `size=` of the messages received, and of each delivered
+    /// recipient's message.
+    pub bytes_received: u64,
+    pub bytes_delivered: u64,
 }
 
 /// An inbound verdict of our own server (NOQUEUE and cleanup rejects).
@@ -407,6 +413,11 @@ pub struct Findings {
     /// `psa-pc-remote: REJECT during call 'limit-out' handler` lines.
     pub limit_out_handler: u64,
     pub clocks: Clocks,
+    /// pflogsumm's aggregates (per hour, per domain, ...).
+    pub traffic: super::traffic::Traffic,
+    /// The first and last time of every line read, `--since`/`--until`
+    /// aside.
+    pub logs_span: Option<(LogTime, LogTime)>,
 }
 
 /// One normalised diagnostic text of one program, counted.

@@ -10,7 +10,9 @@ pub mod syslog;
 
 use rustc_hash::FxHashMap;
 
-pub use postfix::{DeliveryStatus, EventKind, QueueId, RejectAction, RejectStage, Severity, Span};
+pub use postfix::{
+    DaemonEvent, DeliveryStatus, EventKind, QueueId, RejectAction, RejectStage, Severity, Span,
+};
 pub use syslog::Stamp;
 
 /// One Postfix line, parsed.

@@ -127,6 +127,27 @@ impl Severity {
     }
 }
 
+/// What the master daemon says about Postfix as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DaemonEvent {
+    /// `daemon started -- version 3.7.11, configuration /etc/postfix`
+    Started,
+    /// `reload -- version 3.7.11, configuration /etc/postfix`
+    Reloaded,
+    /// `terminating on signal 15`
+    Stopped,
+}
+
+impl DaemonEvent {
+    pub fn id(self) -> &'static str {
+        match self {
+            DaemonEvent::Started => "started",
+            DaemonEvent::Reloaded => "reloaded",
+            DaemonEvent::Stopped => "stopped",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RejectAction {
     Reject,
@@ -189,6 +210,8 @@ pub enum EventKind {
         status: DeliveryStatus,
         /// The text in parentheses after the status.
         reason: Span,
+        /// `delay=` in milliseconds (arrival to this attempt), saturated.
+        delay_ms: u32,
     },
     /// `sender non-delivery notification: CHILD` on the parent's id.
     Notification {
@@ -244,6 +267,11 @@ pub enum EventKind {
     /// (`psa-pc-remote: REJECT during call 'limit-out' handler`); the
     /// cleanup `milter-reject` line names the message.
     PleskLimitOut,
+    /// The master daemon started, reloaded or stopped.
+    Daemon {
+        event: DaemonEvent,
+        text: Span,
+    },
     /// `last message repeated N times`
     Repeated {
         times: u32,
@@ -339,6 +367,49 @@ fn parse_u64(b: &[u8]) -> Option<u64> {
         v = v * 10 + (c - b'0') as u64;
     }
     Some(v)
+}
+
+/// `12.5` (seconds, as `delay=` writes them) in milliseconds; 0 when not
+/// a number, `u32::MAX` past 49 days.
+fn parse_millis(v: &[u8]) -> u32 {
+    let (whole, frac) = match memchr::memchr(b'.', v) {
+        Some(p) => (&v[..p], &v[p + 1..]),
+        None => (v, &v[..0]),
+    };
+    let Some(secs) = parse_u64(whole) else {
+        return 0;
+    };
+    let mut ms = 0u64;
+    for k in 0..3 {
+        let d = match frac.get(k) {
+            Some(c) if c.is_ascii_digit() => u64::from(c - b'0'),
+            _ => 0,
+        };
+        ms = ms * 10 + d;
+    }
+    secs.saturating_mul(1000)
+        .saturating_add(ms)
+        .min(u64::from(u32::MAX)) as u32
+}
+
+/// The master daemon's start, reload and stop lines.
+fn daemon(chunk: &[u8], service: &[u8], msg: &[u8]) -> Option<EventKind> {
+    if service != b"master" {
+        return None;
+    }
+    let event = if msg.starts_with(b"daemon started") {
+        DaemonEvent::Started
+    } else if msg.starts_with(b"reload ") {
+        DaemonEvent::Reloaded
+    } else if msg.starts_with(b"terminating on signal") {
+        DaemonEvent::Stopped
+    } else {
+        return None;
+    };
+    Some(EventKind::Daemon {
+        event,
+        text: Span::of(chunk, msg),
+    })
 }
 
 /// Splits `QUEUEID: rest`; `None` when the message does not start with an id.
@@ -437,6 +508,9 @@ pub fn parse_payload(chunk: &[u8], service: &[u8], msg: &[u8]) -> EventKind {
     }
     if let Some(t) = repeated(msg) {
         return EventKind::Repeated { times: t };
+    }
+    if let Some(k) = daemon(chunk, service, msg) {
+        return k;
     }
     if informational(service, msg) {
         return EventKind::Info;
@@ -565,12 +639,14 @@ fn with_queue_id(chunk: &[u8], service: &[u8], qid: QueueId, rest: &[u8]) -> Opt
         // dsn=`: this is the most frequent line.
         let (mut to, mut orig_to, mut relay, mut dsn) =
             (&head[..0], &head[..0], &head[..0], &head[..0]);
+        let mut delay_ms = 0;
         for (k, v) in fields(head) {
             match k {
                 b"to" => to = v,
                 b"orig_to" => orig_to = v,
                 b"relay" => relay = v,
                 b"dsn" => dsn = v,
+                b"delay" => delay_ms = parse_millis(v),
                 _ => {}
             }
         }
@@ -582,6 +658,7 @@ fn with_queue_id(chunk: &[u8], service: &[u8], qid: QueueId, rest: &[u8]) -> Opt
             dsn: sp(dsn),
             status: status_kind,
             reason: sp(reason_after(&st[word_end..])),
+            delay_ms,
         });
     }
     if rest.starts_with(b"from=") {

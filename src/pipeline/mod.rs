@@ -20,6 +20,7 @@ use crate::time::TimeFormat;
 
 pub use crate::config::AnalyzeConfig;
 
+mod inputs;
 pub mod queue;
 pub mod read;
 
@@ -60,6 +61,8 @@ struct Inputs {
     logs: Vec<Source>,
     dumps: Vec<Source>,
     skipped: Vec<input::Skipped>,
+    /// Logs dropped because another holds the same lines, as inputs rows.
+    duplicates: Vec<InputInfo>,
 }
 
 /// A worker pool of `jobs` threads.
@@ -82,25 +85,29 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         ..Summary::default()
     };
-    let inputs = discover(cfg, &mut summary)?;
+    let mut inputs = discover(cfg, &mut summary)?;
     let mut partial = !summary.problems.is_empty();
 
     let pool = pool(cfg.jobs)?;
     progress.start(inputs.logs.iter().map(|s| s.bytes).sum());
-    let mut analysis = read_all(
-        &inputs.logs,
-        &LogOptions {
-            classifier: &cfg.classifier,
-            year: cfg.year,
-            window: (cfg.since, cfg.until),
-            track_messages: cfg.messages,
-            max_line: cfg.max_line,
-            zone: cfg.format.zone(),
-        },
-        &pool,
-        progress,
-    )?;
+    let window = inputs::window(cfg, read::anchor_date(&inputs.logs))?;
+    let options = LogOptions {
+        classifier: &cfg.classifier,
+        year: cfg.year,
+        window,
+        track_messages: cfg.messages,
+        max_line: cfg.max_line,
+        zone: cfg.format.zone(),
+    };
+    let mut analysis = read_all(&inputs.logs, &options, &pool, progress)?;
     progress.finish();
+    // The same rotation given twice (gzipped and not): read it once.
+    let pairs = inputs::duplicates(&inputs.logs, &analysis);
+    if !pairs.is_empty() {
+        inputs.duplicates =
+            inputs::drop_duplicates(&mut inputs.logs, &pairs, &analysis, &mut summary);
+        analysis = read_all(&inputs.logs, &options, &pool, &NoProgress)?;
+    }
     partial |= analysis.partial;
     analyze::clocks::clock_notes(&analysis.findings.clocks, &mut fmt, &mut summary);
     let postfix_lines: u64 = analysis.stats.iter().map(|s| s.postfix).sum();
@@ -110,6 +117,8 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
             searched: format!("{} (read, but no Postfix log lines in it)", read.join(", ")),
         });
     }
+    inputs::check_window(window, &analysis, &fmt)?;
+    summary.logs_span = inputs::logs_span(window, &analysis, &fmt);
     coverage(&inputs, &analysis, &fmt, &mut summary);
 
     let opts = AnalysisOptions {
@@ -132,6 +141,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
     let found = input::lines::find_lines(&inputs.logs, &f.source_span, &index, &requests.queries);
     let files: Vec<String> = inputs.logs.iter().map(Source::display).collect();
     analyze::evidence::attach(&mut summary, requests, found, &files, &fmt);
+    analyze::status::headline_lines(&mut summary);
     limits_reached(f, &mut summary);
 
     let mut extra_files = Vec::new();
@@ -151,8 +161,15 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         summary.queue = Some(section.summary);
         extra_files.extend(section.files);
         queue::headline(&mut summary);
+        let from_suspects = summary
+            .suspects
+            .iter()
+            .map(|s| s.queued_spam + s.queued_review)
+            .sum();
+        analyze::status::queue_from_dump(&mut summary, from_suspects);
     }
     summary.runbook = analyze::runbook::build(&summary);
+    summary.partial = partial;
 
     let own_hosts: Vec<String> = f
         .hosts
@@ -198,6 +215,7 @@ fn discover(cfg: &AnalyzeConfig, summary: &mut Summary) -> Result<Inputs> {
         logs,
         dumps,
         skipped: discovery.skipped,
+        duplicates: Vec::new(),
     })
 }
 
@@ -226,6 +244,7 @@ fn coverage(inputs: &Inputs, analysis: &LogAnalysis, fmt: &TimeFormat, summary: 
             .problems
             .extend(analysis.problems[i].iter().cloned());
     }
+    summary.inputs.extend(inputs.duplicates.iter().cloned());
     for s in &inputs.dumps {
         summary.inputs.push(InputInfo {
             path: s.display(),
@@ -276,6 +295,8 @@ fn coverage(inputs: &Inputs, analysis: &LogAnalysis, fmt: &TimeFormat, summary: 
         quarantined: c.quarantined,
         soft_bounced: c.soft_bounces,
         deleted: c.deleted,
+        bytes_received: c.bytes_received,
+        bytes_delivered: c.bytes_delivered,
     };
 }
 

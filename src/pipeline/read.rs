@@ -239,7 +239,7 @@ fn shrunk(problems: &mut Vec<String>, source: &Source, at: u64) {
 }
 
 /// The newest modification date among the logs, as a local civil date.
-fn anchor_date(sources: &[Source]) -> Option<(i32, u32, u32)> {
+pub(super) fn anchor_date(sources: &[Source]) -> Option<(i32, u32, u32)> {
     let newest: SystemTime = sources.iter().filter_map(|s| s.mtime).max().or_else(|| {
         // stdin: today.
         sources.iter().any(Source::is_stdin).then(SystemTime::now)

@@ -11,6 +11,9 @@
 //! bucket: `min_5` holds messages up to 5 minutes old, ..., `min_1280`, and
 //! `min_1280_plus` the older ones.
 
+#[path = "csv_traffic.rs"]
+mod traffic;
+
 use crate::model::{Summary, TextCount};
 use polars::prelude::{Column, CsvWriter, DataFrame, QuoteStyle, SerWriter};
 
@@ -179,6 +182,9 @@ pub fn render_csvs(s: &Summary) -> crate::Result<Vec<(String, Vec<u8>)>> {
         local_failures(s).into_bytes()?,
         outgoing_limits(s).into_bytes()?,
     ];
+    for t in traffic::tables(s) {
+        out.push(t.into_bytes()?);
+    }
     if s.queue.is_some() {
         out.push(queue_shape(s)?.into_bytes()?);
     }
@@ -320,6 +326,14 @@ fn suspects(s: &Summary) -> Table {
                 .collect::<Vec<_>>()
                 .iter(),
         )
+        .text("role", r.iter().map(|x| x.role.id()))
+        .opt_text("queued_file", r.iter().map(|x| x.queued_file.as_deref()))
+        .opt_text(
+            "review_ids_file",
+            r.iter().map(|x| x.review_ids_file.as_deref()),
+        )
+        .uint("queued_spam", r.iter().map(|x| x.queued_spam))
+        .uint("queued_review", r.iter().map(|x| x.queued_review))
 }
 
 /// `203.0.113.9 new, first 2026-11-28T18:34:02, 12 messages`
@@ -376,6 +390,7 @@ fn senders(s: &Summary) -> Table {
         .opt_text("first_seen", r.iter().map(|x| x.first_seen.as_deref()))
         .opt_text("last_seen", r.iter().map(|x| x.last_seen.as_deref()))
         .uint("discarded", r.iter().map(|x| x.discarded))
+        .uint("bytes", r.iter().map(|x| x.bytes))
 }
 
 fn local_failures(s: &Summary) -> Table {

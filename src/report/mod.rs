@@ -1,4 +1,5 @@
-//! Everything written from a [`Summary`]: the report folder (HTML, JSON, CSV)
+//! Everything written from a [`Summary`]: the report folder (HTML, Markdown,
+//! JSON, CSV)
 //! and the short terminal view.
 //!
 //! Each exporter is a pure function of the Summary (plus options) to bytes,
@@ -6,14 +7,18 @@
 //! bytes in a folder, and does it so that a killed or failed run never leaves
 //! a half report that looks whole ([`folder`]).
 
+mod chart;
 pub mod csv;
 pub mod escape;
+mod first_screen;
 pub mod folder;
 pub mod html;
+pub mod markdown;
 pub mod redact;
 pub mod terminal;
 
 pub use html::render_html;
+pub use markdown::render_markdown;
 pub use redact::{redact, RedactOptions};
 pub use terminal::{render_terminal, use_color};
 
@@ -37,6 +42,17 @@ pub struct ReportOptions {
     /// The run's inputs: a report folder that holds one is never written
     /// or replaced.
     pub inputs: Vec<PathBuf>,
+}
+
+impl ReportOptions {
+    /// How the times are labelled: the zone, or the server's local time.
+    pub fn time_label(&self) -> &str {
+        if self.time_label.is_empty() {
+            "server local time"
+        } else {
+            &self.time_label
+        }
+    }
 }
 
 /// `summary.json`: the Summary as pretty JSON (schema in `model`).
@@ -68,6 +84,10 @@ pub fn render_files<'a>(
         (
             "report.html".to_string(),
             Cow::Owned(render_html(&summary, opts)?.into_bytes()),
+        ),
+        (
+            "summary.md".to_string(),
+            Cow::Owned(render_markdown(&summary, opts.time_label()).into_bytes()),
         ),
         (
             "summary.json".to_string(),
@@ -171,6 +191,25 @@ pub fn cause_color(cause: &str) -> &'static str {
         .iter()
         .find(|(c, _)| *c == cause)
         .map_or("#8C8C8C", |(_, col)| col)
+}
+
+/// The cause's title as the analysis named it, else its id in words: one
+/// label per cause on the whole page.
+pub fn cause_title(s: &Summary, cause: &str) -> String {
+    crate::classify::Cause::from_id(cause)
+        .map(|c| c.title().to_string())
+        .or_else(|| {
+            s.causes
+                .iter()
+                .find(|c| c.cause == cause)
+                .map(|c| c.title.clone())
+        })
+        .unwrap_or_else(|| {
+            let words = cause.replace('_', " ");
+            let mut c = words.chars();
+            c.next()
+                .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+        })
 }
 
 /// Position of a cause in the fixed order; unknown ids sort last.

@@ -123,6 +123,74 @@ fn server_itself(s: &Summary, st: &Style, lines: &mut Vec<String>) {
             clean(&l.program, 30)
         ));
     }
+    more(lines, st, failing.len(), 3, "in local_failures.csv");
+}
+
+/// Each problem with its state, its text and its first fix; or no trouble.
+fn what_broke(s: &Summary, st: &Style, lines: &mut Vec<String>) {
+    if s.headline.iter().all(|h| h.cause == "none") {
+        lines.push(st.bold("No outbound trouble found."));
+        for h in &s.headline {
+            lines.extend(
+                wrap(&h.text, WIDTH - 2, 2)
+                    .into_iter()
+                    .map(|t| format!("  {t}")),
+            );
+        }
+    } else {
+        lines.push(st.bold("What broke"));
+        for h in s.headline.iter().take(4) {
+            let mut text = wrap(&h.text, WIDTH - 4, 2).into_iter();
+            let state = match h.state.as_str() {
+                "ongoing" => "[ongoing] ".to_string(),
+                "ended" => format!(
+                    "[ended {}] ",
+                    h.end.as_deref().map(short_time).unwrap_or_default()
+                ),
+                _ => String::new(),
+            };
+            if let Some(first) = text.next() {
+                lines.push(format!("  {} {}{first}", st.red("●"), st.bold(&state)));
+            }
+            lines.extend(text.map(|t| format!("    {t}")));
+            if let Some(fix) = h.fix.first() {
+                let fix = fix.replace('`', "");
+                lines.push(st.dim(&format!("    fix: {}", clean(&fix, WIDTH - 9))));
+            }
+        }
+        more(lines, st, s.headline.len(), 4, "in the report");
+    }
+}
+
+/// The likeliest sources, and whether each sent while already listed.
+fn suspects(s: &Summary, st: &Style, lines: &mut Vec<String>) {
+    if !s.suspects.is_empty() {
+        lines.push(String::new());
+        lines.push(st.bold("Suspects"));
+        for p in s.suspects.iter().take(3) {
+            let role = match p.role {
+                crate::model::SuspectRole::Cause => "",
+                crate::model::SuspectRole::WhileListed => ", sent while listed",
+            };
+            lines.push(format!(
+                "  {}. {} (score {:.0}{role}): {} messages, {} recipients in {} domains",
+                p.rank,
+                clean(&p.identity, 50),
+                p.score,
+                p.messages,
+                p.recipients,
+                p.recipient_domains
+            ));
+        }
+        more(lines, st, s.suspects.len(), 3, "in suspects.csv");
+    }
+}
+
+/// `  ... 27 more in incidents.csv` when a list was cut at `shown`.
+fn more(lines: &mut Vec<String>, st: &Style, total: usize, shown: usize, place: &str) {
+    if total > shown {
+        lines.push(st.dim(&format!("  ... {} more {place}", total - shown)));
+    }
 }
 
 pub fn render_terminal(summary: &Summary, color: bool) -> String {
@@ -149,22 +217,7 @@ pub fn render_terminal(summary: &Summary, color: bool) -> String {
     ));
 
     lines.push(String::new());
-    if s.headline.is_empty() {
-        lines.push(st.bold("No outbound trouble found."));
-    } else {
-        lines.push(st.bold("What broke"));
-        for h in s.headline.iter().take(4) {
-            let mut text = wrap(&h.text, WIDTH - 4, 2).into_iter();
-            if let Some(first) = text.next() {
-                lines.push(format!("  {} {first}", st.red("●")));
-            }
-            lines.extend(text.map(|t| format!("    {t}")));
-            if let Some(fix) = h.fix.first() {
-                let fix = fix.replace('`', "");
-                lines.push(st.dim(&format!("    fix: {}", clean(&fix, WIDTH - 9))));
-            }
-        }
-    }
+    what_broke(s, &st, &mut lines);
 
     notes(s, &st, &mut lines);
 
@@ -180,6 +233,7 @@ pub fn render_terminal(summary: &Summary, color: bool) -> String {
                 c.bounces
             ));
         }
+        more(&mut lines, &st, s.causes.len(), 4, "in causes.csv");
     }
 
     if !s.incidents.is_empty() {
@@ -197,28 +251,12 @@ pub fn render_terminal(summary: &Summary, color: bool) -> String {
                 i.messages
             ));
         }
-        if inc.len() > 3 {
-            lines.push(st.dim(&format!("  ... {} more in incidents.csv", inc.len() - 3)));
-        }
+        more(&mut lines, &st, inc.len(), 3, "in incidents.csv");
     }
 
     server_itself(s, &st, &mut lines);
 
-    if !s.suspects.is_empty() {
-        lines.push(String::new());
-        lines.push(st.bold("Suspects"));
-        for p in s.suspects.iter().take(3) {
-            lines.push(format!(
-                "  {}. {} (score {:.0}): {} messages, {} recipients in {} domains",
-                p.rank,
-                clean(&p.identity, 50),
-                p.score,
-                p.messages,
-                p.recipients,
-                p.recipient_domains
-            ));
-        }
-    }
+    suspects(s, &st, &mut lines);
 
     if let Some(q) = &s.queue {
         lines.push(String::new());
@@ -289,6 +327,7 @@ mod tests {
         assert!(out.lines().count() <= MAX_LINES, "{out}");
         assert!(out.contains("systemctl restart amavis && postfix reload"));
         assert!(out.contains("... 27 more in incidents.csv"), "{out}");
+        assert!(out.contains("... 26 more in causes.csv"), "{out}");
         // The biggest incident comes first.
         assert!(out.contains("29 deferrals"));
         assert!(!out.contains('\x1b'));
@@ -318,6 +357,26 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("657"), "{out}");
+    }
+
+    #[test]
+    fn each_problem_says_whether_it_is_ongoing_or_when_it_ended() {
+        let mut s = Summary::default();
+        for (cause, state) in [("blacklisted", "ongoing"), ("dns_failure", "ended")] {
+            s.headline.push(HeadlineItem {
+                cause: cause.into(),
+                text: format!("{cause} text"),
+                end: Some("2026-11-28T18:52:03".into()),
+                state: state.into(),
+                ..Default::default()
+            });
+        }
+        let out = render_terminal(&s, false);
+        assert!(out.contains("● [ongoing] blacklisted text"), "{out}");
+        assert!(
+            out.contains("● [ended 2026-11-28 18:52] dns_failure text"),
+            "{out}"
+        );
     }
 
     #[test]

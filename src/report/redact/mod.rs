@@ -362,7 +362,7 @@ impl Redactor {
     fn field(&self, outer: &str, key: &str, s: &str) -> String {
         match key {
             "list" => self.core.list(s),
-            "listed_ip" | "client_ips" => match tokens::parse_ip(s) {
+            "listed_ip" | "client_ips" | "client_ip" => match tokens::parse_ip(s) {
                 Some(ip) => self.core.ip(ip),
                 None => self.text(s),
             },
@@ -370,7 +370,8 @@ impl Redactor {
             "path" => self.core.path(s),
             "program" => self.program(s),
             "fix" if is_builtin_fix(s) => s.to_string(),
-            "sender" | "recipients" => self.mailbox(s),
+            // A login may be a bare local name (`dave`).
+            "sender" | "recipients" | "login" => self.mailbox(s),
             "key" if outer == "by_sender" => self.mailbox(s),
             _ => self.text(s),
         }
