@@ -10,7 +10,7 @@
 //! `--scale N` (or `--lines N`) multiplies the traffic for benchmark sets;
 //! lines are written as they are simulated, so memory stays flat.
 
-#[path = "gen_samples/sim.rs"]
+#[path = "gen_samples/mod.rs"]
 mod sim;
 
 use std::path::PathBuf;

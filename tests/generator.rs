@@ -6,7 +6,7 @@
 //! process at a small scale (a tenth of the committed samples).
 
 #[allow(dead_code)]
-#[path = "../examples/gen_samples/sim.rs"]
+#[path = "../examples/gen_samples/mod.rs"]
 mod sim;
 
 use std::collections::HashSet;
