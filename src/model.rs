@@ -7,7 +7,49 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::classify::Standing;
+
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// Where the queue at the end comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueNowSource {
+    /// A queue listing was given.
+    Dump,
+    /// Messages the logs leave without a `removed` line.
+    #[default]
+    Logs,
+}
+
+/// The headline's cause when nothing is held up.
+pub const NO_TROUBLE: &str = "none";
+
+/// An input's kind when it was not read (not a maillog or dump).
+pub const SKIPPED_INPUT: &str = "skipped";
+
+/// Whether a problem was still there at the end of the logs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemState {
+    /// A problem without a time (a dump's causes): written empty.
+    #[default]
+    #[serde(rename = "")]
+    Untimed,
+    /// Still seen at the end of the logs, and mail did not go through again.
+    Ongoing,
+    Ended,
+}
+
+impl ProblemState {
+    pub fn id(self) -> &'static str {
+        match self {
+            ProblemState::Untimed => "",
+            ProblemState::Ongoing => "ongoing",
+            ProblemState::Ended => "ended",
+        }
+    }
+}
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Summary {
@@ -103,7 +145,7 @@ pub struct HeadlineItem {
     /// `ongoing` (still seen at the end of the logs), `ended`, or empty
     /// when the item is no problem with a time (a dump's causes).
     #[serde(default)]
-    pub state: String,
+    pub state: ProblemState,
     /// When ended: the first time mail went through again, when the logs
     /// show it (else the problem just stopped being seen at `end`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -141,7 +183,7 @@ pub struct TimeGap {
 pub struct QueueNow {
     /// `dump` (a queue listing was given) or `logs` (messages the logs
     /// leave without a `removed` line).
-    pub source: String,
+    pub source: QueueNowSource,
     pub at: Option<String>,
     pub messages: u64,
     /// Of those, the ones the suspects submitted.
@@ -490,10 +532,10 @@ pub struct BlacklistEpisode {
     pub cause: String,
     /// `reputation` (spam went out) or `policy` (the kind of IP is refused).
     #[serde(default)]
-    pub standing: String,
+    pub standing: Standing,
     /// `ongoing` at the end of the logs, or `ended`.
     #[serde(default)]
-    pub state: String,
+    pub state: ProblemState,
     /// When ended: the first delivery its receivers accepted again.
     #[serde(default)]
     pub accepted_again: Option<String>,

@@ -23,12 +23,12 @@ pub(super) fn headline(
             .unwrap_or_default();
         let lists: Vec<&str> = eps
             .iter()
-            .filter(|e| e.cause == "blacklisted")
+            .filter(|e| e.cause == Cause::Blacklisted.id())
             .map(|e| e.list.as_str())
             .collect();
         let limited: Vec<&str> = eps
             .iter()
-            .filter(|e| e.cause == "rate_limited")
+            .filter(|e| e.cause == Cause::RateLimited.id())
             .map(|e| e.list.as_str())
             .collect();
         let messages: u64 = eps.iter().map(|e| e.messages).sum();
@@ -53,12 +53,12 @@ pub(super) fn headline(
         );
         let ongoing: Vec<&str> = eps
             .iter()
-            .filter(|e| e.state == "ongoing")
+            .filter(|e| e.state == ProblemState::Ongoing)
             .map(|e| e.list.as_str())
             .collect();
         let ended: Vec<String> = eps
             .iter()
-            .filter(|e| e.state == "ended")
+            .filter(|e| e.state == ProblemState::Ended)
             .map(|e| {
                 format!(
                     "{} (accepted again {})",

@@ -269,10 +269,10 @@ fn sources_of_mail(f: &Findings, opts: &AnalysisOptions) -> Sources {
                 example: s(e.example),
                 listed_ip: (e.listed_ip != 0).then(|| s(e.listed_ip)),
                 cause: e.cause.id().to_string(),
-                standing: e.standing.id().to_string(),
+                standing: e.standing,
                 state: match e.state {
-                    episodes::EpisodeState::Ongoing => "ongoing".to_string(),
-                    episodes::EpisodeState::Ended { .. } => "ended".to_string(),
+                    episodes::EpisodeState::Ongoing => ProblemState::Ongoing,
+                    episodes::EpisodeState::Ended { .. } => ProblemState::Ended,
                 },
                 accepted_again: match e.state {
                     episodes::EpisodeState::Ended { accepted_again } => {

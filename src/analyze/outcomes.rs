@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap;
 
 use crate::classify::Cause;
 use crate::correlate::{Findings, RemovalKind};
-use crate::model::{CauseRow, HeadlineItem, Summary};
+use crate::model::{CauseRow, HeadlineItem, Summary, NO_TROUBLE};
 
 /// Bounces make the headline from this many on...
 const MIN_BOUNCES: u64 = 5;
@@ -58,7 +58,7 @@ pub fn removal_causes(f: &Findings, summary: &mut Summary) {
 
 /// Whether the headline says nothing went wrong.
 pub fn headline_is_empty(summary: &Summary) -> bool {
-    summary.headline.iter().all(|h| h.cause == "none")
+    summary.headline.iter().all(|h| h.cause == NO_TROUBLE)
 }
 
 /// Speaks of bounces when a large share of the outbound mail bounced, and

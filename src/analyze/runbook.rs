@@ -8,9 +8,12 @@
 //! writes in part (sender addresses, logins): each is shell-quoted.
 
 use crate::classify::Cause;
+use crate::input::SourceKind;
 use crate::model::{
-    BlacklistEpisode, Incident, LocalFailure, RunbookStep, Summary, Suspect, SuspectRole,
+    BlacklistEpisode, Incident, LocalFailure, ProblemState, RunbookStep, Standing, Summary,
+    Suspect, SuspectRole,
 };
+use crate::parse::queue::QueueName;
 use crate::time::{LogTime, DAY};
 
 /// Most sources given their own step; the rest are named in one.
@@ -244,7 +247,7 @@ fn log_args(s: &Summary) -> String {
     let logs: Vec<String> = s
         .inputs
         .iter()
-        .filter(|i| i.kind == "maillog")
+        .filter(|i| i.kind == SourceKind::Maillog.id())
         .map(|i| sh(&i.path))
         .collect();
     if logs.len() <= 4 {
@@ -254,7 +257,7 @@ fn log_args(s: &Summary) -> String {
     let dirs: std::collections::BTreeSet<&str> = s
         .inputs
         .iter()
-        .filter(|i| i.kind == "maillog")
+        .filter(|i| i.kind == SourceKind::Maillog.id())
         .map(|i| i.path.rsplit_once('/').map_or(".", |p| p.0))
         .collect();
     dirs.into_iter().map(sh).collect::<Vec<_>>().join(" ")
@@ -268,7 +271,7 @@ fn fix_server(s: &Summary, steps: &mut Vec<RunbookStep>) {
         let Some(cause) = Cause::from_id(&h.cause) else {
             continue;
         };
-        if !fixed_here(cause) || h.state != "ongoing" || seen.contains(&cause) {
+        if !fixed_here(cause) || h.state != ProblemState::Ongoing || seen.contains(&cause) {
             continue;
         }
         seen.push(cause);
@@ -289,7 +292,7 @@ fn fix_server(s: &Summary, steps: &mut Vec<RunbookStep>) {
         });
     }
     for e in &s.blacklistings {
-        if e.standing == "policy" && e.state == "ongoing" {
+        if e.standing == Standing::Policy && e.state == ProblemState::Ongoing {
             steps.push(fix_policy(e));
             break;
         }
@@ -428,7 +431,7 @@ fn fix_local(l: &LocalFailure) -> RunbookStep {
 fn ongoing_listings(s: &Summary) -> impl Iterator<Item = &BlacklistEpisode> {
     s.blacklistings
         .iter()
-        .filter(|e| e.state == "ongoing" && e.standing != "policy")
+        .filter(|e| e.state == ProblemState::Ongoing && e.standing != Standing::Policy)
 }
 
 fn delist(s: &Summary, steps: &mut Vec<RunbookStep>) {
@@ -493,7 +496,7 @@ fn held(s: &Summary, steps: &mut Vec<RunbookStep>) {
     let held = q
         .by_queue
         .iter()
-        .find(|k| k.key == "hold")
+        .find(|k| k.key == QueueName::Hold.id())
         .map_or(0, |k| k.messages);
     if held == 0 {
         return;
@@ -543,7 +546,7 @@ fn flush(s: &Summary, fixed_here: bool, steps: &mut Vec<RunbookStep>) {
     let deferred = s.queue.as_ref().map_or(0, |q| {
         q.by_queue
             .iter()
-            .filter(|k| k.key == "deferred")
+            .filter(|k| k.key == QueueName::Deferred.id())
             .map(|k| k.messages)
             .sum::<u64>()
     });

@@ -8,7 +8,9 @@ use super::local::time_of;
 use super::AnalysisOptions;
 use crate::classify::Cause;
 use crate::correlate::{Findings, OutcomeStatus, Sym};
-use crate::model::{EvidenceLine, HeadlineItem, KeyCount, QueueNow, Summary};
+use crate::model::{
+    EvidenceLine, HeadlineItem, KeyCount, ProblemState, QueueNow, QueueNowSource, Summary,
+};
 use crate::time::{LogTime, MINUTE};
 
 /// A problem last seen this close to the end of the logs, with no mail
@@ -27,7 +29,7 @@ pub fn finish(f: &Findings, opts: &AnalysisOptions, summary: &mut Summary) {
     let mut contacts = f.port25_contacts.clone();
     contacts.sort_unstable();
     let incident_window = (summary.timeline.incident_bucket_seconds * 2000).max(ONGOING_WITHIN);
-    let states: Vec<(String, Option<String>)> = summary
+    let states: Vec<(ProblemState, Option<String>)> = summary
         .headline
         .iter()
         .map(|h| {
@@ -39,7 +41,7 @@ pub fn finish(f: &Findings, opts: &AnalysisOptions, summary: &mut Summary) {
             let (Some(cause), Some(last)) =
                 (Cause::from_id(&h.cause), h.end.as_deref().and_then(time_of))
             else {
-                return (String::new(), None);
+                return (ProblemState::Untimed, None);
             };
             let start = h.start.as_deref().and_then(time_of).unwrap_or(last);
             let through = Through {
@@ -48,16 +50,18 @@ pub fn finish(f: &Findings, opts: &AnalysisOptions, summary: &mut Summary) {
                 contacts: &contacts,
             };
             match through.after(cause, start, last) {
-                Some(t) => ("ended".to_string(), Some(opts.format.iso(t))),
-                None if end.0 - last.0 <= incident_window => ("ongoing".to_string(), None),
-                None => ("ended".to_string(), None),
+                Some(t) => (ProblemState::Ended, Some(opts.format.iso(t))),
+                None if end.0 - last.0 <= incident_window => (ProblemState::Ongoing, None),
+                None => (ProblemState::Ended, None),
             }
         })
         .collect();
     for (h, (state, recovered)) in summary.headline.iter_mut().zip(states) {
         h.state = state;
         h.recovered = recovered;
-        h.occurrences = h.occurrences.max(u64::from(h.cause != "none"));
+        h.occurrences = h
+            .occurrences
+            .max(u64::from(h.cause != crate::model::NO_TROUBLE));
     }
 }
 
@@ -98,13 +102,13 @@ fn max_opt(a: Option<String>, b: Option<String>) -> Option<String> {
 
 /// Ongoing while any listing is; else ended when the last receiver
 /// accepted mail again.
-fn listing_state(summary: &Summary) -> (String, Option<String>) {
+fn listing_state(summary: &Summary) -> (ProblemState, Option<String>) {
     let eps = &summary.blacklistings;
-    if eps.iter().any(|e| e.state == "ongoing") {
-        return ("ongoing".to_string(), None);
+    if eps.iter().any(|e| e.state == ProblemState::Ongoing) {
+        return (ProblemState::Ongoing, None);
     }
     let again = eps.iter().filter_map(|e| e.accepted_again.clone()).max();
-    ("ended".to_string(), again)
+    (ProblemState::Ended, again)
 }
 
 /// The mail that went through, to tell whether a problem is over.
@@ -191,7 +195,7 @@ pub fn queue_from_logs(f: &Findings, opts: &AnalysisOptions, summary: &mut Summa
     }
     by_cause.sort_by(|a, b| b.messages.cmp(&a.messages).then(a.key.cmp(&b.key)));
     summary.queue_now = Some(QueueNow {
-        source: "logs".to_string(),
+        source: QueueNowSource::Logs,
         at: f.last.map(|t| opts.format.iso(t)),
         messages: f.live_ids.values().map(|v| v.len() as u64).sum(),
         from_suspects,
@@ -206,7 +210,7 @@ pub fn queue_from_dump(summary: &mut Summary, from_suspects: u64) {
         return;
     };
     summary.queue_now = Some(QueueNow {
-        source: "dump".to_string(),
+        source: QueueNowSource::Dump,
         at: Some(q.dump_time.clone()),
         messages: q.messages,
         from_suspects,

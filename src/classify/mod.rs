@@ -48,7 +48,9 @@ use crate::{Error, Result};
 /// what its IP is (a dynamic range), which no sender caused; `None` is
 /// everything else, throttles about one recipient or a busy server
 /// included.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Standing {
     Reputation,

@@ -83,7 +83,7 @@ pub(super) fn drop_duplicates(
         });
         rows.push(InputInfo {
             path: logs[dup].display(),
-            kind: "skipped".to_string(),
+            kind: crate::model::SKIPPED_INPUT.to_string(),
             compressed: logs[dup].compressed,
             bytes: logs[dup].bytes,
             problems: vec![format!(

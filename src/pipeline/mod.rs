@@ -257,7 +257,7 @@ fn coverage(inputs: &Inputs, analysis: &LogAnalysis, fmt: &TimeFormat, summary: 
     for sk in &inputs.skipped {
         summary.inputs.push(InputInfo {
             path: sk.path.display().to_string(),
-            kind: "skipped".to_string(),
+            kind: model::SKIPPED_INPUT.to_string(),
             problems: vec![sk.reason.clone()],
             ..InputInfo::default()
         });

@@ -256,8 +256,8 @@ fn blacklist(s: &Summary) -> Table {
         )
         .text("cause", r.iter().map(|x| x.cause.as_str()))
         .text("example", r.iter().map(|x| x.example.as_str()))
-        .text("standing", r.iter().map(|x| x.standing.as_str()))
-        .text("state", r.iter().map(|x| x.state.as_str()))
+        .text("standing", r.iter().map(|x| x.standing.id()))
+        .text("state", r.iter().map(|x| x.state.id()))
         .opt_text(
             "accepted_again",
             r.iter().map(|x| x.accepted_again.as_deref()),

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::model::{HeadlineItem, Summary};
+use crate::model::{HeadlineItem, ProblemState, Summary};
 
 /// Something the reader must know before trusting the numbers.
 #[derive(Serialize)]
@@ -26,8 +26,8 @@ pub fn when(t: &str) -> String {
 pub fn state_words(s: &Summary, h: &HeadlineItem) -> (String, String) {
     let listing = matches!(h.cause.as_str(), "blacklisted" | "rate_limited");
     let end = h.end.as_deref().map(when).unwrap_or_default();
-    match h.state.as_str() {
-        "ongoing" => (
+    match h.state {
+        ProblemState::Ongoing => (
             "Ongoing at the end of the logs".to_string(),
             match (listing, &s.period.last) {
                 (true, _) => {
@@ -37,7 +37,7 @@ pub fn state_words(s: &Summary, h: &HeadlineItem) -> (String, String) {
                 (false, None) => format!("last seen {end}"),
             },
         ),
-        "ended" => (
+        ProblemState::Ended => (
             format!("Ended {end}"),
             match (&h.recovered, listing) {
                 (Some(t), true) => format!("the receivers accepted mail again at {}", when(t)),

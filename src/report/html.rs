@@ -13,7 +13,7 @@
 use super::chart::{charts, Chart};
 use super::first_screen::{alerts, state_words, Alert};
 use super::{cause_color, segments, ReportOptions, Segment};
-use crate::model::{EvidenceLine, HeadlineItem, QueueNow, Summary};
+use crate::model::{EvidenceLine, HeadlineItem, QueueNow, Summary, SKIPPED_INPUT};
 use minijinja::{AutoEscape, Environment};
 use serde::Serialize;
 
@@ -100,7 +100,10 @@ struct View<'a> {
 
 impl<'a> View<'a> {
     fn new(s: &'a Summary, opts: &'a ReportOptions) -> View<'a> {
-        let trouble = s.headline.iter().any(|h| h.cause != "none");
+        let trouble = s
+            .headline
+            .iter()
+            .any(|h| h.cause != crate::model::NO_TROUBLE);
         let title = if trouble {
             s.headline
                 .iter()
@@ -121,8 +124,8 @@ impl<'a> View<'a> {
             queue_now: s.queue_now.as_ref(),
             charts: charts(s).map(|(wide, narrow)| Charts { wide, narrow }),
             t: Tables::new(s),
-            inputs_used: s.inputs.iter().filter(|i| i.kind != "skipped").count(),
-            inputs_skipped: s.inputs.iter().filter(|i| i.kind == "skipped").count(),
+            inputs_used: s.inputs.iter().filter(|i| i.kind != SKIPPED_INPUT).count(),
+            inputs_skipped: s.inputs.iter().filter(|i| i.kind == SKIPPED_INPUT).count(),
         }
     }
 }
@@ -132,7 +135,7 @@ fn now_item<'a>(s: &'a Summary, h: &'a HeadlineItem) -> NowItem<'a> {
     NowItem {
         h,
         color: cause_color(&h.cause),
-        state: &h.state,
+        state: h.state.id(),
         state_label,
         state_note,
         fix: h.fix.iter().map(|x| segments(x)).collect(),
@@ -163,7 +166,7 @@ mod tests {
         let h = HeadlineItem {
             cause: "dns_failure".into(),
             end: Some("2026-11-28T18:52:03".into()),
-            state: "ended".into(),
+            state: crate::model::ProblemState::Ended,
             recovered: Some("2026-11-28T18:54:10".into()),
             ..HeadlineItem::default()
         };
@@ -173,7 +176,7 @@ mod tests {
         let h = HeadlineItem {
             cause: "port25_blocked".into(),
             end: Some("2026-11-28T18:55:03".into()),
-            state: "ongoing".into(),
+            state: crate::model::ProblemState::Ongoing,
             ..HeadlineItem::default()
         };
         let n = now_item(&s, &h);

@@ -214,7 +214,7 @@ impl<'a> Tables<'a> {
             .collect();
         let t = &s.traffic;
         let hourly = t.per_hour.len() <= HOURS_LISTED;
-        let inbound = |r: &&SenderRow| r.kind == "client";
+        let inbound = |r: &&SenderRow| r.kind == crate::correlate::IdentityKind::Client.id();
         Tables {
             causes: s
                 .causes

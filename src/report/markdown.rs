@@ -173,7 +173,7 @@ fn fix_text(step: &str) -> String {
 fn queue_now(out: &mut String, s: &Summary) {
     let Some(q) = &s.queue_now else { return };
     let at = q.at.as_deref().map(when).unwrap_or_default();
-    let mut line = if q.source == "dump" {
+    let mut line = if q.source == crate::model::QueueNowSource::Dump {
         format!(
             "**Queue now:** {} messages in the queue dump of {at}",
             q.messages
@@ -246,7 +246,7 @@ mod tests {
                 title: "Outbound port 25 blocked".into(),
                 text: "Port 25 blocked.".into(),
                 end: Some("2026-11-28T18:52:03".into()),
-                state: "ended".into(),
+                state: crate::model::ProblemState::Ended,
                 recovered: Some("2026-11-28T18:54:10".into()),
                 messages: 7,
                 lines: vec![EvidenceLine {

@@ -5,7 +5,7 @@
 //! Log text may carry terminal escape sequences from strangers; every
 //! control character is replaced before it reaches the screen.
 
-use crate::model::Summary;
+use crate::model::{ProblemState, Summary};
 use std::fmt::Write;
 
 /// Lines the view may take; the caller adds one: where the report was written.
@@ -128,7 +128,10 @@ fn server_itself(s: &Summary, st: &Style, lines: &mut Vec<String>) {
 
 /// Each problem with its state, its text and its first fix; or no trouble.
 fn what_broke(s: &Summary, st: &Style, lines: &mut Vec<String>) {
-    if s.headline.iter().all(|h| h.cause == "none") {
+    if s.headline
+        .iter()
+        .all(|h| h.cause == crate::model::NO_TROUBLE)
+    {
         lines.push(st.bold("No outbound trouble found."));
         for h in &s.headline {
             lines.extend(
@@ -141,9 +144,9 @@ fn what_broke(s: &Summary, st: &Style, lines: &mut Vec<String>) {
         lines.push(st.bold("What broke"));
         for h in s.headline.iter().take(4) {
             let mut text = wrap(&h.text, WIDTH - 4, 2).into_iter();
-            let state = match h.state.as_str() {
-                "ongoing" => "[ongoing] ".to_string(),
-                "ended" => format!(
+            let state = match h.state {
+                ProblemState::Ongoing => "[ongoing] ".to_string(),
+                ProblemState::Ended => format!(
                     "[ended {}] ",
                     h.end.as_deref().map(short_time).unwrap_or_default()
                 ),
@@ -362,12 +365,15 @@ mod tests {
     #[test]
     fn each_problem_says_whether_it_is_ongoing_or_when_it_ended() {
         let mut s = Summary::default();
-        for (cause, state) in [("blacklisted", "ongoing"), ("dns_failure", "ended")] {
+        for (cause, state) in [
+            ("blacklisted", ProblemState::Ongoing),
+            ("dns_failure", ProblemState::Ended),
+        ] {
             s.headline.push(HeadlineItem {
                 cause: cause.into(),
                 text: format!("{cause} text"),
                 end: Some("2026-11-28T18:52:03".into()),
-                state: state.into(),
+                state,
                 ..Default::default()
             });
         }

@@ -36,12 +36,12 @@ fn login() -> Suspect {
     }
 }
 
-fn listing(state: &str) -> BlacklistEpisode {
+fn listing(state: ProblemState) -> BlacklistEpisode {
     BlacklistEpisode {
         list: "zen.spamhaus.org".into(),
         cause: "blacklisted".into(),
-        standing: "reputation".into(),
-        state: state.into(),
+        standing: Standing::Reputation,
+        state,
         listed_ip: Some("192.0.2.10".into()),
         last_seen: "2026-01-03T11:50:00".into(),
         ..BlacklistEpisode::default()
@@ -71,7 +71,7 @@ fn all_commands(steps: &[RunbookStep]) -> Vec<&str> {
 fn no_flush_while_a_listing_is_ongoing() {
     let mut s = summary();
     s.suspects = vec![login()];
-    s.blacklistings = vec![listing("ongoing")];
+    s.blacklistings = vec![listing(ProblemState::Ongoing)];
     s.queue = Some(dump(200));
     s.suspects[0].queued_file = Some("suspect-1-queued.csv".into());
     s.suspects[0].queued_ids_file = Some("suspect-1-queued-ids.txt".into());
@@ -111,7 +111,7 @@ fn no_flush_while_a_listing_is_ongoing() {
 fn flush_comes_last_once_the_listing_ended() {
     let mut s = summary();
     s.suspects = vec![login()];
-    s.blacklistings = vec![listing("ended")];
+    s.blacklistings = vec![listing(ProblemState::Ended)];
     s.queue = Some(dump(30));
     let steps = build(&s);
     let last = steps.last().unwrap();
@@ -173,22 +173,22 @@ fn the_server_own_failure_gets_a_fix_only_while_it_lasts() {
         receivers: vec!["mx.corp-example.com".into()],
         ..Incident::default()
     }];
-    let item = |state: &str| crate::model::HeadlineItem {
+    let item = |state: ProblemState| crate::model::HeadlineItem {
         cause: "port25_blocked".into(),
         end: Some("2026-01-03T11:30:00".into()),
-        state: state.into(),
+        state,
         ..Default::default()
     };
-    s.headline = vec![item("ongoing")];
+    s.headline = vec![item(ProblemState::Ongoing)];
     let steps = build(&s);
     assert_eq!(steps[0].commands[0], "nc -zv -w 5 mx.corp-example.com 25");
     assert_eq!(steps.last().unwrap().commands, vec!["postqueue -f"]);
-    s.headline = vec![item("ended")];
+    s.headline = vec![item(ProblemState::Ended)];
     assert!(build(&s).is_empty(), "an ended block needs nothing now");
     // A receiver's problem is not ours to fix.
     s.headline = vec![crate::model::HeadlineItem {
         cause: "mailbox_full".into(),
-        ..item("ongoing")
+        ..item(ProblemState::Ongoing)
     }];
     assert!(build(&s).is_empty());
 }

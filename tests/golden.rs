@@ -1,0 +1,76 @@
+//! Every output file of two fixed runs, byte for byte against the copies in
+//! `tests/golden/`: a change that moves any byte of any report shows here.
+//! After an intended change, regenerate them with
+//! `POSTMORTEM_UPDATE_GOLDEN=1 cargo test --test golden` and review the diff.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn run(name: &str, year: &str, args: &[&str]) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r");
+    // Relative input paths, so the reports name the same files everywhere;
+    // a given year and zone, so nothing depends on file times or the host.
+    let o = Command::new(env!("CARGO_BIN_EXE_postmortem"))
+        .current_dir(root)
+        .arg("analyze")
+        .args(args)
+        .args(["--year", year, "--timezone", "UTC", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let golden = root.join("tests/golden").join(name);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    if std::env::var_os("POSTMORTEM_UPDATE_GOLDEN").is_some() {
+        let _ = std::fs::remove_dir_all(&golden);
+        std::fs::create_dir_all(&golden).unwrap();
+        for f in &files {
+            std::fs::copy(f, golden.join(f.file_name().unwrap())).unwrap();
+        }
+        return;
+    }
+    let mut want: Vec<String> = std::fs::read_dir(&golden)
+        .unwrap_or_else(|e| panic!("{}: {e}", golden.display()))
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    want.sort();
+    let got: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(got, want, "the files written");
+    for f in &files {
+        let name = f.file_name().unwrap();
+        let a = std::fs::read(f).unwrap();
+        let b = std::fs::read(golden.join(name)).unwrap();
+        assert!(
+            a == b,
+            "{} differs from tests/golden",
+            name.to_string_lossy()
+        );
+    }
+}
+
+#[test]
+fn lab1_with_its_dump_is_byte_identical() {
+    run(
+        "lab-1",
+        "2026",
+        &[
+            "tests/fixtures/lab-1/logs",
+            "tests/fixtures/lab-1/queue/postqueue-p.txt",
+        ],
+    );
+}
+
+#[test]
+fn samples_are_byte_identical() {
+    // The samples begin on 29 December 2025.
+    run("samples", "2025", &["samples"]);
+}
