@@ -93,104 +93,112 @@ fn stop_source(x: &Suspect) -> RunbookStep {
         .map(|t| LogTime(t.0 - 7 * DAY).iso()[..10].to_string())
         .unwrap_or_default();
     match x.kind.as_str() {
-        "sasl" => {
-            let new_ips: Vec<&str> = x
-                .ip_uses
+        "sasl" => stop_login(x, value, &role),
+        "uid" => stop_script(x, value, &role, &since),
+        "client" => stop_client(value, &role),
+        _ => stop_sender(value, &role),
+    }
+}
+
+fn stop_login(x: &Suspect, value: &str, role: &str) -> RunbookStep {
+    let new_ips: Vec<&str> = x
+        .ip_uses
+        .iter()
+        .filter(|u| !u.usual)
+        .map(|u| u.ip.as_str())
+        .take(8)
+        .collect();
+    let ips = if new_ips.is_empty() {
+        String::new()
+    } else {
+        format!(", from IPs it had not used before ({})", new_ips.join(", "))
+    };
+    RunbookStep {
+        title: format!("Stop the source: reset the password of {value}"),
+        commands: vec![
+            format!("pw=$(openssl rand -base64 18); PSA_PASSWORD=\"$pw\" plesk bin mail -u {} -passwd ''; echo \"$pw\"  # Plesk", sh(value)),
+            format!("doveadm kick {}", sh(value)),
+            format!("doveadm sieve list -u {}", sh(value)),
+        ],
+        why: format!(
+            "{role}{ips}. A new password stops it; ending its sessions stops the ones open now. Elsewhere than Plesk, change it where the mailboxes are kept. Look for forwarding rules the attacker may have left."
+        ),
+    }
+}
+
+fn stop_script(x: &Suspect, value: &str, role: &str, since: &str) -> RunbookStep {
+    let uid = value.split(' ').next().unwrap_or(value);
+    let user = format!("$(getent passwd {} | cut -d: -f1)", sh(uid));
+    let home = x.home.as_deref().map_or_else(
+        || format!("\"$(getent passwd {} | cut -d: -f6)\"", sh(uid)),
+        sh,
+    );
+    let mut commands = vec![format!("getent passwd {}", sh(uid))];
+    if !since.is_empty() {
+        commands.push(format!(
+            "find {home} -xdev -name '*.php' -newermt {} -ls",
+            sh(since)
+        ));
+    }
+    commands.push(format!(
+        "postconf -e \"authorized_submit_users = !{user}, static:all\""
+    ));
+    let senders = if x.envelope_senders.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " Its envelope senders name the site: {}.",
+            x.envelope_senders
                 .iter()
-                .filter(|u| !u.usual)
-                .map(|u| u.ip.as_str())
-                .take(8)
-                .collect();
-            let ips = if new_ips.is_empty() {
-                String::new()
-            } else {
-                format!(", from IPs it had not used before ({})", new_ips.join(", "))
-            };
-            RunbookStep {
-                title: format!("Stop the source: reset the password of {value}"),
-                commands: vec![
-                    format!("pw=$(openssl rand -base64 18); PSA_PASSWORD=\"$pw\" plesk bin mail -u {} -passwd ''; echo \"$pw\"  # Plesk", sh(value)),
-                    format!("doveadm kick {}", sh(value)),
-                    format!("doveadm sieve list -u {}", sh(value)),
-                ],
-                why: format!(
-                    "{role}{ips}. A new password stops it; ending its sessions stops the ones open now. Elsewhere than Plesk, change it where the mailboxes are kept. Look for forwarding rules the attacker may have left."
-                ),
-            }
-        }
-        "uid" => {
-            let uid = value.split(' ').next().unwrap_or(value);
-            let user = format!("$(getent passwd {} | cut -d: -f1)", sh(uid));
-            let home = x.home.as_deref().map_or_else(
-                || format!("\"$(getent passwd {} | cut -d: -f6)\"", sh(uid)),
-                sh,
-            );
-            let mut commands = vec![format!("getent passwd {}", sh(uid))];
-            if !since.is_empty() {
-                commands.push(format!(
-                    "find {home} -xdev -name '*.php' -newermt {} -ls",
-                    sh(&since)
-                ));
-            }
-            commands.push(format!(
-                "postconf -e \"authorized_submit_users = !{user}, static:all\""
-            ));
-            let senders = if x.envelope_senders.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " Its envelope senders name the site: {}.",
-                    x.envelope_senders
-                        .iter()
-                        .take(3)
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            };
-            RunbookStep {
-                title: format!("Stop the source: the script running as uid {uid}"),
-                commands,
-                why: format!(
-                    "{role}, through the sendmail command.{senders} PHP files changed in the week before the listing point to the script; `authorized_submit_users` stops that user's mail until the script is removed (keep any users already in that parameter). Plesk: Tools & Settings > Mail Server Settings > outgoing mail control."
-                ),
-            }
-        }
-        "client" => {
-            let local = value.starts_with("127.") || value == "::1";
-            let (commands, how) = if local {
-                (
-                    vec!["ss -tnp '( dport = :25 or dport = :587 )'".to_string()],
-                    "It connects from this server itself: a local program sends over SMTP; find it by its process.",
-                )
-            } else {
-                (
-                    vec![
-                        format!("iptables -I INPUT -s {} -p tcp -m multiport --dports 25,465,587 -j DROP", sh(value)),
-                        "postconf mynetworks smtpd_relay_restrictions".to_string(),
-                    ],
-                    "It relayed without logging in: block it, then check why the server lets it relay (mynetworks, smtpd_relay_restrictions).",
-                )
-            };
-            RunbookStep {
-                title: format!("Stop the source: client {value}"),
-                commands,
-                why: format!("{role}. {how}"),
-            }
-        }
-        _ => {
-            let domain = value.rsplit_once('@').map_or(value, |p| p.1);
-            RunbookStep {
-                title: format!("Stop the source: whatever sends as {value}"),
-                commands: vec![format!(
-                    "grep -rlF --include='*.php' {} /var/www 2>/dev/null | head",
-                    sh(value)
-                )],
-                why: format!(
-                    "{role}, without a login or a local user the logs name: look for the web application of {domain} that uses this address (Plesk: /var/www/vhosts/{domain})."
-                ),
-            }
-        }
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    RunbookStep {
+        title: format!("Stop the source: the script running as uid {uid}"),
+        commands,
+        why: format!(
+            "{role}, through the sendmail command.{senders} PHP files changed in the week before the listing point to the script; `authorized_submit_users` stops that user's mail until the script is removed (keep any users already in that parameter). Plesk: Tools & Settings > Mail Server Settings > outgoing mail control."
+        ),
+    }
+}
+
+fn stop_client(value: &str, role: &str) -> RunbookStep {
+    let local = value.starts_with("127.") || value == "::1";
+    let (commands, how) = if local {
+        (
+            vec!["ss -tnp '( dport = :25 or dport = :587 )'".to_string()],
+            "It connects from this server itself: a local program sends over SMTP; find it by its process.",
+        )
+    } else {
+        (
+            vec![
+                format!("iptables -I INPUT -s {} -p tcp -m multiport --dports 25,465,587 -j DROP", sh(value)),
+                "postconf mynetworks smtpd_relay_restrictions".to_string(),
+            ],
+            "It relayed without logging in: block it, then check why the server lets it relay (mynetworks, smtpd_relay_restrictions).",
+        )
+    };
+    RunbookStep {
+        title: format!("Stop the source: client {value}"),
+        commands,
+        why: format!("{role}. {how}"),
+    }
+}
+
+fn stop_sender(value: &str, role: &str) -> RunbookStep {
+    let domain = value.rsplit_once('@').map_or(value, |p| p.1);
+    RunbookStep {
+        title: format!("Stop the source: whatever sends as {value}"),
+        commands: vec![format!(
+            "grep -rlF --include='*.php' {} /var/www 2>/dev/null | head",
+            sh(value)
+        )],
+        why: format!(
+            "{role}, without a login or a local user the logs name: look for the web application of {domain} that uses this address (Plesk: /var/www/vhosts/{domain})."
+        ),
     }
 }
 
