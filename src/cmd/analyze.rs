@@ -73,6 +73,7 @@ pub fn read_logs(
     max_line: usize,
     zone: Option<&jiff::tz::TimeZone>,
     progress: &dyn Progress,
+    sink: Option<&mut dyn crate::correlate::EventSink>,
 ) -> Result<LogAnalysis> {
     let jobs = pool.current_num_threads();
     let mut correlator = Correlator::new(classifier, years);
@@ -80,6 +81,9 @@ pub fn read_logs(
     correlator.set_zone(zone.cloned());
     if track_messages {
         correlator.track_messages();
+    }
+    if let Some(sink) = sink {
+        correlator.set_sink(sink);
     }
     let mut stats: Vec<LineStats> = vec![LineStats::default(); sources.len()];
     let mut problems: Vec<Vec<String>> = vec![Vec::new(); sources.len()];
@@ -302,7 +306,16 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         .num_threads(jobs)
         .build()
         .map_err(|e| Error::Usage(format!("cannot start {jobs} worker threads: {e}")))?;
-    let read = |years, progress: &dyn Progress| {
+    // The event tables' rows, spilled beside the report while the logs are
+    // read (`--parquet`, `--tables-csv`).
+    let mut spill = match (cfg.tables.parquet || cfg.tables.csv) && !cfg.no_report {
+        true => Some(crate::report::tables::Spill::create(&spill_dir(cfg))?),
+        false => None,
+    };
+    let mut read = |years, progress: &dyn Progress| -> Result<LogAnalysis> {
+        if let Some(s) = spill.as_mut() {
+            s.reset()?;
+        }
         read_logs(
             &logs,
             classifier,
@@ -313,6 +326,9 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
             cfg.max_line,
             cfg.format.zone(),
             progress,
+            spill
+                .as_mut()
+                .map(|s| s as &mut dyn crate::correlate::EventSink),
         )
     };
     let mut analysis = read(years, progress)?;
@@ -479,8 +495,9 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         }
         extra_files.push(("messages.csv".to_string(), csv));
     }
+    let mut queue_rows = Vec::new();
     if !dumps.is_empty() {
-        let (queue, files, dump_partial) = queue_section(
+        let (queue, files, dump_partial, rows) = queue_section(
             cfg,
             &dumps,
             &analysis.findings,
@@ -489,6 +506,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
             &mut summary,
         )?;
         partial |= dump_partial;
+        queue_rows = rows;
         summary.queue = queue;
         extra_files.extend(files);
         queue_headline(&mut summary);
@@ -520,21 +538,34 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
             .resolved()
         })
         .transpose()?;
-    let files = crate::report::write_report(
-        &summary,
-        &out_dir,
-        &crate::report::ReportOptions {
-            force: cfg.force,
-            redact: redact.clone(),
-            time_label: if fmt.zone_name() == "local" {
-                "server local time".to_string()
-            } else {
-                fmt.zone_name()
-            },
-            extra_files,
-            inputs: cfg.paths.clone(),
+    let report_opts = crate::report::ReportOptions {
+        force: cfg.force,
+        redact: redact.clone(),
+        time_label: if fmt.zone_name() == "local" {
+            "server local time".to_string()
+        } else {
+            fmt.zone_name()
         },
-    )?;
+        extra_files,
+        inputs: cfg.paths.clone(),
+    };
+    let files = match spill.as_mut() {
+        None => crate::report::write_report(&summary, &out_dir, &report_opts)?,
+        Some(spill) => {
+            let findings = &analysis.findings;
+            let source = crate::report::tables::RunTables {
+                findings,
+                summary: &summary,
+                queue: &queue_rows,
+                formats: cfg.tables,
+                fmt: &fmt,
+                passwd: &cfg.passwd,
+                redact: redact.as_ref(),
+            };
+            let mut tables = |dir: &Path| source.write(dir, spill);
+            crate::report::write_report_with(&summary, &out_dir, &report_opts, Some(&mut tables))?
+        }
+    };
     // What the terminal shows is as redacted as the files (same pseudonyms).
     if let Some(r) = &redact {
         crate::report::redact(&mut summary, r)?;
@@ -545,6 +576,19 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         files,
         partial,
     })
+}
+
+/// Where the event tables' rows wait for the analysis: beside the report
+/// folder, on the disk the tables go to.
+fn spill_dir(cfg: &AnalyzeConfig) -> PathBuf {
+    match &cfg.out {
+        Some(o) => o
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf(),
+        None => cfg.reports_root.clone(),
+    }
 }
 
 /// Without logs (or without incidents in them), the queue says what is
@@ -589,6 +633,15 @@ fn queue_headline(summary: &mut Summary) {
 /// A file written into the report folder beside the standard ones.
 type ExtraFile = (String, Vec<u8>);
 
+/// The queue's summary, its files, whether a dump was cut short, and its
+/// recipients (the `queue` event table).
+type QueueSection = (
+    Option<model::QueueSummary>,
+    Vec<ExtraFile>,
+    bool,
+    Vec<crate::report::csv::QueueRow>,
+);
+
 /// Reads the queue dumps, joins them to the logs, and writes the cleanup
 /// selections per suspect (ids files for `postsuper -d -`, never run here).
 fn queue_section(
@@ -598,7 +651,7 @@ fn queue_section(
     classifier: &Classifier,
     fmt: &TimeFormat,
     summary: &mut Summary,
-) -> Result<(Option<model::QueueSummary>, Vec<ExtraFile>, bool)> {
+) -> Result<QueueSection> {
     use crate::parse::queue as q;
     let paths: Vec<PathBuf> = dumps.iter().map(|s| s.path.clone()).collect();
     let loaded = crate::analyze::queue::load_dumps(
@@ -684,7 +737,7 @@ fn queue_section(
         files.push((name, body));
     }
     qs.notes.extend(notes);
-    Ok((Some(qs), files, partial))
+    Ok((Some(qs), files, partial, rows))
 }
 
 fn line_counts(all: &LineStats) -> LineCounts {

@@ -3,6 +3,7 @@
 use std::hash::{Hash, Hasher};
 
 use super::relay::{client_ip, decimal, domain_of, is_external_relay, is_loopback_ip, queued_as};
+use super::sink::{self, AttemptLine, LineFields};
 use super::*;
 
 impl Correlator<'_> {
@@ -34,7 +35,12 @@ impl Correlator<'_> {
                 };
                 let m = self.new_message((host, qid), time, identity, true);
                 m.loopback = loopback && sasl.is_empty();
-                let (id, counted) = (m.identity, m.counted_received);
+                let (id, counted, serial) = (m.identity, m.counted_received, m.serial);
+                if let Some(acc) = self.acc(serial) {
+                    if acc.client_ip.is_empty() {
+                        acc.client_ip = sink::keep(ip);
+                    }
+                }
                 if counted && id != 0 {
                     self.sender_stats(id).messages += 1;
                     self.touch(id, time);
@@ -52,8 +58,21 @@ impl Correlator<'_> {
                     self.touch(id, time);
                 }
             }
-            EventKind::QueueActive { qid, from, .. } => {
-                let m = self.message((host, qid), time);
+            EventKind::QueueActive {
+                qid,
+                from,
+                size,
+                nrcpt,
+            } => {
+                let serial = self.message((host, qid), time).serial;
+                if let Some(acc) = self.acc(serial) {
+                    if acc.sender.is_empty() {
+                        acc.sender = sink::keep(g(from));
+                    }
+                    acc.size = acc.size.max(size);
+                    acc.nrcpt = acc.nrcpt.max(nrcpt);
+                }
+                let m = self.live.get_mut(&(host, qid)).expect("present");
                 if m.identity != 0 && m.counted_received && !g(from).is_empty() {
                     // The envelope senders an identity uses: for a script,
                     // which site it is.
@@ -93,6 +112,11 @@ impl Correlator<'_> {
                 m.message_id = mid;
                 let (serial, identity, arrival, loopback) =
                     (m.serial, m.identity, m.arrival, m.loopback);
+                if let Some(acc) = self.acc(serial) {
+                    if acc.message_id.is_empty() {
+                        acc.message_id = sink::keep(g(message_id));
+                    }
+                }
                 match self.by_message_id.get(&(host, mid)).copied() {
                     // The same message-id from a loopback client, while the
                     // first copy is still queued: the filter's re-injection.
@@ -109,11 +133,20 @@ impl Correlator<'_> {
             EventKind::Delivery {
                 qid,
                 to,
+                orig_to,
                 relay,
+                dsn,
+                delays,
                 status,
                 reason,
-                ..
-            } => self.delivery(host, time, qid, g(to), g(relay), status, g(reason)),
+            } => {
+                let more = LineFields {
+                    orig_to: g(orig_to),
+                    dsn: g(dsn),
+                    delays: g(delays),
+                };
+                self.delivery(host, time, qid, g(to), g(relay), status, g(reason), more)
+            }
             EventKind::Expired { qid, .. } => {
                 let m = self.message((host, qid), time);
                 // The recipients still deferred are returned to the sender.
@@ -206,6 +239,7 @@ impl Correlator<'_> {
                             self.findings.counts.deferral_events += 1;
                         }
                     }
+                    self.emit_repeat(n, time);
                 }
             }
             EventKind::Info | EventKind::NotUnderstood | EventKind::Mark => {}
@@ -245,6 +279,9 @@ impl Correlator<'_> {
             if stage == RejectStage::Cleanup {
                 // cleanup drops the message: no `removed` follows.
                 if let Some(m) = self.live.remove(&(host, qid)) {
+                    if let Some(acc) = self.acc(m.serial) {
+                        acc.rejected = !discard;
+                    }
                     self.release_root(m.serial);
                 }
             }
@@ -280,13 +317,23 @@ impl Correlator<'_> {
         relay: &[u8],
         status: DeliveryStatus,
         reason: &[u8],
+        more: LineFields<'_>,
     ) {
         self.last_kind_deferral = None;
         let key = (host, qid);
+        let row = AttemptLine {
+            time,
+            to,
+            relay,
+            reason,
+            more,
+            soft_bounce: status == DeliveryStatus::SoftBounce,
+        };
         // Content-filter hand-off: the re-queued copy is the same message.
         if status == DeliveryStatus::Sent && is_loopback_relay(relay) {
             if let Some(child) = queued_as(reason) {
                 self.handoff(key, child, to, relay, time);
+                self.attempt_row(key, &row, AttemptStatus::HandedOff, None);
                 return;
             }
         }
@@ -345,7 +392,16 @@ impl Correlator<'_> {
         let dropped = (is_loopback_relay(relay) && super::local::is_filter_discard(reason))
             || relay == b"none";
         match status {
-            DeliveryStatus::Sent if dropped => self.discarded(key, time, to, relay),
+            DeliveryStatus::Sent if dropped => {
+                self.discarded(key, time, to, relay);
+                let kept = self.live.get(&key).is_some_and(|m| m.quarantined);
+                let status = if kept {
+                    AttemptStatus::Quarantined
+                } else {
+                    AttemptStatus::Discarded
+                };
+                self.attempt_row(key, &row, status, None);
+            }
             DeliveryStatus::Sent => {
                 if external {
                     self.findings.deliveries.push(Delivery { time, domain });
@@ -353,6 +409,7 @@ impl Correlator<'_> {
                 self.findings.counts.delivered += 1;
                 self.sender_stats(identity).delivered += 1;
                 self.track(key, to, relay, Fate::Sent, time, None);
+                self.attempt_row(key, &row, AttemptStatus::Sent, None);
             }
             _ => {
                 let failure = Failure {
@@ -363,6 +420,13 @@ impl Correlator<'_> {
                     bounced: status == DeliveryStatus::Bounced,
                 };
                 self.failure(failure, time, to, relay, reason);
+                let outcome = self.findings.outcomes.len().checked_sub(1);
+                let status = if status == DeliveryStatus::Bounced {
+                    AttemptStatus::Bounced
+                } else {
+                    AttemptStatus::Deferred
+                };
+                self.attempt_row(key, &row, status, outcome.map(|i| i as u32));
             }
         }
     }

@@ -29,6 +29,7 @@ impl Correlator<'_> {
         if counted {
             self.findings.counts.received += 1;
         }
+        self.open_file(key.0, key.1, serial, time);
         let msg = Message {
             serial,
             identity,
@@ -76,7 +77,7 @@ impl Correlator<'_> {
         let was_counted = c.counted_received;
         let child_identity = c.identity;
         c.serial = serial;
-        if self.tracking && old != serial {
+        if (self.tracking || self.sink.is_some()) && old != serial {
             self.findings.merged_serials.insert(old, serial);
         }
         c.counted_received = false;
@@ -92,6 +93,9 @@ impl Correlator<'_> {
             }
         }
         self.roots.entry(serial).or_default().refs += 1;
+        if old != serial {
+            self.merge_acc(old, serial);
+        }
         self.release_root(old);
     }
 
@@ -99,7 +103,9 @@ impl Correlator<'_> {
         if let Some(r) = self.roots.get_mut(&serial) {
             r.refs = r.refs.saturating_sub(1);
             if r.refs == 0 {
-                self.roots.remove(&serial);
+                if let Some(root) = self.roots.remove(&serial) {
+                    self.emit_message(root);
+                }
             }
         }
     }
@@ -191,6 +197,7 @@ impl Correlator<'_> {
         m: &mut Message,
         removed: Option<LogTime>,
     ) {
+        self.close_file(m, removed);
         if let Some(recipients) = m.track.take() {
             self.findings.queue_files.push(QueueFileRecord {
                 message: m.serial,

@@ -186,6 +186,9 @@ pub enum EventKind {
         orig_to: Span,
         relay: Span,
         dsn: Span,
+        /// `delays=a/b/c/d`: before the queue manager, in it, connection
+        /// setup, transmission (seconds).
+        delays: Span,
         status: DeliveryStatus,
         /// The text in parentheses after the status.
         reason: Span,
@@ -563,14 +566,15 @@ fn with_queue_id(chunk: &[u8], service: &[u8], qid: QueueId, rest: &[u8]) -> Opt
         let head = &rest[..status];
         // One pass over `to=, orig_to=, relay=, conn_use=, delay=, delays=,
         // dsn=`: this is the most frequent line.
-        let (mut to, mut orig_to, mut relay, mut dsn) =
-            (&head[..0], &head[..0], &head[..0], &head[..0]);
+        let (mut to, mut orig_to, mut relay, mut dsn, mut delays) =
+            (&head[..0], &head[..0], &head[..0], &head[..0], &head[..0]);
         for (k, v) in fields(head) {
             match k {
                 b"to" => to = v,
                 b"orig_to" => orig_to = v,
                 b"relay" => relay = v,
                 b"dsn" => dsn = v,
+                b"delays" => delays = v,
                 _ => {}
             }
         }
@@ -580,6 +584,7 @@ fn with_queue_id(chunk: &[u8], service: &[u8], qid: QueueId, rest: &[u8]) -> Opt
             orig_to: sp(strip_angle(orig_to)),
             relay: sp(relay),
             dsn: sp(dsn),
+            delays: sp(delays),
             status: status_kind,
             reason: sp(reason_after(&st[word_end..])),
         });
