@@ -21,6 +21,7 @@ pub mod fleet;
 pub mod input;
 pub mod model;
 pub mod parse;
+pub mod pipeline;
 pub mod report;
 pub mod time;
 

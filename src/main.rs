@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use postmortem::cli::{AnalyzeArgs, Cli, Command, FleetArgs, QueueArgs};
-use postmortem::cmd::analyze::Progress;
 use postmortem::config::{AnalyzeConfig, FleetConfig, QueueConfig};
+use postmortem::pipeline::Progress;
 use postmortem::report::escape::{terminal_line, SafeWriter};
 
 struct Bar(indicatif::ProgressBar);
@@ -49,7 +49,7 @@ fn analyze(mut a: AnalyzeArgs) -> Result<ExitCode, String> {
     let quiet = a.quiet;
     let cfg = AnalyzeConfig::try_from(a).map_err(|e| e.to_string())?;
     let outcome =
-        postmortem::cmd::analyze::run(&cfg, &progress_bar(quiet)).map_err(|e| format!("{e:#}"))?;
+        postmortem::pipeline::run(&cfg, &progress_bar(quiet)).map_err(|e| format!("{e:#}"))?;
     let mut out = std::io::stdout().lock();
     if !quiet {
         let color = postmortem::report::use_color(std::io::stdout().is_terminal());

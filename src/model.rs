@@ -44,6 +44,11 @@ pub struct Summary {
     /// Plesk Outgoing Mail Control refusals per sender.
     #[serde(default)]
     pub outgoing_limits: Vec<OutgoingLimitRow>,
+    /// What to do, in order: stop the sources, delete the reviewed spam,
+    /// fix the server, delist, and flush last (only when nothing argues
+    /// against it).
+    #[serde(default)]
+    pub runbook: Vec<RunbookStep>,
     /// What the reader should know that is not a problem of the run:
     /// `soft_bounce`, merged severity files, clocks, how sure a finding is
     /// (logs too short to compare a sender with its past, ...).
@@ -295,6 +300,9 @@ pub struct BlacklistEpisode {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Suspect {
     pub rank: u32,
+    /// A cause of its listing, or a source that sent in bulk while listed.
+    #[serde(default)]
+    pub role: SuspectRole,
     /// `sasl:dave@example.com`, `uid:33 (www-data)`, `sender:x@y`, `client:1.2.3.4`
     pub identity: String,
     pub kind: String,
@@ -311,7 +319,19 @@ pub struct Suspect {
     pub failed_logins_before: u64,
     pub evidence: Vec<String>,
     pub fix: Vec<String>,
+    /// Its queued messages the logs show to be spam: the ids for
+    /// `postsuper -d -`.
     pub queued_ids_file: Option<String>,
+    /// Its other queued messages, to look at before anything is done.
+    #[serde(default)]
+    pub review_ids_file: Option<String>,
+    /// All its queued messages with their evidence (`suspect-N-queued.csv`).
+    #[serde(default)]
+    pub queued_file: Option<String>,
+    #[serde(default)]
+    pub queued_spam: u64,
+    #[serde(default)]
+    pub queued_review: u64,
     /// Recipients in the window beyond what its own past predicts.
     #[serde(default)]
     pub excess_recipients: u64,
@@ -339,6 +359,27 @@ pub struct Suspect {
     /// Raw log lines that show it.
     #[serde(default)]
     pub lines: Vec<EvidenceLine>,
+}
+
+/// What a suspect is to the listing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuspectRole {
+    /// It sent the mail before the listing that likely caused it.
+    #[default]
+    Cause,
+    /// It sent in bulk only after the first listing: not its cause, but a
+    /// source to stop, and its queued mail is spam to remove.
+    WhileListed,
+}
+
+impl SuspectRole {
+    pub fn id(self) -> &'static str {
+        match self {
+            SuspectRole::Cause => "cause",
+            SuspectRole::WhileListed => "while_listed",
+        }
+    }
 }
 
 /// A raw log line a finding cites, where to find it.
@@ -434,6 +475,18 @@ pub struct QueueSummary {
     /// sure the dump time is.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The host whose logs the dump was joined to, when the logs hold several.
+    #[serde(default)]
+    pub host: Option<String>,
+}
+
+/// One step of the runbook: what to do, the commands with the real values,
+/// and why it comes at this point.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RunbookStep {
+    pub title: String,
+    pub commands: Vec<String>,
+    pub why: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

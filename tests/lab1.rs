@@ -327,12 +327,16 @@ fn listings_have_their_lab_state_and_guessing_is_found() {
         assert!(secs(e["first_seen"].as_str().unwrap()) >= start, "{list}");
     }
     let suspects = s["suspects"].as_array().unwrap();
+    // The web server's script sent after the listings began: it may be
+    // named, but only as sending while listed, never as a cause.
     assert!(
         suspects
             .iter()
-            .all(|x| !x["identity"].as_str().unwrap().starts_with("uid:33")),
+            .filter(|x| x["identity"].as_str().unwrap().starts_with("uid:33"))
+            .all(|x| x["role"] == "while_listed"),
         "{suspects:?}"
     );
+    assert_eq!(suspects[0]["role"], "cause", "{suspects:?}");
     let guessing = s["password_guessing"].as_array().unwrap();
     let dave = guessing
         .iter()

@@ -20,6 +20,8 @@ pub struct MessageRow {
     /// Queue ids of its copies, first to last, space-separated.
     pub queue_ids: String,
     pub identity: String,
+    /// The SMTP client that submitted it (empty: local or unknown).
+    pub client_ip: String,
     /// For a bounce notice: the message it reports on.
     pub bounce_of: Option<u64>,
     pub arrival: String,
@@ -170,6 +172,11 @@ pub fn for_each_batch(
                 .collect::<Vec<_>>()
                 .join(" "),
             identity: super::display_identity(&s(identity), passwd),
+            client_ip: copies
+                .iter()
+                .map(|q| q.client_ip)
+                .find(|&i| i != 0)
+                .map_or_else(String::new, s),
             bounce_of: copies
                 .iter()
                 .map(|q| q.bounce_of)

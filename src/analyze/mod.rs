@@ -14,6 +14,8 @@ pub mod local;
 pub mod messages;
 pub mod outcomes;
 pub mod queue;
+pub mod runbook;
+pub mod sending;
 mod suspect_window;
 pub mod suspects;
 
@@ -217,11 +219,7 @@ fn pct(part: u64, whole: u64) -> f64 {
 
 /// Builds the analysis sections of the summary from the findings.
 /// Returns the raw log lines the findings cite, to look up.
-pub fn summarize(
-    f: &mut Findings,
-    opts: &AnalysisOptions,
-    summary: &mut Summary,
-) -> evidence::Requests {
+pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary) -> Analyzed {
     apply_port25_judgement(f);
     lasting::judge_lasting_block(f);
     let f: &Findings = f;
@@ -231,7 +229,7 @@ pub fn summarize(
         || sources_of_mail(f, opts),
     );
     let Some((incidents, mut requests)) = incidents else {
-        return evidence::Requests::default();
+        return Analyzed::default();
     };
     let ranking: suspects::Ranking;
     (
@@ -244,10 +242,19 @@ pub fn summarize(
     summary.suspects = ranking.suspects;
     summary.notes.extend(ranking.notes);
     requests.extend(ranking.requests);
+    let suspects = ranking.identities;
     summary.password_guessing = guessing::password_guessing(f, opts);
     summary.headline = headline(summary, &incidents, f.counts.deferral_events);
     local::summarize(f, opts, summary);
-    requests
+    Analyzed { requests, suspects }
+}
+
+/// What the rest of the pipeline needs from the analysis besides the
+/// summary: the raw lines to look up, and who the suspects are.
+#[derive(Default)]
+pub struct Analyzed {
+    pub requests: evidence::Requests,
+    pub suspects: Vec<suspects::SuspectRef>,
 }
 
 /// Causes, timeline and incidents, into `summary`; the incidents with their

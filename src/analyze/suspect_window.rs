@@ -22,6 +22,9 @@ pub struct Window {
     /// The first reputation refusal of all: refusals before it speak of the
     /// mail itself, after it of the listing.
     pub first_listing: LogTime,
+    /// The window runs from the first listing to the end of the logs: who
+    /// sent in bulk while the server was listed.
+    pub while_listed: bool,
 }
 
 /// What one identity sent in the window, and before it by hour of day.
@@ -67,6 +70,34 @@ impl Window {
             log_start,
             lookback,
             first_listing,
+            while_listed: false,
+        }
+    }
+
+    /// From the first listing to `end` (the end of the logs): mail that
+    /// cannot have caused the listing, but is spam sent while listed.
+    pub fn while_listed(
+        f: &Findings,
+        first_listing: LogTime,
+        end: LogTime,
+        lookback: i64,
+    ) -> Window {
+        Window {
+            onset: end,
+            from: first_listing,
+            log_start: f.first.unwrap_or(first_listing),
+            lookback,
+            first_listing,
+            while_listed: true,
+        }
+    }
+
+    /// How the window's end reads in the evidence.
+    fn until(&self) -> &'static str {
+        if self.while_listed {
+            "while the server was listed"
+        } else {
+            "before the listing"
         }
     }
 
@@ -278,11 +309,12 @@ impl Window {
         .fold(1.0, |acc, (w, e)| acc * (1.0 - w * e));
         let suspicion = 1.0 - keep;
         let mut evidence = vec![format!(
-            "sent {} messages to {} external recipients in {} domains in the {} before the listing ({:.1}% of the server's outbound recipients)",
+            "sent {} messages to {} external recipients in {} domains in the {} {} ({:.1}% of the server's outbound recipients)",
             s.messages.len(),
             s.recipients,
             s.domains.len(),
             human_span(self.onset.0 - self.from.0),
+            self.until(),
             100.0 * v / total as f64
         )];
         if peak >= 60.0 {
@@ -358,13 +390,16 @@ impl Window {
         }
         if ev.failed.0 >= 5 {
             out.push(format!(
-                "{} failed logins for this account from {} IPs before the listing (password guessing)",
-                ev.failed.0, ev.failed.1
+                "{} failed logins for this account from {} IPs {} (password guessing)",
+                ev.failed.0,
+                ev.failed.1,
+                self.until()
             ));
         } else if ev.failed.0 > 0 {
             out.push(format!(
-                "{} failed login(s) for this account before the listing",
-                ev.failed.0
+                "{} failed login(s) for this account {}",
+                ev.failed.0,
+                self.until()
             ));
         }
         if per_message >= 3.0 {

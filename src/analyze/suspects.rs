@@ -54,7 +54,7 @@ use super::episodes::Episode;
 use super::{display_identity, AnalysisOptions};
 use crate::classify::{Cause, Standing};
 use crate::correlate::{Findings, IdentityKind, OutcomeStatus, Sym};
-use crate::model::{Suspect, SuspectBurst, SuspectIp};
+use crate::model::{Suspect, SuspectBurst, SuspectIp, SuspectRole};
 use crate::time::{LogTime, MINUTE};
 
 /// The least excess (recipients) of a listed suspect.
@@ -87,6 +87,9 @@ pub(super) struct Scored {
 }
 
 /// The ranking: suspects across episodes, and what the reader should know
+/// Identities listed as sending while listed, at most.
+const WHILE_LISTED_MAX: usize = 5;
+
 /// about how sure it is.
 #[derive(Debug, Default)]
 pub struct Ranking {
@@ -94,6 +97,17 @@ pub struct Ranking {
     pub notes: Vec<String>,
     /// The raw lines each suspect's evidence cites, to look up.
     pub requests: super::evidence::Requests,
+    /// Each suspect's identity, in rank order.
+    pub identities: Vec<SuspectRef>,
+}
+
+/// A ranked suspect's identity, for what is looked up after the ranking
+/// (its queued mail).
+#[derive(Debug, Clone, Copy)]
+pub struct SuspectRef {
+    pub rank: u32,
+    pub identity: Sym,
+    pub kind: Option<IdentityKind>,
 }
 
 /// Ranks suspects for the reputation episodes, earliest first.
@@ -148,6 +162,28 @@ pub fn rank(f: &Findings, episodes: &[Episode], opts: &AnalysisOptions) -> Ranki
         }
     }
     order.truncate(20);
+    let causes = order.len();
+    // Who sent in bulk while listed: not a cause of the listing, but its
+    // spam is queued and keeps the listing alive, so it is a source to
+    // stop. Ranked after the causes.
+    let end = f.last.map_or(first_listing, |t| LogTime(t.0 + 1));
+    let later: Vec<Scored> =
+        super::suspect_window::Window::while_listed(f, first_listing, end, opts.lookback)
+            .score(f)
+            .into_iter()
+            .filter(|s| !placed.contains(&s.identity))
+            .take(WHILE_LISTED_MAX)
+            .collect();
+    for s in &later {
+        let at = s.first_sent.unwrap_or(first_listing);
+        let e = episodes
+            .iter()
+            .filter(|e| e.is_reputation() && e.first <= at)
+            .max_by_key(|e| e.first)
+            .or_else(|| episodes.iter().find(|e| e.is_reputation()))
+            .expect("a reputation episode exists");
+        order.push((e, s, (first_listing, end)));
+    }
     let mut requests = super::evidence::Requests::default();
     for (i, (_, s, _)) in order.iter().enumerate() {
         let new_ips: Vec<(Sym, LogTime)> = s
@@ -158,15 +194,31 @@ pub fn rank(f: &Findings, episodes: &[Episode], opts: &AnalysisOptions) -> Ranki
             .collect();
         requests.suspect(i, f, s, &new_ips);
     }
+    let identities = order
+        .iter()
+        .enumerate()
+        .map(|(i, (_, s, _))| SuspectRef {
+            rank: i as u32 + 1,
+            identity: s.identity,
+            kind: s.kind,
+        })
+        .collect();
     let suspects = order
         .into_iter()
         .enumerate()
-        .map(|(i, (e, s, _))| suspect(f, e, s, i as u32 + 1, opts))
+        .map(|(i, (e, s, _))| {
+            let mut row = suspect(f, e, s, i as u32 + 1, opts);
+            if i >= causes {
+                row.role = SuspectRole::WhileListed;
+            }
+            row
+        })
         .collect();
     Ranking {
         suspects,
         notes,
         requests,
+        identities,
     }
 }
 
@@ -215,6 +267,7 @@ fn suspect(f: &Findings, e: &Episode, s: &Scored, rank: u32, opts: &AnalysisOpti
     }
     Suspect {
         rank,
+        role: SuspectRole::Cause,
         identity: display.clone(),
         kind: s.kind.map_or("unknown", |k| k.id()).to_string(),
         score: (s.weight * 10.0).round() / 10.0,
@@ -235,6 +288,10 @@ fn suspect(f: &Findings, e: &Episode, s: &Scored, rank: u32, opts: &AnalysisOpti
         evidence,
         fix: fixes(s.kind, &display),
         queued_ids_file: None,
+        review_ids_file: None,
+        queued_file: None,
+        queued_spam: 0,
+        queued_review: 0,
         excess_recipients: s.excess.round() as u64,
         suspicion: round2(s.suspicion),
         listing_onset: Some(fmt.iso(e.first)),

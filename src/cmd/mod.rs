@@ -1,6 +1,6 @@
-//! One module per subcommand; `main.rs` turns arguments into their configs.
+//! One module per subcommand besides `analyze` (the [`crate::pipeline`]);
+//! `main.rs` turns arguments into their configs.
 
-pub mod analyze;
 pub mod causes;
 pub mod explain;
 pub mod fleet;

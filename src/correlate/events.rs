@@ -36,10 +36,12 @@ impl Correlator<'_> {
                 let m = self.new_message((host, qid), time, identity, true);
                 m.loopback = loopback && sasl.is_empty();
                 let (id, counted, serial) = (m.identity, m.counted_received, m.serial);
-                if let Some(acc) = self.acc(serial) {
-                    if acc.client_ip.is_empty() {
-                        acc.client_ip = sink::keep(ip);
-                    }
+                // The first client wins: a content filter's reinjection
+                // (from loopback) is linked to the original's root later.
+                let ip = self.findings.strings.intern(ip);
+                let root = self.roots.entry(serial).or_default();
+                if root.client_ip == 0 {
+                    root.client_ip = ip;
                 }
                 if counted && id != 0 {
                     self.sender_stats(id).messages += 1;
@@ -360,11 +362,7 @@ impl Correlator<'_> {
             }
         }
         let domain = self.findings.strings.intern(domain_of(to));
-        let rcpt = {
-            let mut h = rustc_hash::FxHasher::default();
-            to.hash(&mut h);
-            h.finish()
-        };
+        let rcpt = address_key(to);
         let external = is_external_relay(relay);
         // Count each recipient once per message, for the sender table and
         // the outbound volume behind a listing.
@@ -381,6 +379,7 @@ impl Correlator<'_> {
                     identity,
                     message: serial,
                     domain,
+                    address: rcpt as u32,
                 });
             }
         }

@@ -199,11 +199,13 @@ impl Correlator<'_> {
     ) {
         self.close_file(m, removed);
         if let Some(recipients) = m.track.take() {
+            let client_ip = self.roots.get(&m.serial).map_or(0, |r| r.client_ip);
             self.findings.queue_files.push(QueueFileRecord {
                 message: m.serial,
                 host,
                 queue_id: qid,
                 identity: m.identity,
+                client_ip,
                 arrival: m.arrival,
                 removed,
                 bounce_of: m.bounce_of,

@@ -74,6 +74,8 @@ struct Message {
 /// State shared by all copies of one message.
 #[derive(Debug, Clone, Default)]
 struct Root {
+    /// The client that submitted it over SMTP (not a filter's loopback).
+    client_ip: Sym,
     deferred: bool,
     held: bool,
     expired: bool,
@@ -365,18 +367,18 @@ impl<'c> Correlator<'c> {
 
     /// Ends the run: what is still live is what the queue should hold.
     pub fn finish(mut self) -> Findings {
-        let mut ids = HashMap::with_capacity(self.live.len());
+        let mut ids: HashMap<String, Vec<QueueIdInfo>> = HashMap::with_capacity(self.live.len());
         let live: Vec<((Sym, QueueId), Message)> = self.live.drain().collect();
         for ((host, qid), mut m) in live {
             self.close_track(host, qid, &mut m, None);
-            ids.insert(
-                qid.to_string(),
-                QueueIdInfo {
-                    identity: m.identity,
-                    first_cause: m.first_cause,
-                    first_deferral: m.first_deferral,
-                },
-            );
+            ids.entry(qid.to_string()).or_default().push(QueueIdInfo {
+                host,
+                identity: m.identity,
+                client_ip: self.roots.get(&m.serial).map_or(0, |r| r.client_ip),
+                arrival: m.arrival,
+                first_cause: m.first_cause,
+                first_deferral: m.first_deferral,
+            });
         }
         self.findings.live_ids = ids;
         self.flush_messages();
@@ -453,7 +455,7 @@ Jan  4 09:00:02 mx postfix/smtp[3]: ABCDE12345: to=<y@remote.test>, relay=mx.rem
         assert_eq!(f.senders[&alice].deferred, 1);
         assert_eq!(f.senders[&shop].deferred, 1);
         assert_eq!(f.live_ids.len(), 1);
-        assert_eq!(f.live_ids["ABCDE12345"].identity, shop);
+        assert_eq!(f.live_ids["ABCDE12345"][0].identity, shop);
     }
 
     /// Queue ids that are never removed (a hostile or cut log) used to be

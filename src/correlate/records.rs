@@ -89,6 +89,18 @@ pub struct OutboundRecipient {
     pub identity: Sym,
     pub message: u32,
     pub domain: Sym,
+    /// The address's [`address_key`], cut to 32 bits: enough to tell a
+    /// correspondent mailed before from a new one, without storing it.
+    pub address: u32,
+}
+
+/// A recipient address's key: its hash, so recipients are compared
+/// without being stored.
+pub fn address_key(address: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    address.hash(&mut h);
+    h.finish()
 }
 
 /// A failed SASL login.
@@ -158,6 +170,8 @@ pub struct QueueFileRecord {
     pub host: Sym,
     pub queue_id: QueueId,
     pub identity: Sym,
+    /// The SMTP client that submitted it (0: local or unknown).
+    pub client_ip: Sym,
     pub arrival: LogTime,
     /// When it was removed; `None` while still queued at the end.
     pub removed: Option<LogTime>,
@@ -326,7 +340,12 @@ pub struct Clocks {
 /// dump to the logs.
 #[derive(Debug, Clone, Copy)]
 pub struct QueueIdInfo {
+    /// The host whose logs hold it (queue ids repeat across servers).
+    pub host: Sym,
     pub identity: Sym,
+    /// The SMTP client that submitted it (0: local or unknown).
+    pub client_ip: Sym,
+    pub arrival: LogTime,
     pub first_cause: Option<Cause>,
     pub first_deferral: Option<LogTime>,
 }
@@ -350,7 +369,7 @@ pub struct Findings {
     pub source_span: HashMap<usize, (LogTime, LogTime)>,
     /// Queue ids still live at the end, with what we know: joined with a
     /// queue dump.
-    pub live_ids: HashMap<String, QueueIdInfo>,
+    pub live_ids: HashMap<String, Vec<QueueIdInfo>>,
     /// Year given to year-less stamps (first series), and how.
     pub year: Option<(i32, String)>,
     /// Year-less stamps that fell after the anchor (inferred year too late).

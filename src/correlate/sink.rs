@@ -97,6 +97,8 @@ pub trait EventSink: Send {
     /// `last message repeated N times` after an attempt: `n` more like it.
     fn repeat_last(&mut self, n: u64, time: LogTime);
     fn message(&mut self, m: &MessageSummary);
+    /// The logs are read again from the start: forget every row so far.
+    fn restart(&mut self);
 }
 
 impl<'c> Correlator<'c> {
@@ -219,6 +221,9 @@ impl<'c> Correlator<'c> {
         let Some(sink) = self.sink.as_mut() else {
             return;
         };
+        if root.client_ip != 0 {
+            acc.client_ip = keep(self.findings.strings.get(root.client_ip));
+        }
         acc.expired |= root.expired;
         acc.deleted |= root.deleted;
         acc.held |= root.held;

@@ -577,6 +577,9 @@ pub struct QueueRow {
     pub cause: String,
     pub reason: Option<String>,
     pub identity: Option<String>,
+    /// The host whose logs hold it (queue ids repeat across servers).
+    pub host: Option<String>,
+    pub client_ip: Option<String>,
 }
 
 /// `queue.csv`: one row per queued recipient (the full queue; the Summary
@@ -593,7 +596,31 @@ pub fn queue_csv(rows: &[QueueRow]) -> crate::Result<Vec<u8>> {
         .text("domain", rows.iter().map(|r| r.domain.as_str()))
         .text("cause", rows.iter().map(|r| r.cause.as_str()))
         .opt_text("reason", rows.iter().map(|r| r.reason.as_deref()))
-        .opt_text("identity", rows.iter().map(|r| r.identity.as_deref()));
+        .opt_text("identity", rows.iter().map(|r| r.identity.as_deref()))
+        .opt_text("host", rows.iter().map(|r| r.host.as_deref()))
+        .opt_text("client_ip", rows.iter().map(|r| r.client_ip.as_deref()));
+    Ok(t.into_bytes()?.1)
+}
+
+/// `suspect-N-queued.csv`: one suspect's queued messages, each with the
+/// evidence behind its verdict (delete or review).
+pub fn suspect_queued_csv(
+    rows: &[crate::analyze::queue::cleanup::CleanupRow],
+) -> crate::Result<Vec<u8>> {
+    let t = Table::new("suspect-N-queued.csv", rows.len())
+        .text("queue_id", rows.iter().map(|r| r.queue_id.as_str()))
+        .text("queue", rows.iter().map(|r| r.queue))
+        .text("arrival", rows.iter().map(|r| r.arrival.as_str()))
+        .uint("size", rows.iter().map(|r| r.size))
+        .text("sender", rows.iter().map(|r| r.sender.as_str()))
+        .list("recipients", rows.iter().map(|r| &r.recipients))
+        .opt_text("client_ip", rows.iter().map(|r| r.client_ip.as_deref()))
+        .text("client_ip_use", rows.iter().map(|r| r.ip.id()))
+        .text("burst", rows.iter().map(|r| r.burst.id()))
+        .opt_text("reason", rows.iter().map(|r| r.reason.as_deref()))
+        .text("cause", rows.iter().map(|r| r.cause))
+        .text("verdict", rows.iter().map(|r| r.verdict.id()))
+        .text("why", rows.iter().map(|r| r.why.as_str()));
     Ok(t.into_bytes()?.1)
 }
 
@@ -609,6 +636,7 @@ pub fn append_messages_csv(
         .text("host", rows.iter().map(|r| r.host.as_str()))
         .text("queue_ids", rows.iter().map(|r| r.queue_ids.as_str()))
         .text("identity", rows.iter().map(|r| r.identity.as_str()))
+        .text("client_ip", rows.iter().map(|r| r.client_ip.as_str()))
         .opt_uint("bounce_of", rows.iter().map(|r| r.bounce_of))
         .text("arrival", rows.iter().map(|r| r.arrival.as_str()))
         .opt_text("removed", rows.iter().map(|r| r.removed.as_deref()))

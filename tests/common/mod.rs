@@ -213,6 +213,7 @@ pub fn summary() -> Summary {
             shape_senders: QueueShape::default(),
             not_in_logs: 0,
             notes: vec![],
+            host: None,
         }),
         local_failures: vec![LocalFailure {
             kind: "crash_loop".into(),
@@ -239,6 +240,11 @@ pub fn summary() -> Summary {
         evidence_lines: vec![],
         redacted: false,
         redaction_salt: None,
+        runbook: vec![RunbookStep {
+            title: "Stop the source: sasl:mike@studio-example.org".into(),
+            commands: vec!["doveadm kick mike@studio-example.org".into()],
+            why: "The login sent 412 messages from 31 new IPs before the first listing.".into(),
+        }],
     }
 }
 

@@ -16,6 +16,8 @@ use crate::time::{LogTime, TimeFormat, DAY, HOUR, MINUTE};
 
 /// qshape's defaults: 10 buckets, the first 5 minutes wide, each next one
 /// twice as old; the last has no upper bound.
+pub mod cleanup;
+pub mod join;
 pub mod load;
 mod select;
 mod shape;
@@ -294,6 +296,7 @@ pub fn summarize_joined(
         shape_senders: qshape(dump, dump_time, &ShapeOptions::senders(), &[]),
         not_in_logs,
         notes: Vec::new(),
+        host: None,
     }
 }
 

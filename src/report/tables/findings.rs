@@ -97,6 +97,7 @@ pub const QUEUE: Schema = &[
     ("cause", Kind::Str),
     ("reason", Kind::Str),
     ("identity", Kind::Str),
+    ("client_ip", Kind::Str),
 ];
 
 /// An ISO 8601 time of the Summary: the wall clock and its UTC offset
@@ -258,6 +259,7 @@ pub fn write(
             .str(Some(&r.cause))
             .str(r.reason.as_deref())
             .str(r.identity.as_deref())
+            .str(r.client_ip.as_deref())
             .end();
     }
     Ok(())

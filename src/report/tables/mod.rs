@@ -326,5 +326,7 @@ fn clean_queue_row(c: &mut Cleaner<'_>, r: &QueueRow) -> QueueRow {
         cause: r.cause.clone(),
         reason: r.reason.as_deref().map(|x| cell("reason", x)),
         identity: r.identity.as_deref().map(|x| cell("identity", x)),
+        host: r.host.as_deref().map(|x| cell("host", x)),
+        client_ip: r.client_ip.as_deref().map(|x| cell("client_ip", x)),
     }
 }

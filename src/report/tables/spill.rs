@@ -203,6 +203,12 @@ impl EventSink for Spill {
         self.buf = b;
         self.put();
     }
+
+    fn restart(&mut self) {
+        if let Err(e) = self.reset() {
+            self.error = Some(std::io::Error::other(e.to_string()));
+        }
+    }
 }
 
 /// One delivery attempt read back.
