@@ -29,10 +29,7 @@ fn lab_logs() -> Option<PathBuf> {
 
 /// Runs `analyze` into `out` and returns summary.json.
 fn analyze(input: &Path, out: &Path, extra: &[&str]) -> Value {
-    let mut args: Vec<String> = vec!["analyze".into(), input.display().to_string()];
-    args.extend(["--out".into(), out.display().to_string(), "--quiet".into()]);
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let run = common::run::run_bin(&args, None, Duration::from_secs(300));
+    let run = common::run::analyze_in(out, &[input], extra, Duration::from_secs(300));
     assert!(
         matches!(run.code, Some(0) | Some(2)),
         "analyze failed: {}",

@@ -137,23 +137,83 @@ fn is_table_name(name: &str) -> bool {
     )
 }
 
-/// A lazy scan of one table's files; `None` when no run wrote it.
-fn scan(files: &[PathBuf]) -> crate::Result<Option<LazyFrame>> {
-    if files.is_empty() {
-        return Ok(None);
-    }
-    let paths: Vec<PlRefPath> = files
+/// The columns a question reads, and the type each is read as (times as
+/// milliseconds in Int64).
+type Columns = &'static [(&'static str, DataType)];
+
+const S: DataType = DataType::String;
+const I: DataType = DataType::Int64;
+const DELIVERY_COLUMNS: Columns = &[
+    ("host", S),
+    ("run_id", S),
+    ("time", I),
+    ("status", S),
+    ("cause", S),
+];
+const EPISODE_COLUMNS: Columns = &[
+    ("host", S),
+    ("list", S),
+    ("first_seen", I),
+    ("last_seen", I),
+    ("utc_offset", I),
+    ("state", S),
+    ("messages", I),
+    ("listed_ip", S),
+];
+const SUSPECT_COLUMNS: Columns = &[
+    ("host", S),
+    ("identity", S),
+    ("kind", S),
+    ("new_client_ips", S),
+];
+const GUESSING_COLUMNS: Columns = &[("host", S), ("kind", S), ("key", S), ("login_after_ip", S)];
+
+/// One table file's `columns`, read with polars' Parquet reader (only
+/// those columns are decoded); a column an older run lacks is all null.
+fn read_file(path: &Path, columns: Columns) -> crate::Result<DataFrame> {
+    use polars_io::prelude::{ParquetReader, SerReader};
+    let what = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| crate::Error::io(path, e))?;
+    let mut reader = ParquetReader::new(file);
+    let schema = reader.schema().map_err(|e| err(&what, e))?;
+    let present: Vec<String> = columns
         .iter()
-        .map(|p| PlRefPath::new(p.to_string_lossy().into_owned()))
+        .filter(|c| schema.contains(c.0))
+        .map(|c| c.0.to_string())
         .collect();
-    let args = polars_lazy::prelude::ScanArgsParquet {
-        // Runs of older versions may lack columns added since.
-        allow_missing_columns: true,
-        ..Default::default()
-    };
-    polars_lazy::prelude::LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)
-        .map(Some)
-        .map_err(|e| err("reading the tables", e))
+    let df = reader
+        .with_columns(Some(present))
+        .finish()
+        .map_err(|e| err(&what, e))?;
+    let height = df.height();
+    let mut out = Vec::with_capacity(columns.len());
+    for (name, dtype) in columns {
+        out.push(match df.column(name) {
+            Ok(c) => c.cast(dtype).map_err(|e| err(&what, e))?,
+            Err(_) => Column::full_null((*name).into(), height, dtype),
+        });
+    }
+    DataFrame::new(height, out).map_err(|e| err(&what, e))
+}
+
+/// A table's `columns` from all its files, as one lazy frame. Polars'
+/// own lazy Parquet scan runs on its streaming engine, which would bring
+/// an HTTP and cloud stack into an offline tool: the files are read here
+/// (projected) and the queries run on the in-memory engine. Only the small
+/// tables go through this; `deliveries` is aggregated file by file.
+fn scan(files: &[PathBuf], columns: Columns) -> crate::Result<Option<LazyFrame>> {
+    let mut all: Option<DataFrame> = None;
+    for f in files {
+        let df = read_file(f, columns)?;
+        match all.as_mut() {
+            None => all = Some(df),
+            Some(a) => {
+                a.vstack_mut_owned(df)
+                    .map_err(|e| err(&f.display().to_string(), e))?;
+            }
+        }
+    }
+    Ok(all.map(IntoLazy::lazy))
 }
 
 fn strs(df: &DataFrame, col: &str) -> crate::Result<Vec<Option<String>>> {
@@ -192,74 +252,88 @@ pub fn build(dirs: &[PathBuf]) -> crate::Result<Fleet> {
     }
     let mut hosts = BTreeSet::new();
     let mut runs = BTreeSet::new();
-    if let Some(lf) = scan(&deliveries)? {
-        fleet.causes = causes_per_day(lf, &mut hosts, &mut runs)?;
-    }
-    let (ongoing, overlaps) = match scan(&episodes)? {
+    fleet.causes = causes_per_day(&deliveries, &mut hosts, &mut runs)?;
+    let (ongoing, overlaps) = match scan(&episodes, EPISODE_COLUMNS)? {
         Some(lf) => episodes_of(lf, &mut hosts)?,
         None => (Vec::new(), Vec::new()),
     };
     fleet.ongoing = ongoing;
     fleet.overlaps = overlaps;
-    let suspects = scan(&table_files(dirs, "suspects")?)?;
-    let guessing = scan(&table_files(dirs, "guessing")?)?;
+    let suspects = scan(&table_files(dirs, "suspects")?, SUSPECT_COLUMNS)?;
+    let guessing = scan(&table_files(dirs, "guessing")?, GUESSING_COLUMNS)?;
     fleet.shared = shared(suspects, guessing)?;
     fleet.hosts = hosts.into_iter().collect();
     fleet.runs = runs.into_iter().collect();
     Ok(fleet)
 }
 
-/// Deferrals and bounces per host, day and cause: only failed attempts
-/// and four columns are read.
+/// Deferrals and bounces per host, day and cause. Five columns are read,
+/// one file (a host's day, or part of it) at a time, and each file is
+/// aggregated before the next is read: memory holds one file's columns.
 fn causes_per_day(
-    lf: LazyFrame,
+    files: &[PathBuf],
     hosts: &mut BTreeSet<String>,
     runs: &mut BTreeSet<String>,
 ) -> crate::Result<Vec<CauseDay>> {
-    let all = lf
-        .clone()
-        .select([col("host"), col("run_id")])
-        .unique(None, UniqueKeepStrategy::Any)
-        .collect()
-        .map_err(|e| err("deliveries", e))?;
-    hosts.extend(strs(&all, "host")?.into_iter().flatten());
-    runs.extend(strs(&all, "run_id")?.into_iter().flatten());
-    let ms = col("time").cast(DataType::Int64);
-    let day = ms.clone() - (ms % lit(DAY));
-    let df = lf
-        .filter(
-            col("status")
-                .eq(lit("deferred"))
-                .or(col("status").eq(lit("bounced"))),
-        )
-        .select([
-            col("host"),
-            col("cause").fill_null(lit("unknown")),
-            day.alias("day"),
-            (col("status").eq(lit("bounced")))
-                .cast(DataType::UInt64)
-                .alias("bounce"),
-        ])
-        .group_by([col("host"), col("day"), col("cause")])
-        .agg([
-            len().alias("attempts"),
-            col("bounce").sum().alias("bounces"),
-        ])
-        .sort(["host", "day", "cause"], Default::default())
-        .collect()
-        .map_err(|e| err("deliveries", e))?;
-    let (h, d, c) = (strs(&df, "host")?, ints(&df, "day")?, strs(&df, "cause")?);
-    let (n, b) = (ints(&df, "attempts")?, ints(&df, "bounces")?);
-    Ok((0..df.height())
-        .map(|i| {
-            let bounces = b[i].unwrap_or(0) as u64;
-            CauseDay {
-                host: h[i].clone().unwrap_or_default(),
-                day: iso(d[i].unwrap_or(0))[..10].to_string(),
-                cause: c[i].clone().unwrap_or_default(),
-                deferrals: (n[i].unwrap_or(0) as u64).saturating_sub(bounces),
-                bounces,
-            }
+    // (host, day, cause) -> (failed attempts, bounces)
+    let mut sums: BTreeMap<(String, i64, String), (u64, u64)> = BTreeMap::new();
+    for f in files {
+        let what = f.display().to_string();
+        let df = read_file(f, DELIVERY_COLUMNS)?;
+        let all = df
+            .clone()
+            .lazy()
+            .select([col("host"), col("run_id")])
+            .unique(None, UniqueKeepStrategy::Any)
+            .collect()
+            .map_err(|e| err(&what, e))?;
+        hosts.extend(strs(&all, "host")?.into_iter().flatten());
+        runs.extend(strs(&all, "run_id")?.into_iter().flatten());
+        let ms = col("time");
+        let day = ms.clone() - (ms % lit(DAY));
+        let df = df
+            .lazy()
+            .filter(
+                col("status")
+                    .eq(lit("deferred"))
+                    .or(col("status").eq(lit("bounced"))),
+            )
+            .select([
+                col("host"),
+                col("cause").fill_null(lit("unknown")),
+                day.alias("day"),
+                (col("status").eq(lit("bounced")))
+                    .cast(DataType::UInt64)
+                    .alias("bounce"),
+            ])
+            .group_by([col("host"), col("day"), col("cause")])
+            .agg([
+                len().alias("attempts"),
+                col("bounce").sum().alias("bounces"),
+            ])
+            .collect()
+            .map_err(|e| err(&what, e))?;
+        let (h, d, c) = (strs(&df, "host")?, ints(&df, "day")?, strs(&df, "cause")?);
+        let (n, b) = (ints(&df, "attempts")?, ints(&df, "bounces")?);
+        for i in 0..df.height() {
+            let key = (
+                h[i].clone().unwrap_or_default(),
+                d[i].unwrap_or(0),
+                c[i].clone().unwrap_or_default(),
+            );
+            let e = sums.entry(key).or_default();
+            e.0 += n[i].unwrap_or(0) as u64;
+            e.1 += b[i].unwrap_or(0) as u64;
+        }
+    }
+    Ok(sums
+        .into_iter()
+        .map(|((host, day, cause), (attempts, bounces))| CauseDay {
+            host,
+            day: iso(day)[..10].to_string(),
+            cause,
+            deferrals: attempts.saturating_sub(bounces),
+            bounces,
         })
         .collect())
 }
