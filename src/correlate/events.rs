@@ -3,7 +3,7 @@
 use std::hash::{Hash, Hasher};
 
 use super::relay::{client_ip, decimal, domain_of, is_external_relay, is_loopback_ip, queued_as};
-use super::sink::{self, AttemptLine, LineFields};
+use super::sink::{AttemptLine, LineFields};
 use super::*;
 
 impl Correlator<'_> {
@@ -67,13 +67,7 @@ impl Correlator<'_> {
                 nrcpt,
             } => {
                 let serial = self.message((host, qid), time).serial;
-                if let Some(acc) = self.acc(serial) {
-                    if acc.sender.is_empty() {
-                        acc.sender = sink::keep(g(from));
-                    }
-                    acc.size = acc.size.max(size);
-                    acc.nrcpt = acc.nrcpt.max(nrcpt);
-                }
+                self.note_envelope(serial, g(from), size, nrcpt);
                 let m = self.live.get_mut(&(host, qid)).expect("present");
                 if m.identity != 0 && m.counted_received && !g(from).is_empty() {
                     // The envelope senders an identity uses: for a script,
@@ -114,11 +108,7 @@ impl Correlator<'_> {
                 m.message_id = mid;
                 let (serial, identity, arrival, loopback) =
                     (m.serial, m.identity, m.arrival, m.loopback);
-                if let Some(acc) = self.acc(serial) {
-                    if acc.message_id.is_empty() {
-                        acc.message_id = sink::keep(g(message_id));
-                    }
-                }
+                self.note_message_id(serial, g(message_id));
                 match self.by_message_id.get(&(host, mid)).copied() {
                     // The same message-id from a loopback client, while the
                     // first copy is still queued: the filter's re-injection.

@@ -144,6 +144,26 @@ impl<'c> Correlator<'c> {
         self.roots.get_mut(&serial)?.acc.as_deref_mut()
     }
 
+    /// The envelope of message `serial` (qmgr's `from=, size=, nrcpt=`).
+    pub(super) fn note_envelope(&mut self, serial: u32, from: &[u8], size: u64, nrcpt: u32) {
+        if let Some(acc) = self.acc(serial) {
+            if acc.sender.is_empty() {
+                acc.sender = keep(from);
+            }
+            acc.size = acc.size.max(size);
+            acc.nrcpt = acc.nrcpt.max(nrcpt);
+        }
+    }
+
+    /// The Message-ID header of message `serial`, the first seen.
+    pub(super) fn note_message_id(&mut self, serial: u32, message_id: &[u8]) {
+        if let Some(acc) = self.acc(serial) {
+            if acc.message_id.is_empty() {
+                acc.message_id = keep(message_id);
+            }
+        }
+    }
+
     /// A new queue file of message `serial`.
     pub(super) fn open_file(&mut self, host: Sym, qid: QueueId, serial: u32, time: LogTime) {
         if self.sink.is_none() {

@@ -13,7 +13,7 @@ pub mod render;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use polars::prelude::*;
+use polars::prelude::{Column, DataFrame, DataType};
 use serde::Serialize;
 
 use crate::time::{LogTime, DAY, SECOND};
@@ -196,12 +196,12 @@ fn read_file(path: &Path, columns: Columns) -> crate::Result<DataFrame> {
     DataFrame::new(height, out).map_err(|e| err(&what, e))
 }
 
-/// A table's `columns` from all its files, as one lazy frame. Polars'
-/// own lazy Parquet scan runs on its streaming engine, which would bring
-/// an HTTP and cloud stack into an offline tool: the files are read here
-/// (projected) and the queries run on the in-memory engine. Only the small
-/// tables go through this; `deliveries` is aggregated file by file.
-fn scan(files: &[PathBuf], columns: Columns) -> crate::Result<Option<LazyFrame>> {
+/// A table's `columns` from all its files, as one frame. The files are
+/// read here, projected, and the questions answered by walking the
+/// columns: polars' lazy Parquet scan runs on its streaming engine, which
+/// would bring an HTTP and cloud stack into an offline tool. Only the
+/// small tables go through this; `deliveries` is aggregated file by file.
+fn scan(files: &[PathBuf], columns: Columns) -> crate::Result<Option<DataFrame>> {
     let mut all: Option<DataFrame> = None;
     for f in files {
         let df = read_file(f, columns)?;
@@ -213,7 +213,7 @@ fn scan(files: &[PathBuf], columns: Columns) -> crate::Result<Option<LazyFrame>>
             }
         }
     }
-    Ok(all.map(IntoLazy::lazy))
+    Ok(all)
 }
 
 fn strs(df: &DataFrame, col: &str) -> crate::Result<Vec<Option<String>>> {
@@ -254,7 +254,7 @@ pub fn build(dirs: &[PathBuf]) -> crate::Result<Fleet> {
     let mut runs = BTreeSet::new();
     fleet.causes = causes_per_day(&deliveries, &mut hosts, &mut runs)?;
     let (ongoing, overlaps) = match scan(&episodes, EPISODE_COLUMNS)? {
-        Some(lf) => episodes_of(lf, &mut hosts)?,
+        Some(df) => episodes_of(df, &mut hosts)?,
         None => (Vec::new(), Vec::new()),
     };
     fleet.ongoing = ongoing;
@@ -269,7 +269,7 @@ pub fn build(dirs: &[PathBuf]) -> crate::Result<Fleet> {
 
 /// Deferrals and bounces per host, day and cause. Five columns are read,
 /// one file (a host's day, or part of it) at a time, and each file is
-/// aggregated before the next is read: memory holds one file's columns.
+/// summed before the next is read: memory holds one file's columns.
 fn causes_per_day(
     files: &[PathBuf],
     hosts: &mut BTreeSet<String>,
@@ -278,52 +278,39 @@ fn causes_per_day(
     // (host, day, cause) -> (failed attempts, bounces)
     let mut sums: BTreeMap<(String, i64, String), (u64, u64)> = BTreeMap::new();
     for f in files {
-        let what = f.display().to_string();
         let df = read_file(f, DELIVERY_COLUMNS)?;
-        let all = df
-            .clone()
-            .lazy()
-            .select([col("host"), col("run_id")])
-            .unique(None, UniqueKeepStrategy::Any)
-            .collect()
-            .map_err(|e| err(&what, e))?;
-        hosts.extend(strs(&all, "host")?.into_iter().flatten());
-        runs.extend(strs(&all, "run_id")?.into_iter().flatten());
-        let ms = col("time");
-        let day = ms.clone() - (ms % lit(DAY));
-        let df = df
-            .lazy()
-            .filter(
-                col("status")
-                    .eq(lit("deferred"))
-                    .or(col("status").eq(lit("bounced"))),
-            )
-            .select([
-                col("host"),
-                col("cause").fill_null(lit("unknown")),
-                day.alias("day"),
-                (col("status").eq(lit("bounced")))
-                    .cast(DataType::UInt64)
-                    .alias("bounce"),
-            ])
-            .group_by([col("host"), col("day"), col("cause")])
-            .agg([
-                len().alias("attempts"),
-                col("bounce").sum().alias("bounces"),
-            ])
-            .collect()
-            .map_err(|e| err(&what, e))?;
-        let (h, d, c) = (strs(&df, "host")?, ints(&df, "day")?, strs(&df, "cause")?);
-        let (n, b) = (ints(&df, "attempts")?, ints(&df, "bounces")?);
+        let (h, run) = (strs(&df, "host")?, strs(&df, "run_id")?);
+        let (t, status, cause) = (
+            ints(&df, "time")?,
+            strs(&df, "status")?,
+            strs(&df, "cause")?,
+        );
+        let mut last: Option<(&str, &str)> = None;
         for i in 0..df.height() {
+            let (host, run_id) = (
+                h[i].as_deref().unwrap_or(""),
+                run[i].as_deref().unwrap_or(""),
+            );
+            // A file holds one run's host: note it once.
+            if last != Some((host, run_id)) {
+                hosts.insert(host.to_string());
+                runs.insert(run_id.to_string());
+                last = Some((host, run_id));
+            }
+            let bounce = match status[i].as_deref() {
+                Some("deferred") => false,
+                Some("bounced") => true,
+                _ => continue,
+            };
+            let ms = t[i].unwrap_or(0);
             let key = (
-                h[i].clone().unwrap_or_default(),
-                d[i].unwrap_or(0),
-                c[i].clone().unwrap_or_default(),
+                host.to_string(),
+                ms - ms.rem_euclid(DAY),
+                cause[i].clone().unwrap_or_else(|| "unknown".to_string()),
             );
             let e = sums.entry(key).or_default();
-            e.0 += n[i].unwrap_or(0) as u64;
-            e.1 += b[i].unwrap_or(0) as u64;
+            e.0 += 1;
+            e.1 += u64::from(bounce);
         }
     }
     Ok(sums
@@ -347,22 +334,9 @@ struct Listing {
 }
 
 fn episodes_of(
-    lf: LazyFrame,
+    df: DataFrame,
     hosts: &mut BTreeSet<String>,
 ) -> crate::Result<(Vec<OngoingEpisode>, Vec<Overlap>)> {
-    let df = lf
-        .select([
-            col("host"),
-            col("list"),
-            col("first_seen").cast(DataType::Int64),
-            col("last_seen").cast(DataType::Int64),
-            col("utc_offset"),
-            col("state"),
-            col("messages"),
-            col("listed_ip"),
-        ])
-        .collect()
-        .map_err(|e| err("episodes", e))?;
     let (h, l) = (strs(&df, "host")?, strs(&df, "list")?);
     let (f, t, o) = (
         ints(&df, "first_seen")?,
@@ -438,7 +412,7 @@ fn overlaps(mut listings: Vec<Listing>) -> Vec<Overlap> {
 
 /// Logins and IPs of the suspects and of password guessing, on more than
 /// one host.
-fn shared(suspects: Option<LazyFrame>, guessing: Option<LazyFrame>) -> crate::Result<Vec<Shared>> {
+fn shared(suspects: Option<DataFrame>, guessing: Option<DataFrame>) -> crate::Result<Vec<Shared>> {
     // (kind, value) -> host -> how it was seen there.
     let mut seen: BTreeMap<(String, String), BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
     let mut note = |kind: &str, value: &str, host: &str, how: &str| {
@@ -452,16 +426,7 @@ fn shared(suspects: Option<LazyFrame>, guessing: Option<LazyFrame>) -> crate::Re
             .or_default()
             .insert(how.to_string());
     };
-    if let Some(lf) = suspects {
-        let df = lf
-            .select([
-                col("host"),
-                col("identity"),
-                col("kind"),
-                col("new_client_ips"),
-            ])
-            .collect()
-            .map_err(|e| err("suspects", e))?;
+    if let Some(df) = suspects {
         let (h, id, k, ips) = (
             strs(&df, "host")?,
             strs(&df, "identity")?,
@@ -491,11 +456,7 @@ fn shared(suspects: Option<LazyFrame>, guessing: Option<LazyFrame>) -> crate::Re
             }
         }
     }
-    if let Some(lf) = guessing {
-        let df = lf
-            .select([col("host"), col("kind"), col("key"), col("login_after_ip")])
-            .collect()
-            .map_err(|e| err("guessing", e))?;
+    if let Some(df) = guessing {
         let (h, k, key, after) = (
             strs(&df, "host")?,
             strs(&df, "kind")?,
