@@ -175,6 +175,7 @@ fn fleet() -> Fleet {
     );
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(run.stdout.contains("report: "), "{}", run.stdout);
+    eprintln!("postmortem fleet:\n{}", run.stdout);
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(report_dir.join("fleet.json")).unwrap())
             .unwrap();
