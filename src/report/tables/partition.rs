@@ -17,7 +17,7 @@ use polars_io::parquet::write::{
 use super::frame::{Batch, Row, Schema};
 
 /// Rows per row group (and per CSV batch).
-pub const GROUP_ROWS: usize = 65_536;
+pub const GROUP_ROWS: usize = 16_384;
 /// Rows buffered across all open partitions of a table.
 const BUFFERED_MAX: usize = 2 * GROUP_ROWS;
 /// Partitions written to at once; the least recently used is closed past
