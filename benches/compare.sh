@@ -3,9 +3,15 @@
 # the same bytes (wc -l, zcat) and next to pflogsumm, in one run, printed as
 # ratios: the machine is shared and noisy, so only ratios mean anything.
 #
-#   cargo build --release
+#   cargo build --profile profiling
 #   cargo run --release --example gen_samples -- --out /tmp/pm-5m --lines 5000000
 #   benches/compare.sh /tmp/pm-5m [runs]
+#
+# The `profiling` profile is the release build with line tables kept (the
+# release profile strips symbols), so `perf record` on the same binary
+# names the functions. POSTMORTEM=target/release/postmortem measures the
+# installed build instead (same code, same speed). PARQUET=1 adds a run
+# with --parquet, and its peak memory.
 #
 # Needs hyperfine and pflogsumm (Debian packages of the same names); the
 # pflogsumm row is skipped when it is missing. Peak RSS comes from
@@ -14,11 +20,11 @@ set -euo pipefail
 
 dir=${1:?usage: benches/compare.sh LOG_DIR [runs]}
 runs=${2:-3}
-bin=${POSTMORTEM:-target/release/postmortem}
+bin=${POSTMORTEM:-${CARGO_TARGET_DIR:-target}/profiling/postmortem}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-[ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 1; }
+[ -x "$bin" ] || { echo "build first: cargo build --profile profiling" >&2; exit 1; }
 command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }
 
 mapfile -t gz < <(find "$dir" -maxdepth 1 -type f -name '*.gz' | sort)
@@ -53,6 +59,9 @@ fi
 if command -v pflogsumm >/dev/null; then
   cmds+=(-n "pflogsumm (plain)" "pflogsumm $all > /dev/null 2>&1")
 fi
+if [ -n "${PARQUET:-}" ]; then
+  cmds+=(-n "postmortem rotated set --parquet" "$bin analyze --quiet --force --parquet --out $work/r6 $dir")
+fi
 hyperfine --style basic --warmup 1 --runs "$runs" --export-json "$json" "${cmds[@]}" >/dev/null
 
 python3 - "$json" <<'PY'
@@ -70,6 +79,7 @@ ratio("postmortem (plain)", "wc -l (plain)", "postmortem / wc -l on plain text (
 ratio("postmortem (plain, 1 job)", "postmortem (plain)", "1 job / all cores (speed-up with cores)")
 ratio("postmortem one gz", "zcat one gz > /dev/null", "postmortem / zcat on one gz file (target <= 1.3)")
 ratio("postmortem rotated set", "zcat all gz | wc -l", "postmortem rotated set (all files) / zcat of the gz files (target < 1)")
+ratio("postmortem rotated set --parquet", "postmortem rotated set", "--parquet / without (time added by the event tables)")
 if "pflogsumm (plain)" in m:
     print(f"{'pflogsumm / postmortem on plain text (target >= 50)':60} {m['pflogsumm (plain)'] / m['postmortem (plain)']:6.1f}x")
 PY
@@ -77,4 +87,8 @@ PY
 if [ -x /usr/bin/time ]; then
   rss=$(/usr/bin/time -f %M "$bin" analyze --quiet --force --out "$work/r5" "$dir" 2>&1 >/dev/null | tail -1)
   echo "peak RSS of postmortem on the rotated set: $((rss / 1024)) MiB"
+  if [ -n "${PARQUET:-}" ]; then
+    rss=$(/usr/bin/time -f %M "$bin" analyze --quiet --force --parquet --out "$work/r7" "$dir" 2>&1 >/dev/null | tail -1)
+    echo "peak RSS with --parquet: $((rss / 1024)) MiB"
+  fi
 fi

@@ -48,6 +48,31 @@ pub enum Command {
     },
     /// List the causes postmortem knows, what they mean and their fixes.
     Causes,
+    /// Put many servers' runs side by side, from the event tables that
+    /// `analyze --parquet` wrote: causes per host over time, ongoing
+    /// blacklistings, logins and client IPs seen on several hosts, hosts
+    /// listed on one list at the same time.
+    Fleet(FleetArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `postmortem man > postmortem.1`.
+    Man,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct FleetArgs {
+    /// Report folders written with `analyze --parquet`, or folders holding them.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Fleet report folder.
+    #[arg(long, short, default_value = "reports/fleet")]
+    pub out: PathBuf,
+    /// Replace an existing fleet report folder (only one postmortem wrote).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug, Default)]
@@ -94,6 +119,14 @@ pub struct AnalyzeArgs {
     /// (memory then grows with the number of messages).
     #[arg(long)]
     pub messages: bool,
+    /// Also write the event tables as Parquet (deliveries, messages, episodes,
+    /// incidents, suspects, guessing, queue), partitioned
+    /// `TABLE/host=H/date=D/part-N.parquet` for DuckDB, Spark or polars.
+    #[arg(long)]
+    pub parquet: bool,
+    /// Also write the event tables as CSV, partitioned the same way.
+    #[arg(long)]
+    pub tables_csv: bool,
     /// Cut lines longer than this (`64K`, `1M`; 4K to 256M) and report them.
     #[arg(long, default_value = "1M", value_parser = line_limit)]
     pub max_line: usize,

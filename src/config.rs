@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::analyze::queue::{Selector, ShapeMode, ShapeOptions};
 use crate::classify::Classifier;
-use crate::cli::{AnalyzeArgs, QueueArgs};
+use crate::cli::{AnalyzeArgs, FleetArgs, QueueArgs};
 use crate::input::MAX_LINE;
 use crate::parse::queue::{DumpTimeSource, QueueName};
 use crate::time::{LogTime, TimeFormat, HOUR};
@@ -60,6 +60,8 @@ pub struct AnalyzeConfig {
     pub no_report: bool,
     /// Write messages.csv (every message tracked through the run).
     pub messages: bool,
+    /// The event tables, and in which formats (`--parquet`, `--tables-csv`).
+    pub tables: crate::report::tables::Formats,
     /// Lines longer than this are cut (and reported).
     pub max_line: usize,
 }
@@ -87,6 +89,7 @@ impl Default for AnalyzeConfig {
             salt: String::new(),
             no_report: false,
             messages: false,
+            tables: Default::default(),
             max_line: MAX_LINE,
         }
     }
@@ -136,6 +139,10 @@ impl TryFrom<AnalyzeArgs> for AnalyzeConfig {
             redact: a.redact,
             salt: a.salt,
             messages: a.messages,
+            tables: crate::report::tables::Formats {
+                parquet: a.parquet,
+                csv: a.tables_csv,
+            },
             max_line: a.max_line,
             ..defaults
         })
@@ -212,6 +219,34 @@ impl TryFrom<QueueArgs> for QueueConfig {
             ids_out: q.ids_out,
             oldest: usize::from(q.oldest),
             classifier: classifier(q.rules.as_deref())?,
+        })
+    }
+}
+
+/// Everything `postmortem fleet` needs, checked.
+#[derive(Debug, Clone, Default)]
+pub struct FleetConfig {
+    pub dirs: Vec<PathBuf>,
+    pub out: PathBuf,
+    pub force: bool,
+}
+
+impl TryFrom<FleetArgs> for FleetConfig {
+    type Error = Error;
+
+    fn try_from(a: FleetArgs) -> Result<Self> {
+        for d in &a.dirs {
+            if !d.is_dir() {
+                return Err(Error::Usage(format!(
+                    "{}: not a folder; give report folders written with `postmortem analyze --parquet`",
+                    d.display()
+                )));
+            }
+        }
+        Ok(FleetConfig {
+            dirs: a.dirs,
+            out: a.out,
+            force: a.force,
         })
     }
 }

@@ -17,6 +17,7 @@ pub mod cmd;
 pub mod config;
 pub mod correlate;
 pub mod error;
+pub mod fleet;
 pub mod input;
 pub mod model;
 pub mod parse;

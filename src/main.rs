@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use postmortem::cli::{AnalyzeArgs, Cli, Command, QueueArgs};
-use postmortem::config::{AnalyzeConfig, QueueConfig};
+use postmortem::cli::{AnalyzeArgs, Cli, Command, FleetArgs, QueueArgs};
+use postmortem::config::{AnalyzeConfig, FleetConfig, QueueConfig};
 use postmortem::pipeline::Progress;
 use postmortem::report::escape::{terminal_line, SafeWriter};
 
@@ -121,6 +121,47 @@ fn explain(text: Vec<String>, rules: Option<PathBuf>) -> Result<ExitCode, String
     }
 }
 
+fn fleet(a: FleetArgs) -> Result<ExitCode, String> {
+    let cfg = FleetConfig::try_from(a).map_err(|e| e.to_string())?;
+    let outcome = postmortem::cmd::fleet::run(&cfg).map_err(|e| format!("{e:#}"))?;
+    let f = &outcome.fleet;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "{} hosts, {} runs; {} logins or IPs on several hosts, {} shared listings, {} ongoing",
+        f.hosts.len(),
+        f.runs.len(),
+        f.shared.len(),
+        f.overlaps.len(),
+        f.ongoing.len()
+    );
+    for s in &f.shared {
+        let line = format!("shared {} {}: {}", s.kind, s.value, s.hosts.join(", "));
+        let _ = writeln!(out, "{}", terminal_line(&line));
+    }
+    let shown = terminal_line(&outcome.out_dir.join("fleet.html").display().to_string());
+    let _ = writeln!(out, "report: {shown}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Completion scripts and the man page come from the same clap model.
+fn generated(command: &Command) -> Result<ExitCode, String> {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    let mut out = std::io::stdout().lock();
+    let written = match command {
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut cmd, "postmortem", &mut out);
+            Ok(())
+        }
+        _ => clap_mangen::Man::new(cmd).render(&mut out),
+    };
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.to_string()),
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
 fn run() -> Result<ExitCode, String> {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -135,6 +176,8 @@ fn run() -> Result<ExitCode, String> {
         Command::Analyze(a) => analyze(a),
         Command::Queue(q) => queue(q),
         Command::Explain { text, rules } => explain(text, rules),
+        Command::Fleet(a) => fleet(a),
+        c @ (Command::Completions { .. } | Command::Man) => generated(&c),
         Command::Causes => match postmortem::cmd::causes::run(&mut std::io::stdout().lock()) {
             Err(e) if !e.is_broken_pipe() => Err(e.to_string()),
             _ => Ok(ExitCode::SUCCESS),

@@ -211,3 +211,36 @@ Jan  5 10:00:03 mx1.ourserver.example postfix/smtp[3]: ABCDE12345: to=<bob@third
         assert!(!all.contains(secret), "{secret} leaked");
     }
 }
+
+#[test]
+fn completions_and_the_man_page_name_every_subcommand() {
+    let subcommands = ["analyze", "queue", "explain", "causes", "fleet"];
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let o = bin().args(["completions", shell]).output().unwrap();
+        assert!(o.status.success(), "{shell}");
+        let text = String::from_utf8(o.stdout).unwrap();
+        for s in subcommands {
+            assert!(text.contains(s), "{shell} completion lacks {s}");
+        }
+        assert!(
+            text.contains("--parquet"),
+            "{shell} completion lacks --parquet"
+        );
+    }
+    let o = bin().arg("man").output().unwrap();
+    assert!(o.status.success());
+    let roff = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        roff.starts_with(".ie") || roff.contains(".TH postmortem"),
+        "{roff}"
+    );
+    for s in subcommands {
+        assert!(roff.contains(s), "the man page lacks {s}");
+    }
+    let o = bin().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "an unknown shell is a usage error"
+    );
+}

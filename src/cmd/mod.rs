@@ -3,4 +3,5 @@
 
 pub mod causes;
 pub mod explain;
+pub mod fleet;
 pub mod queue;

@@ -3,6 +3,7 @@
 use std::hash::{Hash, Hasher};
 
 use super::relay::{client_ip, decimal, domain_of, is_external_relay, is_loopback_ip, queued_as};
+use super::sink::{AttemptLine, LineFields};
 use super::*;
 
 impl Correlator<'_> {
@@ -60,9 +61,14 @@ impl Correlator<'_> {
                 }
             }
             EventKind::QueueActive {
-                qid, from, size, ..
+                qid,
+                from,
+                size,
+                nrcpt,
             } => {
-                let m = self.message((host, qid), time);
+                let serial = self.message((host, qid), time).serial;
+                self.note_envelope(serial, g(from), size, nrcpt);
+                let m = self.live.get_mut(&(host, qid)).expect("present");
                 if m.identity != 0 && m.counted_received && !g(from).is_empty() {
                     // The envelope senders an identity uses: for a script,
                     // which site it is.
@@ -103,6 +109,7 @@ impl Correlator<'_> {
                 m.message_id = mid;
                 let (serial, identity, arrival, loopback) =
                     (m.serial, m.identity, m.arrival, m.loopback);
+                self.note_message_id(serial, g(message_id));
                 match self.by_message_id.get(&(host, mid)).copied() {
                     // The same message-id from a loopback client, while the
                     // first copy is still queued: the filter's re-injection.
@@ -119,11 +126,13 @@ impl Correlator<'_> {
             EventKind::Delivery {
                 qid,
                 to,
+                orig_to,
                 relay,
+                dsn,
+                delays,
                 status,
                 reason,
                 delay_ms,
-                ..
             } => {
                 let attempt = Attempt {
                     to: g(to),
@@ -131,6 +140,11 @@ impl Correlator<'_> {
                     status,
                     reason: g(reason),
                     delay_ms,
+                    more: LineFields {
+                        orig_to: g(orig_to),
+                        dsn: g(dsn),
+                        delays: g(delays),
+                    },
                 };
                 self.delivery(host, time, qid, attempt)
             }
@@ -244,6 +258,7 @@ impl Correlator<'_> {
                     ) {
                         h.deferrals += n;
                     }
+                    self.emit_repeat(n, time);
                 }
             }
             EventKind::Info | EventKind::NotUnderstood | EventKind::Mark => {}
@@ -286,6 +301,9 @@ impl Correlator<'_> {
             if stage == RejectStage::Cleanup {
                 // cleanup drops the message: no `removed` follows.
                 if let Some(m) = self.live.remove(&(host, qid)) {
+                    if let Some(acc) = self.acc(m.serial) {
+                        acc.rejected = !discard;
+                    }
                     self.release_root(m.serial);
                 }
             }
@@ -326,13 +344,23 @@ impl Correlator<'_> {
             status,
             reason,
             delay_ms,
+            more,
         } = a;
         self.last_kind_deferral = None;
         let key = (host, qid);
+        let row = AttemptLine {
+            time,
+            to,
+            relay,
+            reason,
+            more,
+            soft_bounce: status == DeliveryStatus::SoftBounce,
+        };
         // Content-filter hand-off: the re-queued copy is the same message.
         if status == DeliveryStatus::Sent && is_loopback_relay(relay) {
             if let Some(child) = queued_as(reason) {
                 self.handoff(key, child, to, relay, time);
+                self.attempt_row(key, &row, AttemptStatus::HandedOff, None);
                 return;
             }
         }
@@ -388,7 +416,16 @@ impl Correlator<'_> {
         let dropped = (is_loopback_relay(relay) && super::local::is_filter_discard(reason))
             || relay == b"none";
         match status {
-            DeliveryStatus::Sent if dropped => self.discarded(key, time, to, relay),
+            DeliveryStatus::Sent if dropped => {
+                self.discarded(key, time, to, relay);
+                let kept = self.live.get(&key).is_some_and(|m| m.quarantined);
+                let status = if kept {
+                    AttemptStatus::Quarantined
+                } else {
+                    AttemptStatus::Discarded
+                };
+                self.attempt_row(key, &row, status, None);
+            }
             DeliveryStatus::Sent => {
                 if external {
                     self.findings.deliveries.push(Delivery { time, domain });
@@ -403,6 +440,7 @@ impl Correlator<'_> {
                 self.findings.counts.delivered += 1;
                 self.sender_stats(identity).delivered += 1;
                 self.track(key, to, relay, Fate::Sent, time, None);
+                self.attempt_row(key, &row, AttemptStatus::Sent, None);
             }
             _ => {
                 let failure = Failure {
@@ -413,6 +451,13 @@ impl Correlator<'_> {
                     bounced: status == DeliveryStatus::Bounced,
                 };
                 self.failure(failure, time, to, relay, reason);
+                let outcome = self.findings.outcomes.len().checked_sub(1);
+                let status = if status == DeliveryStatus::Bounced {
+                    AttemptStatus::Bounced
+                } else {
+                    AttemptStatus::Deferred
+                };
+                self.attempt_row(key, &row, status, outcome.map(|i| i as u32));
             }
         }
     }
@@ -541,6 +586,8 @@ pub(super) struct Attempt<'a> {
     pub status: DeliveryStatus,
     pub reason: &'a [u8],
     pub delay_ms: u32,
+    /// The rest of the line, for the event tables.
+    pub more: LineFields<'a>,
 }
 
 /// What a reject line says: the reply, the envelope sender, the client.

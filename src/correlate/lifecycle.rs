@@ -32,6 +32,7 @@ impl Correlator<'_> {
                 h.received += 1;
             }
         }
+        self.open_file(key.0, key.1, serial, time);
         let msg = Message {
             serial,
             identity,
@@ -82,7 +83,7 @@ impl Correlator<'_> {
         let child_identity = c.identity;
         let (child_arrival, child_size, child_domain) = (c.arrival, c.size, c.sender_domain);
         c.serial = serial;
-        if self.tracking && old != serial {
+        if (self.tracking || self.sink.is_some()) && old != serial {
             self.findings.merged_serials.insert(old, serial);
         }
         c.counted_received = false;
@@ -100,6 +101,9 @@ impl Correlator<'_> {
             self.untake_received(child_arrival, child_size, child_domain);
         }
         self.roots.entry(serial).or_default().refs += 1;
+        if old != serial {
+            self.merge_acc(old, serial);
+        }
         self.release_root(old);
     }
 
@@ -154,7 +158,9 @@ impl Correlator<'_> {
         if let Some(r) = self.roots.get_mut(&serial) {
             r.refs = r.refs.saturating_sub(1);
             if r.refs == 0 {
-                self.roots.remove(&serial);
+                if let Some(root) = self.roots.remove(&serial) {
+                    self.emit_message(root);
+                }
             }
         }
     }
@@ -246,6 +252,7 @@ impl Correlator<'_> {
         m: &mut Message,
         removed: Option<LogTime>,
     ) {
+        self.close_file(m, removed);
         if let Some(recipients) = m.track.take() {
             let client_ip = self.roots.get(&m.serial).map_or(0, |r| r.client_ip);
             self.findings.queue_files.push(QueueFileRecord {

@@ -32,6 +32,7 @@ mod local;
 mod outcome_tests;
 mod records;
 mod relay;
+mod sink;
 pub mod traffic;
 mod years;
 
@@ -40,6 +41,7 @@ pub use interner::{Interner, Sym, OVERFLOW, STRINGS_MAX, STRING_MAX};
 pub use local::LOCAL_MAX;
 pub use records::*;
 pub use relay::{client_ip, is_loopback_relay};
+pub use sink::{Attempt, AttemptStatus, EventSink, MessageSummary};
 pub use years::YearPolicy;
 use years::{SeriesYear, ZoneClock};
 
@@ -83,6 +85,8 @@ struct Root {
     expired: bool,
     deleted: bool,
     refs: u32,
+    /// The message as the event tables show it (`--parquet`).
+    acc: Option<Box<MessageSummary>>,
 }
 
 pub struct Correlator<'c> {
@@ -129,6 +133,8 @@ pub struct Correlator<'c> {
     /// The last failed login of an account not yet paired with the other
     /// daemon's line of the same attempt: (time, index, from plesk).
     sasl_unpaired: FxHashMap<Sym, (LogTime, usize, bool)>,
+    /// Where delivery attempts and messages go (`--parquet`).
+    sink: Option<&'c mut dyn EventSink>,
     pub findings: Findings,
 }
 
@@ -185,6 +191,7 @@ impl<'c> Correlator<'c> {
             diag_groups: FxHashMap::default(),
             zone: None,
             sasl_unpaired: FxHashMap::default(),
+            sink: None,
             findings: Findings {
                 strings: Interner::new(),
                 ..Findings::default()
@@ -382,6 +389,7 @@ impl<'c> Correlator<'c> {
             });
         }
         self.findings.live_ids = ids;
+        self.flush_messages();
         self.findings
     }
 }

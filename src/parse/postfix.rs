@@ -207,6 +207,9 @@ pub enum EventKind {
         orig_to: Span,
         relay: Span,
         dsn: Span,
+        /// `delays=a/b/c/d`: before the queue manager, in it, connection
+        /// setup, transmission (seconds).
+        delays: Span,
         status: DeliveryStatus,
         /// The text in parentheses after the status.
         reason: Span,
@@ -637,8 +640,8 @@ fn with_queue_id(chunk: &[u8], service: &[u8], qid: QueueId, rest: &[u8]) -> Opt
         let head = &rest[..status];
         // One pass over `to=, orig_to=, relay=, conn_use=, delay=, delays=,
         // dsn=`: this is the most frequent line.
-        let (mut to, mut orig_to, mut relay, mut dsn) =
-            (&head[..0], &head[..0], &head[..0], &head[..0]);
+        let (mut to, mut orig_to, mut relay, mut dsn, mut delays) =
+            (&head[..0], &head[..0], &head[..0], &head[..0], &head[..0]);
         let mut delay_ms = 0;
         for (k, v) in fields(head) {
             match k {
@@ -647,6 +650,7 @@ fn with_queue_id(chunk: &[u8], service: &[u8], qid: QueueId, rest: &[u8]) -> Opt
                 b"relay" => relay = v,
                 b"dsn" => dsn = v,
                 b"delay" => delay_ms = parse_millis(v),
+                b"delays" => delays = v,
                 _ => {}
             }
         }
@@ -656,6 +660,7 @@ fn with_queue_id(chunk: &[u8], service: &[u8], qid: QueueId, rest: &[u8]) -> Opt
             orig_to: sp(strip_angle(orig_to)),
             relay: sp(relay),
             dsn: sp(dsn),
+            delays: sp(delays),
             status: status_kind,
             reason: sp(reason_after(&st[word_end..])),
             delay_ms,

@@ -65,9 +65,11 @@ fn lab_delivery_to_content_filter_and_deferral() {
             status,
             reason,
             dsn,
+            delays,
             ..
         } => {
             assert_eq!(s(l, to), "quinn.kim@gmail-like.test");
+            assert_eq!(s(l, delays), "0.02/0.01/0/0.02");
             assert_eq!(s(l, relay), "127.0.0.1[127.0.0.1]:10024");
             assert_eq!(s(l, dsn), "2.0.0");
             assert_eq!(status, DeliveryStatus::Sent);

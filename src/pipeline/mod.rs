@@ -24,7 +24,7 @@ mod inputs;
 pub mod queue;
 pub mod read;
 
-pub use read::{read_all, LogAnalysis, LogOptions};
+pub use read::{read_all, read_all_into, LogAnalysis, LogOptions};
 
 /// Progress callbacks: total bytes once, then bytes done.
 pub trait Progress: Sync {
@@ -89,6 +89,12 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
     let mut partial = !summary.problems.is_empty();
 
     let pool = pool(cfg.jobs)?;
+    // The event tables' rows, spilled beside the report while the logs are
+    // read (`--parquet`, `--tables-csv`).
+    let mut spill = match (cfg.tables.parquet || cfg.tables.csv) && !cfg.no_report {
+        true => Some(crate::report::tables::Spill::create(&spill_dir(cfg))?),
+        false => None,
+    };
     progress.start(inputs.logs.iter().map(|s| s.bytes).sum());
     let window = inputs::window(cfg, read::anchor_date(&inputs.logs))?;
     let options = LogOptions {
@@ -99,7 +105,15 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         max_line: cfg.max_line,
         zone: cfg.format.zone(),
     };
-    let mut analysis = read_all(&inputs.logs, &options, &pool, progress)?;
+    let mut analysis = read_all_into(
+        &inputs.logs,
+        &options,
+        &pool,
+        progress,
+        spill
+            .as_mut()
+            .map(|s| s as &mut dyn crate::correlate::EventSink),
+    )?;
     progress.finish();
     // The same rotation given twice (gzipped and not): read it once.
     let pairs = inputs::duplicates(&inputs.logs, &analysis);
@@ -145,6 +159,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
     limits_reached(f, &mut summary);
 
     let mut extra_files = Vec::new();
+    let mut queue_rows = Vec::new();
     if cfg.messages && !cfg.no_report {
         extra_files.push(messages_csv(f, &fmt, &opts)?);
     }
@@ -160,6 +175,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         partial |= section.partial;
         summary.queue = Some(section.summary);
         extra_files.extend(section.files);
+        queue_rows = section.rows;
         queue::headline(&mut summary);
         let from_suspects = summary
             .suspects
@@ -176,7 +192,46 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         .iter()
         .map(|&h| f.strings.str(h).into_owned())
         .collect();
-    write(cfg, summary, &fmt, extra_files, own_hosts, partial)
+    let tables = spill.as_mut().map(|spill| Tables {
+        spill,
+        findings: f,
+        queue: queue_rows,
+    });
+    let files = Files {
+        extra: extra_files,
+        own_hosts,
+        tables,
+    };
+    write(cfg, summary, &fmt, files, partial)
+}
+
+/// Where the event tables' rows wait for the analysis: beside the report
+/// folder, on the disk the tables go to.
+fn spill_dir(cfg: &AnalyzeConfig) -> PathBuf {
+    match &cfg.out {
+        Some(o) => o
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf(),
+        None => cfg.reports_root.clone(),
+    }
+}
+
+/// The event tables' sources (`--parquet`, `--tables-csv`).
+struct Tables<'a> {
+    spill: &'a mut crate::report::tables::Spill,
+    findings: &'a Findings,
+    /// queue.csv's rows, not yet redacted.
+    queue: Vec<crate::report::csv::QueueRow>,
+}
+
+/// What goes into the folder beside the Summary's own files.
+struct Files<'a> {
+    extra: Vec<ExtraFile>,
+    /// The server's own host names (kept readable by `--redact`).
+    own_hosts: Vec<String>,
+    tables: Option<Tables<'a>>,
 }
 
 /// Finds the logs and dumps among the paths; an error when there is none.
@@ -342,8 +397,7 @@ fn write(
     cfg: &AnalyzeConfig,
     mut summary: Summary,
     fmt: &TimeFormat,
-    extra_files: Vec<ExtraFile>,
-    own_hosts: Vec<String>,
+    files: Files<'_>,
     partial: bool,
 ) -> Result<AnalyzeOutcome> {
     if cfg.no_report {
@@ -366,27 +420,40 @@ fn write(
         .then(|| {
             crate::report::RedactOptions {
                 salt: cfg.salt.clone(),
-                keep: own_hosts,
+                keep: files.own_hosts,
                 ..Default::default()
             }
             .resolved()
         })
         .transpose()?;
-    let files = crate::report::write_report(
-        &summary,
-        &out_dir,
-        &crate::report::ReportOptions {
-            force: cfg.force,
-            redact: redact.clone(),
-            time_label: if fmt.zone_name() == "local" {
-                "server local time".to_string()
-            } else {
-                fmt.zone_name()
-            },
-            extra_files,
-            inputs: cfg.paths.clone(),
+    let report_opts = crate::report::ReportOptions {
+        force: cfg.force,
+        redact: redact.clone(),
+        time_label: if fmt.zone_name() == "local" {
+            "server local time".to_string()
+        } else {
+            fmt.zone_name()
         },
-    )?;
+        extra_files: files.extra,
+        inputs: cfg.paths.clone(),
+    };
+    let files = match files.tables {
+        None => crate::report::write_report(&summary, &out_dir, &report_opts)?,
+        Some(t) => {
+            let source = crate::report::tables::RunTables {
+                findings: t.findings,
+                summary: &summary,
+                queue: &t.queue,
+                formats: cfg.tables,
+                fmt,
+                passwd: &cfg.passwd,
+                redact: redact.as_ref(),
+            };
+            let mut write_tables = |dir: &Path| source.write(dir, t.spill);
+            let more = Some(&mut write_tables as crate::report::folder::MoreFiles<'_>);
+            crate::report::write_report_with(&summary, &out_dir, &report_opts, more)?
+        }
+    };
     // What the terminal shows is as redacted as the files (same pseudonyms).
     if let Some(r) = &redact {
         crate::report::redact(&mut summary, r)?;

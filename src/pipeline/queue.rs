@@ -16,6 +16,7 @@ use crate::error::Result;
 use crate::input::Source;
 use crate::model::{self, QueueSummary, Summary};
 use crate::parse::queue::{self as q, QueueDump};
+use crate::report::csv::QueueRow;
 use crate::time::TimeFormat;
 
 /// The queue part of a run.
@@ -24,6 +25,8 @@ pub struct Section {
     pub files: Vec<ExtraFile>,
     /// A dump could not be read in full.
     pub partial: bool,
+    /// queue.csv's rows, for the `queue` event table.
+    pub rows: Vec<QueueRow>,
 }
 
 /// Reads the dumps, joins them to the logs by (host, queue id), and writes
@@ -70,17 +73,18 @@ pub fn section(
     qs.notes.extend(loaded.notes);
 
     let mut cache = CauseCache::new(&cfg.classifier);
+    let rows = queue_rows(
+        dump,
+        loaded.dump_time,
+        &joined,
+        findings,
+        &lookup,
+        &mut cache,
+        fmt,
+    );
     let mut files = vec![(
         "queue.csv".to_string(),
-        queue_csv(
-            dump,
-            loaded.dump_time,
-            &joined,
-            findings,
-            &lookup,
-            &mut cache,
-            fmt,
-        )?,
+        crate::report::csv::queue_csv(&rows)?,
     )];
     let plans = cleanup::plan(findings, &joined, dump, suspects, &mut cache, fmt);
     // With a dump, "give a queue dump" advice gives way to the lists.
@@ -96,14 +100,15 @@ pub fn section(
         summary: qs,
         files,
         partial,
+        rows,
     })
 }
 
 /// What the logs know of a queue id: its identity and its cause, if any.
 type Lookup<'a> = dyn Fn(&str) -> Option<(String, Option<String>)> + 'a;
 
-/// queue.csv: every queued recipient with what the logs say.
-fn queue_csv(
+/// queue.csv's rows: every queued recipient with what the logs say.
+fn queue_rows(
     dump: &QueueDump,
     dump_time: crate::time::LogTime,
     joined: &Joined,
@@ -111,7 +116,7 @@ fn queue_csv(
     lookup: &Lookup<'_>,
     cache: &mut CauseCache,
     fmt: &TimeFormat,
-) -> Result<Vec<u8>> {
+) -> Vec<QueueRow> {
     let host = joined.host.map(|h| findings.strings.str(h).into_owned());
     let mut rows = Vec::new();
     for m in &dump.messages {
@@ -129,7 +134,7 @@ fn queue_csv(
                     .and_then(|j| j.1.clone())
                     .unwrap_or_else(|| queue_analysis::NEVER_TRIED.to_string()),
             };
-            rows.push(crate::report::csv::QueueRow {
+            rows.push(QueueRow {
                 queue_id: m.queue_id.clone(),
                 queue: m.queue.id().to_string(),
                 arrival: fmt.iso(m.arrival),
@@ -146,7 +151,7 @@ fn queue_csv(
             });
         }
     }
-    crate::report::csv::queue_csv(&rows)
+    rows
 }
 
 /// One suspect's `suspect-N-queued.csv`, its delete list and its review

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::Progress;
 use crate::classify::Classifier;
-use crate::correlate::{Correlator, Findings, YearPolicy};
+use crate::correlate::{Correlator, EventSink, Findings, YearPolicy};
 use crate::error::Result;
 use crate::input::{self, ReadItem, Source};
 use crate::model::{LineCounts, ProgramCount};
@@ -48,18 +48,35 @@ pub fn read_all(
     pool: &rayon::ThreadPool,
     progress: &dyn Progress,
 ) -> Result<LogAnalysis> {
+    read_all_into(sources, o, pool, progress, None)
+}
+
+/// [`read_all`], handing every delivery attempt and message to `sink` as
+/// the logs are read (the event tables).
+pub fn read_all_into(
+    sources: &[Source],
+    o: &LogOptions,
+    pool: &rayon::ThreadPool,
+    progress: &dyn Progress,
+    mut sink: Option<&mut dyn EventSink>,
+) -> Result<LogAnalysis> {
     let mut years = YearPolicy {
         forced: o.year,
         anchor: anchor_date(sources),
     };
-    let mut analysis = read_logs(sources, o, years, pool, progress)?;
+    let first = sink.as_deref_mut().map(|s| s as &mut dyn EventSink);
+    let mut analysis = read_logs(sources, o, years, pool, progress, first)?;
     // A year-less stamp after the newest file was written means the year
     // guess was one too late (logs copied without their dates): redo it a
     // year earlier rather than report times in the future.
     if o.year.is_none() && analysis.findings.future_stamps > 0 {
         if let Some((y, _)) = analysis.findings.year.clone() {
             years.forced = Some(y - 1);
-            analysis = read_logs(sources, o, years, pool, &super::NoProgress)?;
+            if let Some(s) = sink.as_deref_mut() {
+                s.restart();
+            }
+            let again = sink.map(|s| s as &mut dyn EventSink);
+            analysis = read_logs(sources, o, years, pool, &super::NoProgress, again)?;
             if let Some(yr) = analysis.findings.year.as_mut() {
                 yr.1 = format!(
                     "inferred: {y} would put lines after the newest input's modification date, so the year before"
@@ -77,6 +94,7 @@ fn read_logs(
     years: YearPolicy,
     pool: &rayon::ThreadPool,
     progress: &dyn Progress,
+    sink: Option<&mut dyn EventSink>,
 ) -> Result<LogAnalysis> {
     let (classifier, max_line) = (o.classifier, o.max_line);
     let jobs = pool.current_num_threads();
@@ -85,6 +103,9 @@ fn read_logs(
     correlator.set_zone(o.zone.cloned());
     if o.track_messages {
         correlator.track_messages();
+    }
+    if let Some(sink) = sink {
+        correlator.set_sink(sink);
     }
     let mut stats: Vec<LineStats> = vec![LineStats::default(); sources.len()];
     let mut problems: Vec<Vec<String>> = vec![Vec::new(); sources.len()];

@@ -15,7 +15,8 @@
 mod traffic;
 
 use crate::model::{Summary, TextCount};
-use polars::prelude::{Column, CsvWriter, DataFrame, QuoteStyle, SerWriter};
+use polars::prelude::{Column, DataFrame, DataType, IntoColumn, IntoSeries, StringChunked};
+use polars_io::prelude::{CsvWriter, QuoteStyle, SerWriter};
 
 /// One table under construction: named columns of equal length.
 struct Table {
@@ -117,6 +118,59 @@ impl Table {
             .finish(&mut df)
             .map_err(err)
     }
+}
+
+/// Appends a frame of the event tables as CSV to `out` (the header line
+/// first when `header`): text cells neutralised as in every CSV of the
+/// report, times in ISO 8601.
+pub fn append_frame(
+    df: &mut DataFrame,
+    out: &mut impl std::io::Write,
+    header: bool,
+    what: &str,
+) -> crate::Result<()> {
+    let err = |e: polars::prelude::PolarsError| crate::Error::Report {
+        what: what.to_string(),
+        message: e.to_string(),
+    };
+    let mut quote_text = false;
+    let mut columns = Vec::with_capacity(df.width());
+    for c in df.columns() {
+        if c.dtype() != &DataType::String {
+            columns.push(c.clone());
+            continue;
+        }
+        let ca: StringChunked = c
+            .str()
+            .map_err(err)?
+            .iter()
+            .map(|v| v.map(neutralise))
+            .collect();
+        quote_text |= ca.iter().flatten().any(needs_quotes);
+        columns.push(ca.with_name(c.name().clone()).into_series().into_column());
+    }
+    let mut safe = DataFrame::new(df.height(), columns).map_err(err)?;
+    let iso = Some("%Y-%m-%dT%H:%M:%S%.3f".into());
+    if quote_text && header {
+        CsvWriter::new(&mut *out)
+            .include_header(true)
+            .with_datetime_format(iso.clone())
+            .n_threads(1)
+            .finish(&mut safe.head(Some(0)))
+            .map_err(err)?;
+    }
+    let style = if quote_text {
+        QuoteStyle::NonNumeric
+    } else {
+        QuoteStyle::Necessary
+    };
+    CsvWriter::new(out)
+        .include_header(header && !quote_text)
+        .with_quote_style(style)
+        .with_datetime_format(iso)
+        .n_threads(1)
+        .finish(&mut safe)
+        .map_err(err)
 }
 
 fn is_formula_start(b: u8) -> bool {

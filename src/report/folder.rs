@@ -17,8 +17,13 @@ use crate::Error;
 /// the files written.
 pub const MARKER: &str = ".postmortem-report";
 const MARKER_HEAD: &str = "postmortem report folder; files written:";
-/// A marker is a few hundred bytes; a huge one is not ours.
-const MARKER_MAX: u64 = 64 * 1024;
+/// A marker is a few hundred bytes (a few hundred kilobytes with event
+/// tables of many days); a huge one is not ours.
+const MARKER_MAX: u64 = 4 << 20;
+
+/// Writes more files (the event tables, in subfolders) into the folder
+/// being made, and returns their paths relative to it (`/`-separated).
+pub type MoreFiles<'a> = &'a mut dyn FnMut(&Path) -> crate::Result<Vec<String>>;
 
 /// `path` made absolute and clean: `.` and `..` resolved, the existing part
 /// canonical (links followed), so `R/.`, `R/` and `./x/../R` all name `R`.
@@ -130,16 +135,40 @@ fn refuse_replacing(dir: &Path) -> Option<String> {
             ))
         }
     };
+    let listed: std::collections::HashSet<String> = listed.into_iter().collect();
+    unlisted(dir, "", &entries, &listed)
+        .map(|name| format!("it holds {name}, which postmortem did not write there"))
+}
+
+/// The first entry under `dir` (`prefix` its relative path) that is not a
+/// file the marker lists: a folder counts when all it holds is listed.
+fn unlisted(
+    dir: &Path,
+    prefix: &str,
+    entries: &[std::fs::DirEntry],
+    listed: &std::collections::HashSet<String>,
+) -> Option<String> {
     for e in entries {
-        let name = e.file_name().to_string_lossy().into_owned();
+        let name = format!("{prefix}{}", e.file_name().to_string_lossy());
         if name == MARKER {
             continue;
         }
-        let is_file = e.file_type().is_ok_and(|t| t.is_file());
-        if !is_file || !listed.contains(&name) {
-            return Some(format!(
-                "it holds {name}, which postmortem did not write there"
-            ));
+        let kind = e.file_type().ok();
+        if kind.is_some_and(|t| t.is_dir())
+            && listed.iter().any(|l| l.starts_with(&format!("{name}/")))
+        {
+            let sub = dir.join(e.file_name());
+            let inner: Vec<std::fs::DirEntry> = match std::fs::read_dir(&sub) {
+                Ok(rd) => rd.flatten().collect(),
+                Err(_) => return Some(name),
+            };
+            if let Some(n) = unlisted(&sub, &format!("{name}/"), &inner, listed) {
+                return Some(n);
+            }
+            continue;
+        }
+        if !kind.is_some_and(|t| t.is_file()) || !listed.contains(&name) {
+            return Some(name);
         }
     }
     None
@@ -163,6 +192,17 @@ pub fn write_folder(
     out_dir: &Path,
     files: &[(String, Cow<[u8]>)],
     force: bool,
+) -> crate::Result<Vec<PathBuf>> {
+    write_folder_with(out_dir, files, force, None)
+}
+
+/// [`write_folder`], with `more` writing further files into the folder
+/// before it is put in place.
+pub fn write_folder_with(
+    out_dir: &Path,
+    files: &[(String, Cow<[u8]>)],
+    force: bool,
+    more: Option<MoreFiles<'_>>,
 ) -> crate::Result<Vec<PathBuf>> {
     let out_dir = normalise(out_dir)?;
     let exists = std::fs::symlink_metadata(&out_dir).is_ok();
@@ -198,10 +238,18 @@ pub fn write_folder(
         std::fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
     }
     std::fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    if let Err(e) = write_all(&tmp, files) {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
+    let extra = match more {
+        Some(f) => f(&tmp),
+        None => Ok(Vec::new()),
+    };
+    let written = extra.and_then(|extra| write_all(&tmp, files, &extra).map(|_| extra));
+    let extra = match written {
+        Ok(extra) => extra,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+    };
     let old = sibling("old");
     if exists {
         if let Err(e) = std::fs::rename(&out_dir, &old) {
@@ -220,13 +268,18 @@ pub fn write_folder(
     if exists {
         std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
     }
-    Ok(files.iter().map(|(n, _)| out_dir.join(n)).collect())
+    Ok(files
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .chain(extra.iter().map(String::as_str))
+        .map(|n| out_dir.join(n))
+        .collect())
 }
 
-fn write_all(dir: &Path, files: &[(String, Cow<[u8]>)]) -> crate::Result<()> {
+fn write_all(dir: &Path, files: &[(String, Cow<[u8]>)], extra: &[String]) -> crate::Result<()> {
     use std::io::Write;
     let mut marker = String::from(MARKER_HEAD);
-    for (name, _) in files {
+    for name in files.iter().map(|(n, _)| n).chain(extra) {
         marker.push('\n');
         marker.push_str(name);
     }

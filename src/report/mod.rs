@@ -15,6 +15,7 @@ pub mod folder;
 pub mod html;
 pub mod markdown;
 pub mod redact;
+pub mod tables;
 pub mod terminal;
 
 pub use html::render_html;
@@ -137,6 +138,17 @@ pub fn write_report(
     out_dir: &Path,
     opts: &ReportOptions,
 ) -> crate::Result<Vec<PathBuf>> {
+    write_report_with(summary, out_dir, opts, None)
+}
+
+/// [`write_report`], with `more` writing further files (the event tables)
+/// into the folder before it is put in place.
+pub fn write_report_with(
+    summary: &Summary,
+    out_dir: &Path,
+    opts: &ReportOptions,
+    more: Option<folder::MoreFiles<'_>>,
+) -> crate::Result<Vec<PathBuf>> {
     folder::check_against_inputs(out_dir, &opts.inputs)?;
     if !opts.force && std::fs::symlink_metadata(out_dir).is_ok() {
         return Err(Error::OutputExists {
@@ -144,7 +156,7 @@ pub fn write_report(
         });
     }
     let files = render_files(summary, opts)?;
-    folder::write_folder(out_dir, &files, opts.force)
+    folder::write_folder_with(out_dir, &files, opts.force, more)
 }
 
 /// A file name from a caller must stay inside the folder.

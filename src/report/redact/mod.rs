@@ -587,8 +587,8 @@ impl Redactor {
                 .iter()
                 .enumerate()
                 .map(|(i, cell)| match columns.get(i).map(String::as_str) {
-                    Some("sender" | "recipient") => self.mailbox(cell),
-                    _ => self.text(cell),
+                    Some(col) => self.cell(col, cell),
+                    None => self.text(cell),
                 })
                 // Again after redaction: idempotent on neutralised cells.
                 .map(|cell| crate::report::csv::neutralise(&cell))
@@ -597,6 +597,23 @@ impl Redactor {
             out.push_str(&line[body.len()..]);
         }
         out
+    }
+}
+
+impl Redactor {
+    /// One cell of a table, by its column: mailboxes, host names, IPs and
+    /// lists by their own rules, anything else as free text.
+    pub fn cell(&self, column: &str, value: &str) -> String {
+        match column {
+            "sender" | "recipient" | "orig_recipient" => self.mailbox(value),
+            "host" | "recipient_domain" | "relay_host" => self.core.host(value),
+            "relay_ip" | "client_ip" | "listed_ip" => match tokens::parse_ip(value) {
+                Some(ip) => self.core.ip(ip),
+                None => self.text(value),
+            },
+            "list" => self.core.list(value),
+            _ => self.text(value),
+        }
     }
 }
 
