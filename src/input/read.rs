@@ -405,6 +405,9 @@ impl Sink<'_> {
         // known to hold no line end, so a long line is searched once.
         let mut want = block;
         let mut scanned = 0usize;
+        // Bytes read past a skipped line's end, read before `r` again so
+        // that no block grows past `want`.
+        let mut pending: Vec<u8> = Vec::new();
         let failed = |delivered: u64, e: io::Error| {
             let err = if gzip {
                 Error::Gzip {
@@ -418,7 +421,7 @@ impl Sink<'_> {
             (delivered, err)
         };
         loop {
-            let (filled, eof) = match fill(&mut r, &mut buf, want) {
+            let (filled, eof) = match fill(&mut pending, &mut r, &mut buf, want) {
                 Ok(x) => x,
                 Err(e) => {
                     // Deliver what was read before the failure.
@@ -446,14 +449,14 @@ impl Sink<'_> {
                         if !self.owned(offset, line) || !self.long_line(offset) {
                             return Ok(offset);
                         }
-                        let (skipped, rest) = match skip_line(&mut r) {
+                        let (skipped, rest) = match skip_line(&mut pending, &mut r) {
                             Ok(x) => x,
                             Err(e) => return Err(failed(offset + seen, e)),
                         };
                         let line_start = offset;
                         offset += seen + skipped;
                         match rest {
-                            Some(rest) => buf.extend_from_slice(&rest),
+                            Some(rest) => pending = rest,
                             None if skipped >= SKIP_LIMIT => {
                                 return Err((offset, endless(path, line_start)));
                             }
@@ -491,7 +494,12 @@ impl Sink<'_> {
 }
 
 /// Fills `buf` up to `want` bytes; returns (bytes in `buf`, end reached).
-fn fill(r: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> io::Result<(usize, bool)> {
+fn fill(
+    pending: &mut Vec<u8>,
+    r: &mut impl Read,
+    buf: &mut Vec<u8>,
+    want: usize,
+) -> io::Result<(usize, bool)> {
     // Zero the buffer once per block, not once per read: a decoder returns
     // a few KiB a call, and re-zeroing the rest of a 16 MiB buffer each
     // time cost more than the decompression.
@@ -499,6 +507,10 @@ fn fill(r: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> io::Result<(usize,
     if filled < want {
         buf.resize(want, 0);
     }
+    let n = pending.len().min(want.saturating_sub(filled));
+    buf[filled..filled + n].copy_from_slice(&pending[..n]);
+    pending.drain(..n);
+    filled += n;
     let mut eof = false;
     while filled < want {
         match r.read(&mut buf[filled..want]) {
@@ -521,9 +533,17 @@ fn fill(r: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> io::Result<(usize,
 /// Reads past the rest of a cut line: (bytes skipped up to and including
 /// its line end, the bytes read after it), or no rest when the stream ended
 /// or [`SKIP_LIMIT`] was reached first.
-fn skip_line(r: &mut impl Read) -> io::Result<(u64, Option<Vec<u8>>)> {
+fn skip_line(pending: &mut Vec<u8>, r: &mut impl Read) -> io::Result<(u64, Option<Vec<u8>>)> {
+    // The line may go on in what was read ahead.
+    if let Some(p) = memchr::memchr(b'\n', pending) {
+        let rest = pending.split_off(p + 1);
+        let skipped = pending.len() as u64;
+        pending.clear();
+        return Ok((skipped, Some(rest)));
+    }
+    let mut skipped = pending.len() as u64;
+    pending.clear();
     let mut scratch = vec![0u8; 64 * 1024];
-    let mut skipped = 0u64;
     while skipped < SKIP_LIMIT {
         let n = match r.read(&mut scratch) {
             Ok(0) => return Ok((skipped, None)),
@@ -709,5 +729,36 @@ mod tests {
         let (got, long, _) = read_all(input.clone(), opts);
         assert_eq!(got, input);
         assert!(long.is_empty());
+    }
+
+    /// Found by fuzzing: what was read past a cut line's end went into the
+    /// next block whole, so the lines after it (up to 64 KiB of them) were
+    /// never cut. Now it is read like the rest of the stream.
+    #[test]
+    fn lines_after_a_cut_line_are_cut_too() {
+        let opts = ReadOptions {
+            block: 256,
+            max_line: 64,
+        };
+        let long = |c: u8| {
+            let mut l = vec![c; 300];
+            l.push(b'\n');
+            l
+        };
+        let mut input = Vec::new();
+        for c in [b'a', b'b', b'c'] {
+            input.extend(long(c));
+            input.extend_from_slice(b"short line\n");
+        }
+        let (got, long_lines, failed) = read_all(input, opts);
+        let lines: Vec<&[u8]> = got.split(|&b| b == b'\n').collect();
+        assert_eq!(lines.len(), 7, "{}", String::from_utf8_lossy(&got));
+        for c in [b'a', b'b', b'c'] {
+            let cut = [c; 64];
+            assert!(lines.contains(&&cut[..]), "{}", c as char);
+        }
+        assert_eq!(lines.iter().filter(|l| *l == b"short line").count(), 3);
+        assert_eq!(long_lines, [0, 312, 624]);
+        assert_eq!(failed, None);
     }
 }
