@@ -384,7 +384,7 @@ fn parse_millis(v: &[u8]) -> u32 {
     };
     let mut ms = 0u64;
     for k in 0..3 {
-        let d = match frac.get(k) {
+        let d = match frac.get(k).copied() {
             Some(c) if c.is_ascii_digit() => u64::from(c - b'0'),
             _ => 0,
         };

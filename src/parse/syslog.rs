@@ -172,8 +172,10 @@ pub fn parse_stamp(line: &[u8]) -> Option<(Stamp, usize)> {
     if line.get(3) != Some(&b' ') {
         return None;
     }
-    // Day: " 3", "03" or a bare "3" (seen in fail2ban's samples).
-    let (day, after_day) = match (line.get(4), line.get(5)) {
+    // Day: " 3", "03" or a bare "3" (seen in fail2ban's samples). The
+    // bytes are copied once: a mapped rotation cut while it is read can
+    // change under us, and a digit checked must be the digit used.
+    let (day, after_day) = match (line.get(4).copied(), line.get(5).copied()) {
         (Some(b' '), Some(d)) if d.is_ascii_digit() => ((d - b'0') as u32, 6),
         (Some(a), Some(b)) if a.is_ascii_digit() && b.is_ascii_digit() => {
             (((a - b'0') * 10 + (b - b'0')) as u32, 6)
