@@ -164,34 +164,3 @@ fn queued_mail_is_joined_to_the_logs() {
     // Every queued message is one the logs saw.
     assert_eq!(q["not_in_logs"], 0);
 }
-
-/// The committed example report is what the tool makes from the samples
-/// today (a golden file): regenerate it with the README's command when a
-/// change is meant.
-#[test]
-fn the_committed_example_report_is_current() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("r");
-    let st = Command::new(env!("CARGO_BIN_EXE_postmortem"))
-        .current_dir(root)
-        .args(["analyze", "--quiet", "samples/", "--out"])
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let read = |p: &Path| -> serde_json::Value {
-        let mut v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
-        // How the year was inferred names the files' modification date,
-        // which a clone does not keep.
-        v["period"]["year_source"] = serde_json::Value::Null;
-        v
-    };
-    let now = read(&out.join("summary.json"));
-    let committed = read(&root.join("reports/example/summary.json"));
-    assert!(
-        now == committed,
-        "reports/example is stale: run `cargo run --release -- analyze samples/ --out reports/example --force`"
-    );
-}

@@ -252,21 +252,19 @@ fn delete_spam(s: &Summary, steps: &mut Vec<RunbookStep>) {
 
 /// The log paths as given, for a command that reruns the analysis.
 fn log_args(s: &Summary) -> String {
-    let logs: Vec<String> = s
+    let logs: Vec<&str> = s
         .inputs
         .iter()
         .filter(|i| i.kind == SourceKind::Maillog.id())
-        .map(|i| sh(&i.path))
+        .map(|i| i.path.as_str())
         .collect();
     if logs.len() <= 4 {
-        return logs.join(" ");
+        return logs.into_iter().map(sh).collect::<Vec<_>>().join(" ");
     }
     // Many rotations: their common folder.
-    let dirs: std::collections::BTreeSet<&str> = s
-        .inputs
+    let dirs: std::collections::BTreeSet<&str> = logs
         .iter()
-        .filter(|i| i.kind == SourceKind::Maillog.id())
-        .map(|i| i.path.rsplit_once('/').map_or(".", |p| p.0))
+        .map(|p| p.rsplit_once('/').map_or(".", |x| x.0))
         .collect();
     dirs.into_iter().map(sh).collect::<Vec<_>>().join(" ")
 }
@@ -457,7 +455,7 @@ fn delist(s: &Summary, steps: &mut Vec<RunbookStep>) {
             .unwrap_or(&e.last_seen);
         let mut commands = Vec::new();
         if let (Some(ip), true) = (&e.listed_ip, e.list.contains('.')) {
-            if let Some(name) = dnsbl_query(ip, &e.list) {
+            if let Some(name) = crate::classify::dnsbl_name(ip, &e.list) {
                 commands.push(format!("dig +short {}", sh(&name)));
             }
         }
@@ -479,24 +477,6 @@ fn delist(s: &Summary, steps: &mut Vec<RunbookStep>) {
             ),
         });
     }
-}
-
-/// `192.0.2.10` on `zen.spamhaus.org` -> `10.2.0.192.zen.spamhaus.org`;
-/// IPv6 in reversed nibbles.
-pub fn dnsbl_query(ip: &str, zone: &str) -> Option<String> {
-    let addr: std::net::IpAddr = ip.parse().ok()?;
-    let reversed = match addr {
-        std::net::IpAddr::V4(v4) => {
-            let o = v4.octets();
-            format!("{}.{}.{}.{}", o[3], o[2], o[1], o[0])
-        }
-        std::net::IpAddr::V6(v6) => {
-            let hex: String = v6.octets().iter().map(|b| format!("{b:02x}")).collect();
-            let nibbles: Vec<String> = hex.chars().rev().map(String::from).collect();
-            nibbles.join(".")
-        }
-    };
-    Some(format!("{reversed}.{zone}"))
 }
 
 fn held(s: &Summary, steps: &mut Vec<RunbookStep>) {

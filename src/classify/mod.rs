@@ -536,11 +536,26 @@ pub fn delisting_url(list: &str) -> Option<&'static str> {
 /// (`dig +short 25.100.51.198.zen.spamhaus.org`): `None` for an IPv6 or
 /// unparsable address, or a provider's name rather than a list zone.
 pub fn dig_command(ip: &str, list: &str) -> Option<String> {
-    let ip: std::net::Ipv4Addr = ip.parse().ok()?;
-    list.contains('.').then(|| {
-        let [a, b, c, d] = ip.octets();
-        format!("dig +short {d}.{c}.{b}.{a}.{list}")
-    })
+    let name = dnsbl_name(ip, list)?;
+    list.contains('.').then(|| format!("dig +short {name}"))
+}
+
+/// The name a DNS blocklist is asked about: `192.0.2.10` on
+/// `zen.spamhaus.org` is `10.2.0.192.zen.spamhaus.org`; IPv6 in reversed
+/// nibbles.
+pub fn dnsbl_name(ip: &str, zone: &str) -> Option<String> {
+    let reversed = match ip.parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(v4) => {
+            let [a, b, c, d] = v4.octets();
+            format!("{d}.{c}.{b}.{a}")
+        }
+        std::net::IpAddr::V6(v6) => {
+            let hex: String = v6.octets().iter().map(|b| format!("{b:02x}")).collect();
+            let nibbles: Vec<String> = hex.chars().rev().map(String::from).collect();
+            nibbles.join(".")
+        }
+    };
+    Some(format!("{reversed}.{zone}"))
 }
 
 struct DetailRegexes {

@@ -208,16 +208,16 @@ fn a_local_script_over_smtp_is_not_blocked_by_firewall() {
 #[test]
 fn dnsbl_names_for_both_families() {
     assert_eq!(
-        dnsbl_query("192.0.2.10", "zen.spamhaus.org").unwrap(),
+        crate::classify::dnsbl_name("192.0.2.10", "zen.spamhaus.org").unwrap(),
         "10.2.0.192.zen.spamhaus.org"
     );
-    let v6 = dnsbl_query("2001:db8::1", "zen.spamhaus.org").unwrap();
+    let v6 = crate::classify::dnsbl_name("2001:db8::1", "zen.spamhaus.org").unwrap();
     assert!(
         v6.starts_with("1.0.0.0.0.0.0.0") && v6.ends_with("8.b.d.0.1.0.0.2.zen.spamhaus.org"),
         "{v6}"
     );
     assert_eq!(v6.split('.').count(), 32 + 3);
-    assert!(dnsbl_query("not an ip", "x").is_none());
+    assert!(crate::classify::dnsbl_name("not an ip", "x").is_none());
     assert_eq!(
         filter_port("connect to 127.0.0.1[127.0.0.1]:10024: Connection refused"),
         Some("10024")
