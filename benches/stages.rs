@@ -87,6 +87,48 @@ fn header(b: Bencher) {
         });
 }
 
+/// The same bytes gzipped (level 6, as logrotate writes them).
+static GZIPPED: LazyLock<Vec<u8>> = LazyLock::new(|| {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(&INPUT).unwrap();
+    e.finish().unwrap()
+});
+
+/// The tool's gzip reader, counted in decompressed bytes, with and
+/// without the evidence pass's checkpoints; flate2 (zlib-rs) beside it as
+/// the floor of a well-tuned inflate.
+#[divan::bench(args = [false, true])]
+fn gunzip(b: Bencher, checkpoints: bool) {
+    b.counter(BytesCount::new(INPUT.len())).bench(|| {
+        let gz = &GZIPPED[..];
+        let mut r = if checkpoints {
+            postmortem::input::gzip::GzReader::indexed(gz)
+        } else {
+            postmortem::input::gzip::GzReader::new(gz)
+        };
+        let mut buf = vec![0u8; 1 << 20];
+        let mut n = 0;
+        while let Ok(k @ 1..) = r.read(&mut buf) {
+            n += k;
+        }
+        n
+    });
+}
+
+#[divan::bench]
+fn gunzip_flate2(b: Bencher) {
+    b.counter(BytesCount::new(INPUT.len())).bench(|| {
+        let mut r = flate2::read::MultiGzDecoder::new(&GZIPPED[..]);
+        let mut buf = vec![0u8; 1 << 20];
+        let mut n = 0;
+        while let Ok(k @ 1..) = r.read(&mut buf) {
+            n += k;
+        }
+        n
+    });
+}
+
 #[divan::bench]
 fn parse_chunk(b: Bencher) {
     b.counter(BytesCount::new(INPUT.len()))

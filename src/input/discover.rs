@@ -100,7 +100,7 @@ fn sniff(path: &Path) -> io::Result<(Vec<u8>, bool)> {
     }
     head.truncate(n);
     if head.starts_with(&[0x1f, 0x8b]) {
-        let mut dec = flate2::read::MultiGzDecoder::new(File::open(path)?);
+        let mut dec = super::gzip::GzReader::new(File::open(path)?);
         let mut out = vec![0u8; SNIFF];
         let mut m = 0;
         while m < out.len() {

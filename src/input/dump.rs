@@ -52,7 +52,7 @@ pub fn read_dump(path: &Path) -> Result<DumpFile, Error> {
     };
     let mut bytes = Vec::new();
     let read = if compressed {
-        flate2::read::MultiGzDecoder::new(input)
+        super::gzip::GzReader::new(input)
             .take(DUMP_MAX + 1)
             .read_to_end(&mut bytes)
     } else {

@@ -12,6 +12,9 @@
 use std::collections::HashMap;
 use std::io::{self, BufRead, Read};
 
+use rayon::prelude::*;
+
+use super::gzip::{Checkpoint, GzIndex, GzReader};
 use super::Source;
 use crate::parse::syslog::{parse_header, Stamp};
 use crate::time::{LogTime, DAY, MINUTE};
@@ -55,6 +58,7 @@ pub fn find_lines(
     sources: &[Source],
     spans: &HashMap<usize, (LogTime, LogTime)>,
     line_index: &[&[(u64, u64)]],
+    gz_index: &[GzIndex],
     queries: &[Query],
 ) -> Vec<Found> {
     let mut needles: Vec<String> = queries.iter().flat_map(|q| q.needles.clone()).collect();
@@ -72,33 +76,42 @@ pub fn find_lines(
                 .collect()
         })
         .collect();
-    let mut left: Vec<usize> = queries.iter().map(|q| q.want).collect();
+    let wants: Vec<usize> = queries.iter().map(|q| q.want).collect();
+    // Each file is searched on its own (in parallel), then each query
+    // keeps its first lines in file order, as one pass over the files in
+    // order would.
+    let per_file: Vec<Vec<Found>> = sources
+        .par_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let Some(&span) = spans.get(&i) else {
+                return Vec::new();
+            };
+            let scan = Scan {
+                queries,
+                index: &index,
+                set: &set,
+                span,
+            };
+            let mut left = wants.clone();
+            let mut out = Vec::new();
+            scan.source(i, s, line_index, gz_index, &mut left, &mut out);
+            out
+        })
+        .collect();
+    let tags: HashMap<u32, usize> = queries
+        .iter()
+        .enumerate()
+        .map(|(k, q)| (q.tag, k))
+        .collect();
+    let mut left = wants;
     let mut out = Vec::new();
-    for (i, s) in sources.iter().enumerate() {
-        let Some(&(first, last)) = spans.get(&i) else {
-            continue;
-        };
-        let meets =
-            |q: &Query| q.from <= LogTime(last.0 + DAY) && q.until >= LogTime(first.0 - DAY);
-        if !queries.iter().zip(&left).any(|(q, &n)| n > 0 && meets(q)) {
-            continue;
-        }
-        let scan = Scan {
-            queries,
-            index: &index,
-            set: &set,
-            span: (first, last),
-        };
-        if s.compressed || s.is_stdin() {
-            if let Ok(reader) = open(s) {
-                scan.file(i, reader, 0, None, &mut left, &mut out);
+    for found in per_file.into_iter().flatten() {
+        if let Some(&k) = tags.get(&found.tag) {
+            if left[k] > 0 {
+                left[k] -= 1;
+                out.push(found);
             }
-        } else {
-            let index = line_index.get(i).copied().unwrap_or(&[]);
-            scan.plain(i, s, index, &mut left, &mut out);
-        }
-        if left.iter().all(|&n| n == 0) {
-            break;
         }
     }
     out
@@ -107,10 +120,7 @@ pub fn find_lines(
 fn open(s: &Source) -> io::Result<Box<dyn BufRead>> {
     let file = std::fs::File::open(&s.path)?;
     Ok(if s.compressed {
-        Box::new(io::BufReader::with_capacity(
-            1 << 20,
-            flate2::read::MultiGzDecoder::new(io::BufReader::new(file)),
-        ))
+        Box::new(io::BufReader::with_capacity(1 << 20, GzReader::new(file)))
     } else {
         Box::new(io::BufReader::with_capacity(1 << 20, file))
     })
@@ -124,6 +134,35 @@ struct Scan<'a> {
 }
 
 impl Scan<'_> {
+    /// Searches one file by the way it can be read.
+    fn source(
+        &self,
+        i: usize,
+        s: &Source,
+        line_index: &[&[(u64, u64)]],
+        gz_index: &[GzIndex],
+        left: &mut [usize],
+        out: &mut Vec<Found>,
+    ) {
+        let (first, last) = self.span;
+        let meets =
+            |q: &Query| q.from <= LogTime(last.0 + DAY) && q.until >= LogTime(first.0 - DAY);
+        if !self.queries.iter().any(meets) {
+            return;
+        }
+        let checkpoints = gz_index.get(i).map_or(&[][..], |g| &g.checkpoints[..]);
+        if s.compressed && !s.is_stdin() && !checkpoints.is_empty() {
+            self.gzip(i, s, checkpoints, left, out);
+        } else if s.compressed || s.is_stdin() {
+            if let Ok(reader) = open(s) {
+                self.file(i, reader, 0, None, left, out);
+            }
+        } else {
+            let index = line_index.get(i).copied().unwrap_or(&[]);
+            self.plain(i, s, index, left, out);
+        }
+    }
+
     /// A plain file: each open query's lines are read from the first line
     /// of its window on, found by a binary search over the file's times
     /// (logs are in time order), with line numbers counted up to there.
@@ -182,6 +221,70 @@ impl Scan<'_> {
             let stop = LogTime(self.queries[q].until.0 + SLACK);
             self.file(source, reader, lines_before, Some(stop), left, out);
         }
+    }
+
+    /// A gzip file read first with checkpoints: each open query's lines
+    /// are read from the last checkpoint before its window (found by a
+    /// binary search over the checkpoints' times), not from the file's
+    /// start.
+    fn gzip(
+        &self,
+        source: usize,
+        s: &Source,
+        checkpoints: &[Checkpoint],
+        left: &mut [usize],
+        out: &mut Vec<Found>,
+    ) {
+        let mut times: Vec<Option<Option<LogTime>>> = vec![None; checkpoints.len()];
+        // Only the queries whose window meets the file's lines: a scan for
+        // one past the file's end would read from its last checkpoint on.
+        let (first, last) = self.span;
+        let meets = |q: &Query| q.from.0 <= last.0 + SLACK && q.until.0 >= first.0 - SLACK;
+        let mut order: Vec<usize> = (0..self.queries.len())
+            .filter(|&q| left[q] > 0 && meets(&self.queries[q]))
+            .collect();
+        order.sort_by_key(|&q| self.queries[q].from);
+        for q in order {
+            if left[q] == 0 {
+                continue;
+            }
+            let target = LogTime(self.queries[q].from.0 - SLACK);
+            // Checkpoints whose first line is before the window; one whose
+            // time is unknown counts as not before (reading more is safe).
+            let (mut lo, mut hi) = (0, checkpoints.len());
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                let t = *times[mid].get_or_insert_with(|| self.probe(s, &checkpoints[mid]));
+                if t.is_some_and(|t| t < target) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            let Some((reader, first_line)) =
+                resume(s, lo.checked_sub(1).map(|k| &checkpoints[k]), 1 << 20)
+            else {
+                return;
+            };
+            let stop = LogTime(self.queries[q].until.0 + SLACK);
+            self.file(source, reader, first_line, Some(stop), left, out);
+        }
+    }
+
+    /// The time of the first stamped line after a checkpoint.
+    fn probe(&self, s: &Source, c: &Checkpoint) -> Option<LogTime> {
+        let (mut r, _) = resume(s, Some(c), 64 << 10)?;
+        let mut line = Vec::new();
+        for _ in 0..16 {
+            line.clear();
+            if (&mut r).take(64 * 1024).read_until(b'\n', &mut line).ok()? == 0 {
+                return None;
+            }
+            if let Some(t) = parse_header(&line).and_then(|h| self.time_of(h.stamp)) {
+                return Some(t);
+            }
+        }
+        None
     }
 
     /// The offset of the first line at or after `t` (a line start).
@@ -315,6 +418,25 @@ impl BufRead for CountBytes<'_> {
     }
 }
 
+/// A gzip file read from a checkpoint (or its start), at a line start,
+/// with the line ends before it.
+fn resume(s: &Source, at: Option<&Checkpoint>, buffer: usize) -> Option<(Box<dyn BufRead>, u64)> {
+    let file = std::fs::File::open(&s.path).ok()?;
+    let Some(at) = at else {
+        let r = io::BufReader::with_capacity(buffer, GzReader::new(file));
+        return Some((Box::new(r), 0));
+    };
+    let gz = GzReader::resume(file, at).ok()?;
+    let (start, newlines) = (gz.at_line_start(), gz.newlines());
+    let mut r = io::BufReader::with_capacity(buffer, gz);
+    if start {
+        return Some((Box::new(r), newlines));
+    }
+    // The rest of the line the checkpoint cut.
+    skip_to_line_end(&mut r).ok()?;
+    Some((Box::new(r), newlines + 1))
+}
+
 fn skip_to_line_end(r: &mut dyn BufRead) -> io::Result<()> {
     loop {
         let buf = r.fill_buf()?;
@@ -373,6 +495,7 @@ mod tests {
             &[source],
             &spans,
             &[],
+            &[],
             &[
                 q(1, &["sasl_username=dave"], t(10), t(12)),
                 q(2, &["sasl_username=dave", "[203.0.113.9]"], t(10), t(12)),
@@ -390,5 +513,85 @@ mod tests {
         assert_eq!(by(2), [3]);
         assert_eq!(by(3), [1]);
         assert!(found[0].text.ends_with("sasl_username=dave"));
+    }
+
+    /// A gzip rotation searched from its checkpoints finds the same lines,
+    /// numbered the same, as one read from its start.
+    #[test]
+    fn a_gzip_file_searched_from_checkpoints_finds_what_a_full_read_finds() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.log.2.gz");
+        let mut text = String::new();
+        let t0 = LogTime::from_civil(2026, 11, 28, 0, 0, 0, 0).unwrap();
+        for i in 0..40_000u32 {
+            let (h, m, s) = (i / 3600, (i / 60) % 60, i % 60);
+            let user = if i % 997 == 0 { "dave" } else { "alice" };
+            text.push_str(&format!(
+                "Nov 28 {h:02}:{m:02}:{s:02} mx postfix/smtpd[{}]: {i:08X}: client=x[192.0.2.{}], sasl_method=PLAIN, sasl_username={user}\n",
+                i % 5000,
+                i % 200
+            ));
+        }
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(text.as_bytes()).unwrap();
+        std::fs::write(&path, e.finish().unwrap()).unwrap();
+        let mut gz = GzReader::indexed(std::fs::File::open(&path).unwrap()).spaced(64 << 10);
+        let mut buf = vec![0; 16 << 10];
+        while gz.read(&mut buf).unwrap() > 0 {}
+        let index = gz.take_index();
+        assert!(index.checkpoints.len() > 20, "{}", index.checkpoints.len());
+        let source = Source {
+            path,
+            kind: SourceKind::Maillog,
+            compressed: true,
+            bytes: 0,
+            mtime: None,
+            series: 1,
+            live: false,
+            severity_file: false,
+        };
+        let at = |secs: u32| LogTime(t0.0 + i64::from(secs) * crate::time::SECOND);
+        let spans = HashMap::from([(0, (at(0), at(39_999)))]);
+        // dave's logins at 997 k seconds; a window around some of them.
+        let queries: Vec<Query> = [(0, 1), (9_000, 3), (20_000, 2), (39_000, 5)]
+            .iter()
+            .enumerate()
+            .map(|(tag, &(from, want))| Query {
+                tag: tag as u32,
+                needles: vec!["sasl_username=dave".into()],
+                from: at(from),
+                until: at(from + 3_000),
+                want,
+            })
+            .collect();
+        let indexed = find_lines(
+            std::slice::from_ref(&source),
+            &spans,
+            &[],
+            &[index],
+            &queries,
+        );
+        let whole = find_lines(&[source], &spans, &[], &[], &queries);
+        let lines = |f: &[Found]| {
+            f.iter()
+                .map(|f| (f.tag, f.line, f.text.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(lines(&indexed), lines(&whole));
+        // The line numbers are the lines' own: line n holds second n - 1.
+        let numbers: Vec<(u32, u64)> = indexed.iter().map(|f| (f.tag, f.line)).collect();
+        assert_eq!(
+            numbers,
+            [
+                (0, 1),
+                (1, 9_971),
+                (1, 10_968),
+                (1, 11_965),
+                (2, 20_938),
+                (2, 21_935),
+                (3, 39_881)
+            ]
+        );
     }
 }

@@ -12,6 +12,7 @@ mod discover;
 pub mod dump;
 #[cfg(unix)]
 mod guard;
+pub mod gzip;
 mod journal;
 pub mod lines;
 pub mod overlap;

@@ -229,7 +229,7 @@ fn open(s: &Source) -> std::io::Result<Box<dyn BufRead>> {
     Ok(if gzip {
         Box::new(std::io::BufReader::with_capacity(
             1 << 20,
-            flate2::read::MultiGzDecoder::new(f),
+            super::gzip::GzReader::new(f),
         ))
     } else {
         Box::new(f)

@@ -139,6 +139,12 @@ pub enum ReadItem {
     },
     /// Bytes of input consumed, for the progress bar.
     Progress(u64),
+    /// A gzip file's checkpoints, sent before its `Done`: the evidence
+    /// pass resumes there instead of decompressing the file again.
+    GzIndex {
+        source: usize,
+        index: super::gzip::GzIndex,
+    },
 }
 
 /// Starts the reader thread: it reads `sources` in order and sends blocks.
@@ -184,7 +190,7 @@ fn read_source(i: usize, s: &Source, opts: ReadOptions, tx: &SyncSender<ReadItem
             .map(|b| b.starts_with(&[0x1f, 0x8b]))
             .unwrap_or(false);
         if gzip {
-            let dec = flate2::read::MultiGzDecoder::new(input);
+            let dec = super::gzip::GzReader::new(input);
             return sink.stream(&s.path, dec, true);
         }
         return sink.stream(&s.path, input, false);
@@ -194,9 +200,7 @@ fn read_source(i: usize, s: &Source, opts: ReadOptions, tx: &SyncSender<ReadItem
         inner: f,
         tx: tx.clone(),
     };
-    let unzip = |f: File| {
-        flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(1 << 20, counting(f)))
-    };
+    let unzip = |f: File| super::gzip::GzReader::new(counting(f));
     match (s.kind, s.compressed) {
         (SourceKind::JournalJson, true) => {
             sink.stream(&s.path, JournalReader::new(unzip(file)), true)
@@ -204,7 +208,15 @@ fn read_source(i: usize, s: &Source, opts: ReadOptions, tx: &SyncSender<ReadItem
         (SourceKind::JournalJson, false) => {
             sink.stream(&s.path, JournalReader::new(counting(file)), false)
         }
-        (_, true) => sink.stream(&s.path, unzip(file), true),
+        (_, true) => {
+            let mut gz = super::gzip::GzReader::indexed(counting(file));
+            let result = sink.stream(&s.path, &mut gz, true);
+            let index = gz.take_index();
+            if !index.checkpoints.is_empty() {
+                let _ = tx.send(ReadItem::GzIndex { source: i, index });
+            }
+            result
+        }
         _ if !s.live && !in_flux(s) && file.metadata().is_ok_and(|m| m.is_file()) => {
             match map(&file) {
                 Some(m) => sink.mapped(&s.path, &file, m),

@@ -152,7 +152,15 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         .collect();
     let f = &analysis.findings;
     let requests = &analyzed.requests;
-    let found = input::lines::find_lines(&inputs.logs, &f.source_span, &index, &requests.queries);
+    let found = pool.install(|| {
+        input::lines::find_lines(
+            &inputs.logs,
+            &f.source_span,
+            &index,
+            &analysis.gz_index,
+            &requests.queries,
+        )
+    });
     let files: Vec<String> = inputs.logs.iter().map(Source::display).collect();
     analyze::evidence::attach(&mut summary, requests, found, &files, &fmt);
     analyze::status::headline_lines(&mut summary);

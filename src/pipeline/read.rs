@@ -24,6 +24,9 @@ pub struct LogAnalysis {
     pub stats: Vec<LineStats>,
     pub problems: Vec<Vec<String>>,
     pub partial: bool,
+    /// Each gzip file's checkpoints (empty for other sources), for the
+    /// evidence pass.
+    pub gz_index: Vec<input::gzip::GzIndex>,
 }
 
 /// How the maillogs are read.
@@ -126,6 +129,8 @@ fn read_logs(
         },
     );
     let mut long_lines: Vec<(u64, Vec<u64>)> = vec![(0, Vec::new()); sources.len()];
+    let mut gz_index: Vec<input::gzip::GzIndex> =
+        sources.iter().map(|_| Default::default()).collect();
     let parts = jobs.max(1) * 4;
     // Parse block k+1 while correlating block k: the correlator is
     // sequential, parsing is parallel.
@@ -210,6 +215,7 @@ fn read_logs(
                     partial = true;
                     problems[source].push(error.to_string());
                 }
+                ReadItem::GzIndex { source, index } => gz_index[source] = index,
                 ReadItem::Done { .. } => {}
                 ReadItem::Progress(n) => progress.advance(n),
             }
@@ -245,6 +251,7 @@ fn read_logs(
         stats,
         problems,
         partial,
+        gz_index,
     })
 }
 
