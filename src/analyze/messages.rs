@@ -70,129 +70,10 @@ pub fn for_each_batch(
     batch: usize,
     mut write: impl FnMut(&[MessageRow]) -> crate::Result<()>,
 ) -> crate::Result<()> {
-    let resolve = |mut serial: u32| {
-        // Merges chain at most a few times; the bound guards a cycle.
-        for _ in 0..16 {
-            match f.merged_serials.get(&serial) {
-                Some(&next) if next != serial => serial = next,
-                _ => break,
-            }
-        }
-        serial
-    };
-    let mut by_message: BTreeMap<u32, Vec<&QueueFileRecord>> = BTreeMap::new();
-    for q in &f.queue_files {
-        by_message.entry(resolve(q.message)).or_default().push(q);
-    }
-    let s = |sym| f.strings.str(sym).into_owned();
-    let mut messages: Vec<(u32, Vec<&QueueFileRecord>)> = by_message.into_iter().collect();
-    for (_, copies) in &mut messages {
-        copies.sort_by_key(|q| q.arrival);
-    }
-    messages.sort_by_key(|(serial, copies)| (copies[0].arrival, *serial));
+    let messages = messages_by_arrival(f);
     let mut rows: Vec<MessageRow> = Vec::with_capacity(batch.min(messages.len()));
     for (serial, copies) in messages {
-        let first = copies[0];
-        let handoff =
-            |r: &RecipientRecord| r.fate == Fate::Sent && is_loopback_relay(f.strings.get(r.relay));
-        let real = copies
-            .iter()
-            .flat_map(|q| &q.recipients)
-            .any(|r| !handoff(r));
-        // Each recipient once, its latest record.
-        let mut fates: Vec<&RecipientRecord> = Vec::new();
-        for r in copies.iter().flat_map(|q| &q.recipients) {
-            if real && handoff(r) {
-                continue;
-            }
-            match fates.iter_mut().find(|x| x.address == r.address) {
-                Some(x) if r.time >= x.time => *x = r,
-                Some(_) => {}
-                None => fates.push(r),
-            }
-        }
-        let (mut sent, mut deferred, mut bounced, mut expired) = (0, 0, 0, 0);
-        let mut cause = None;
-        let mut text = Vec::new();
-        for r in &fates {
-            *match r.fate {
-                Fate::Sent => &mut sent,
-                Fate::Deferred => &mut deferred,
-                Fate::Bounced => &mut bounced,
-                Fate::Expired => &mut expired,
-            } += 1;
-            let failed = r
-                .failure
-                .filter(|_| r.fate != Fate::Sent)
-                .and_then(|i| f.outcomes.get(i as usize));
-            if cause.is_none() {
-                cause = failed.map(|o| o.cause.id().to_string());
-            }
-            if text.len() < FATES_SHOWN {
-                text.push(match failed {
-                    Some(o) => format!("{} {} ({})", s(r.address), r.fate.id(), o.cause.id()),
-                    None => format!("{} {}", s(r.address), r.fate.id()),
-                });
-            }
-        }
-        if fates.len() > FATES_SHOWN {
-            text.push(format!("+{} more", fates.len() - FATES_SHOWN));
-        }
-        let removed = copies
-            .iter()
-            .map(|q| q.removed)
-            .collect::<Option<Vec<_>>>()
-            .and_then(|v| v.into_iter().max());
-        let total = fates.len() as u64;
-        let status = if removed.is_none() {
-            "queued"
-        } else if total == 0 {
-            "unknown"
-        } else if sent == total {
-            "delivered"
-        } else if sent > 0 {
-            "partly_delivered"
-        } else if bounced + expired > 0 {
-            "returned"
-        } else {
-            "unknown"
-        };
-        let identity = copies
-            .iter()
-            .rev()
-            .map(|q| q.identity)
-            .find(|&i| i != 0)
-            .unwrap_or(0);
-        rows.push(MessageRow {
-            message: u64::from(serial),
-            host: s(first.host),
-            queue_ids: copies
-                .iter()
-                .map(|q| q.queue_id.to_string())
-                .collect::<Vec<_>>()
-                .join(" "),
-            identity: super::display_identity(&s(identity), passwd),
-            client_ip: copies
-                .iter()
-                .map(|q| q.client_ip)
-                .find(|&i| i != 0)
-                .map_or_else(String::new, s),
-            bounce_of: copies
-                .iter()
-                .map(|q| q.bounce_of)
-                .find(|&b| b != 0)
-                .map(|b| u64::from(resolve(b))),
-            arrival: fmt.iso(first.arrival),
-            removed: removed.map(|t| fmt.iso(t)),
-            status,
-            recipients: total,
-            sent,
-            deferred,
-            bounced,
-            expired,
-            cause,
-            fates: text.join("; "),
-        });
+        rows.push(message_row(f, fmt, passwd, serial, &copies));
         if rows.len() >= batch {
             write(&rows)?;
             rows.clear();
@@ -202,6 +83,167 @@ pub fn for_each_batch(
         write(&rows)?;
     }
     Ok(())
+}
+
+/// The message `serial` belongs to after merges.
+fn resolve(f: &Findings, mut serial: u32) -> u32 {
+    // Merges chain at most a few times; the bound guards a cycle.
+    for _ in 0..16 {
+        match f.merged_serials.get(&serial) {
+            Some(&next) if next != serial => serial = next,
+            _ => break,
+        }
+    }
+    serial
+}
+
+/// Each message with its copies, first arrival first; messages in order
+/// of arrival.
+fn messages_by_arrival(f: &Findings) -> Vec<(u32, Vec<&QueueFileRecord>)> {
+    let mut by_message: BTreeMap<u32, Vec<&QueueFileRecord>> = BTreeMap::new();
+    for q in &f.queue_files {
+        by_message.entry(resolve(f, q.message)).or_default().push(q);
+    }
+    let mut messages: Vec<(u32, Vec<&QueueFileRecord>)> = by_message.into_iter().collect();
+    for (_, copies) in &mut messages {
+        copies.sort_by_key(|q| q.arrival);
+    }
+    messages.sort_by_key(|(serial, copies)| (copies[0].arrival, *serial));
+    messages
+}
+
+/// Each recipient once, its latest record; the hand-offs to the local
+/// filter only when nothing else was logged.
+fn latest_fates<'a>(f: &Findings, copies: &[&'a QueueFileRecord]) -> Vec<&'a RecipientRecord> {
+    let handoff =
+        |r: &RecipientRecord| r.fate == Fate::Sent && is_loopback_relay(f.strings.get(r.relay));
+    let real = copies
+        .iter()
+        .flat_map(|q| &q.recipients)
+        .any(|r| !handoff(r));
+    let mut fates: Vec<&RecipientRecord> = Vec::new();
+    for r in copies.iter().flat_map(|q| &q.recipients) {
+        if real && handoff(r) {
+            continue;
+        }
+        match fates.iter_mut().find(|x| x.address == r.address) {
+            Some(x) if r.time >= x.time => *x = r,
+            Some(_) => {}
+            None => fates.push(r),
+        }
+    }
+    fates
+}
+
+/// A message's recipients by fate, the cause of the first that failed,
+/// and the `fates` text.
+#[derive(Default)]
+struct FateCounts {
+    sent: u64,
+    deferred: u64,
+    bounced: u64,
+    expired: u64,
+    cause: Option<String>,
+    text: Vec<String>,
+}
+
+fn count_fates(f: &Findings, fates: &[&RecipientRecord]) -> FateCounts {
+    let s = |sym| f.strings.str(sym).into_owned();
+    let mut c = FateCounts::default();
+    for r in fates {
+        *match r.fate {
+            Fate::Sent => &mut c.sent,
+            Fate::Deferred => &mut c.deferred,
+            Fate::Bounced => &mut c.bounced,
+            Fate::Expired => &mut c.expired,
+        } += 1;
+        let failed = r
+            .failure
+            .filter(|_| r.fate != Fate::Sent)
+            .and_then(|i| f.outcomes.get(i as usize));
+        if c.cause.is_none() {
+            c.cause = failed.map(|o| o.cause.id().to_string());
+        }
+        if c.text.len() < FATES_SHOWN {
+            c.text.push(match failed {
+                Some(o) => format!("{} {} ({})", s(r.address), r.fate.id(), o.cause.id()),
+                None => format!("{} {}", s(r.address), r.fate.id()),
+            });
+        }
+    }
+    if fates.len() > FATES_SHOWN {
+        c.text.push(format!("+{} more", fates.len() - FATES_SHOWN));
+    }
+    c
+}
+
+/// The row of the message `serial`, from its copies (first arrival first).
+fn message_row(
+    f: &Findings,
+    fmt: &TimeFormat,
+    passwd: &HashMap<u32, String>,
+    serial: u32,
+    copies: &[&QueueFileRecord],
+) -> MessageRow {
+    let s = |sym| f.strings.str(sym).into_owned();
+    let first = copies[0];
+    let fates = latest_fates(f, copies);
+    let c = count_fates(f, &fates);
+    let removed = copies
+        .iter()
+        .map(|q| q.removed)
+        .collect::<Option<Vec<_>>>()
+        .and_then(|v| v.into_iter().max());
+    let total = fates.len() as u64;
+    let status = if removed.is_none() {
+        "queued"
+    } else if total == 0 {
+        "unknown"
+    } else if c.sent == total {
+        "delivered"
+    } else if c.sent > 0 {
+        "partly_delivered"
+    } else if c.bounced + c.expired > 0 {
+        "returned"
+    } else {
+        "unknown"
+    };
+    let identity = copies
+        .iter()
+        .rev()
+        .map(|q| q.identity)
+        .find(|&i| i != 0)
+        .unwrap_or(0);
+    MessageRow {
+        message: u64::from(serial),
+        host: s(first.host),
+        queue_ids: copies
+            .iter()
+            .map(|q| q.queue_id.to_string())
+            .collect::<Vec<_>>()
+            .join(" "),
+        identity: super::display_identity(&s(identity), passwd),
+        client_ip: copies
+            .iter()
+            .map(|q| q.client_ip)
+            .find(|&i| i != 0)
+            .map_or_else(String::new, s),
+        bounce_of: copies
+            .iter()
+            .map(|q| q.bounce_of)
+            .find(|&b| b != 0)
+            .map(|b| u64::from(resolve(f, b))),
+        arrival: fmt.iso(first.arrival),
+        removed: removed.map(|t| fmt.iso(t)),
+        status,
+        recipients: total,
+        sent: c.sent,
+        deferred: c.deferred,
+        bounced: c.bounced,
+        expired: c.expired,
+        cause: c.cause,
+        fates: c.text.join("; "),
+    }
 }
 
 #[cfg(test)]

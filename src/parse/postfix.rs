@@ -12,7 +12,10 @@
 use memchr::memmem;
 use std::sync::LazyLock;
 
-use super::chatter::{informational, informational_with_queue_id};
+use super::chatter::informational;
+use queued::{queue_id_prefix, with_queue_id};
+
+mod queued;
 
 /// A field of a line: a byte range of the chunk the line came from.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -295,11 +298,13 @@ static F_STATUS: LazyLock<memmem::Finder<'static>> =
 
 /// The value of the field `key` (`key=value`) in `s`; `<...>` values kept
 /// whole (addresses may hold commas and spaces).
+#[inline]
 fn field<'a>(s: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
     fields(s).find(|(k, _)| *k == key).map(|(_, v)| v)
 }
 
 /// The `key=value` fields of `s` in order (separators `, ` or ` `).
+#[inline]
 fn fields(s: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
     let mut i = 0;
     std::iter::from_fn(move || {
@@ -330,6 +335,7 @@ fn fields(s: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
     })
 }
 
+#[inline]
 fn value_end(v: &[u8]) -> &[u8] {
     if v.first() == Some(&b'<') {
         // Address in brackets: up to `>,` / `>` + space / end.
@@ -350,6 +356,7 @@ fn value_end(v: &[u8]) -> &[u8] {
 }
 
 /// `<addr>` to `addr`.
+#[inline]
 pub fn strip_angle(v: &[u8]) -> &[u8] {
     if v.len() >= 2 && v[0] == b'<' && v[v.len() - 1] == b'>' {
         &v[1..v.len() - 1]
@@ -358,6 +365,7 @@ pub fn strip_angle(v: &[u8]) -> &[u8] {
     }
 }
 
+#[inline]
 fn parse_u64(b: &[u8]) -> Option<u64> {
     if b.is_empty() || b.len() > 19 {
         return None;
@@ -374,6 +382,7 @@ fn parse_u64(b: &[u8]) -> Option<u64> {
 
 /// `12.5` (seconds, as `delay=` writes them) in milliseconds; 0 when not
 /// a number, `u32::MAX` past 49 days.
+#[inline]
 fn parse_millis(v: &[u8]) -> u32 {
     let (whole, frac) = match memchr::memchr(b'.', v) {
         Some(p) => (&v[..p], &v[p + 1..]),
@@ -413,32 +422,6 @@ fn daemon(chunk: &[u8], service: &[u8], msg: &[u8]) -> Option<EventKind> {
         event,
         text: Span::of(chunk, msg),
     })
-}
-
-/// Splits `QUEUEID: rest`; `None` when the message does not start with an id.
-fn queue_id_prefix(msg: &[u8]) -> Option<(QueueId, &[u8])> {
-    let colon = memchr::memchr(b':', &msg[..msg.len().min(20)])?;
-    if &msg[..colon] == b"NOQUEUE" {
-        return None;
-    }
-    let qid = QueueId::parse(&msg[..colon])?;
-    let rest = msg.get(colon + 1..)?;
-    let rest = rest.strip_prefix(b" ").unwrap_or(rest);
-    Some((qid, rest))
-}
-
-/// The parenthesised text after `status=word `, up to the line's last `)`.
-fn reason_after(rest: &[u8]) -> &[u8] {
-    match memchr::memchr(b'(', rest) {
-        Some(open) => {
-            let inner = &rest[open + 1..];
-            match memchr::memrchr(b')', inner) {
-                Some(close) => &inner[..close],
-                None => inner,
-            }
-        }
-        None => &rest[..0],
-    }
 }
 
 fn diagnostic(chunk: &[u8], msg: &[u8]) -> Option<EventKind> {
@@ -604,161 +587,6 @@ fn reject(
         to: Span::of(chunk, get(b"to")),
         helo: Span::of(chunk, get(b"helo")),
     })
-}
-
-fn with_queue_id(chunk: &[u8], service: &[u8], qid: QueueId, rest: &[u8]) -> Option<EventKind> {
-    let sp = |s: &[u8]| Span::of(chunk, s);
-    if let Some(c) = rest.strip_prefix(b"client=") {
-        let client = value_end(c);
-        let sasl = F_SASL_USER
-            .find(rest)
-            .map(|p| value_end(&rest[p + 14..]))
-            .unwrap_or(&rest[..0]);
-        return Some(EventKind::Client {
-            qid,
-            client: sp(client),
-            sasl_username: sp(sasl),
-        });
-    }
-    if rest.starts_with(b"to=") {
-        let status = F_STATUS.find(rest)?;
-        let st = &rest[status + 7..];
-        let word_end = st
-            .iter()
-            .position(|&c| c == b' ' || c == b',')
-            .unwrap_or(st.len());
-        let status_kind = match &st[..word_end] {
-            b"sent" => DeliveryStatus::Sent,
-            b"deferred" => DeliveryStatus::Deferred,
-            b"bounced" => DeliveryStatus::Bounced,
-            b"expired" => DeliveryStatus::Expired,
-            b"SOFTBOUNCE" => DeliveryStatus::SoftBounce,
-            b"deliverable" => DeliveryStatus::Deliverable,
-            b"undeliverable" => DeliveryStatus::Undeliverable,
-            _ => DeliveryStatus::Other,
-        };
-        let head = &rest[..status];
-        // One pass over `to=, orig_to=, relay=, conn_use=, delay=, delays=,
-        // dsn=`: this is the most frequent line.
-        let (mut to, mut orig_to, mut relay, mut dsn, mut delays) =
-            (&head[..0], &head[..0], &head[..0], &head[..0], &head[..0]);
-        let mut delay_ms = 0;
-        for (k, v) in fields(head) {
-            match k {
-                b"to" => to = v,
-                b"orig_to" => orig_to = v,
-                b"relay" => relay = v,
-                b"dsn" => dsn = v,
-                b"delay" => delay_ms = parse_millis(v),
-                b"delays" => delays = v,
-                _ => {}
-            }
-        }
-        return Some(EventKind::Delivery {
-            qid,
-            to: sp(strip_angle(to)),
-            orig_to: sp(strip_angle(orig_to)),
-            relay: sp(relay),
-            dsn: sp(dsn),
-            delays: sp(delays),
-            status: status_kind,
-            reason: sp(reason_after(&st[word_end..])),
-            delay_ms,
-        });
-    }
-    if rest.starts_with(b"from=") {
-        if let Some(p) = F_STATUS.find(rest) {
-            let st = &rest[p + 7..];
-            let forced = st.starts_with(b"force-expired");
-            if st.starts_with(b"expired") || forced {
-                return Some(EventKind::Expired {
-                    qid,
-                    from: sp(strip_angle(field(rest, b"from").unwrap_or(&[]))),
-                    forced,
-                });
-            }
-        }
-        let from = strip_angle(field(rest, b"from").unwrap_or(&rest[..0]));
-        let size = field(rest, b"size").and_then(parse_u64).unwrap_or(0);
-        let nrcpt = field(rest, b"nrcpt").and_then(parse_u64).unwrap_or(0) as u32;
-        return Some(EventKind::QueueActive {
-            qid,
-            from: sp(from),
-            size,
-            nrcpt,
-        });
-    }
-    if service == b"pickup" || rest.starts_with(b"uid=") {
-        if let Some(u) = rest.strip_prefix(b"uid=") {
-            let end = u.iter().position(|&c| c == b' ').unwrap_or(u.len());
-            let uid = parse_u64(&u[..end]).map(|v| v as u32);
-            let from = strip_angle(field(rest, b"from").unwrap_or(&rest[..0]));
-            return Some(EventKind::Pickup {
-                qid,
-                uid,
-                from: sp(from),
-            });
-        }
-        if let Some(f) = rest.strip_prefix(b"sender=") {
-            // Postfix 2.x pickup without uid.
-            return Some(EventKind::Pickup {
-                qid,
-                uid: None,
-                from: sp(strip_angle(value_end(f))),
-            });
-        }
-    }
-    if let Some(m) = rest.strip_prefix(b"message-id=") {
-        return Some(EventKind::MessageId {
-            qid,
-            message_id: sp(m),
-        });
-    }
-    if rest == b"removed"
-        || (rest.starts_with(b"removed") && !rest.get(7).is_some_and(u8::is_ascii_alphanumeric))
-    {
-        return Some(if service == b"postsuper" {
-            EventKind::Deleted { qid }
-        } else {
-            EventKind::Removed { qid }
-        });
-    }
-    if rest == b"placed on hold" {
-        return Some(EventKind::Held { qid });
-    }
-    if rest == b"released from hold" {
-        return Some(EventKind::Released { qid });
-    }
-    if rest.starts_with(b"sender ") || rest.starts_with(b"postmaster ") {
-        if let Some(p) = memmem::find(rest, b" notification: ") {
-            if let Some(child) = QueueId::parse(rest[p + 15..].trim_ascii_end()) {
-                return Some(EventKind::Notification { qid, child });
-            }
-        }
-    }
-    let stage = if service == b"cleanup" {
-        RejectStage::Cleanup
-    } else {
-        RejectStage::Smtpd
-    };
-    if let Some(k) = reject(chunk, Some(qid), stage, rest) {
-        if let EventKind::Reject {
-            action: RejectAction::Hold,
-            ..
-        } = k
-        {
-            // cleanup `hold:` puts the message on hold.
-            return Some(EventKind::Held { qid });
-        }
-        return Some(k);
-    }
-    if let Some(k) = diagnostic(chunk, rest) {
-        return Some(k);
-    }
-    if informational_with_queue_id(rest) {
-        return Some(EventKind::Info);
-    }
-    None
 }
 
 #[cfg(test)]

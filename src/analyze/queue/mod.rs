@@ -136,27 +136,10 @@ pub fn summarize_joined(
     logs: Option<LogLookup>,
 ) -> QueueSummary {
     let mut cache = CauseCache::new(classifier);
-    let mut by_queue: HashMap<&'static str, KeyCount> = HashMap::new();
-    let mut by_cause: HashMap<&'static str, KeyCount> = HashMap::new();
-    let mut by_sender: HashMap<String, KeyCount> = HashMap::new();
-    let mut by_domain: HashMap<String, KeyCount> = HashMap::new();
-    let bands = ["under_1d", "1d_to_4d", "over_4d"];
-    let mut age_bands: Vec<KeyCount> = bands
-        .iter()
-        .map(|b| KeyCount {
-            key: b.to_string(),
-            ..KeyCount::default()
-        })
-        .collect();
+    let mut tallies = Tallies::new();
     let mut not_in_logs = 0;
     let mut facts: Vec<Option<(String, Option<String>)>> = Vec::with_capacity(dump.messages.len());
     let mut causes: Vec<&'static str> = Vec::with_capacity(dump.messages.len());
-
-    fn add(map_entry: &mut KeyCount, size: u64) {
-        map_entry.messages += 1;
-        map_entry.bytes = map_entry.bytes.saturating_add(size);
-    }
-
     for m in &dump.messages {
         let known = logs.and_then(|f| f(&m.queue_id));
         if logs.is_some() && known.is_none() {
@@ -173,15 +156,74 @@ pub fn summarize_joined(
         }
         causes.push(cause);
         facts.push(known);
-        add(
-            by_queue.entry(m.queue.id()).or_insert_with(|| KeyCount {
-                key: m.queue.id().to_string(),
-                ..KeyCount::default()
-            }),
+        tallies.add(m, cause, dump_time);
+    }
+    QueueSummary {
+        dump_time: fmt.iso(dump_time),
+        dump_time_source: source.to_string(),
+        messages: dump.messages.len() as u64,
+        bytes: dump.bytes(),
+        recipients: dump.recipients(),
+        by_queue: ranked(tallies.by_queue, usize::MAX),
+        by_cause: ranked(tallies.by_cause, usize::MAX),
+        by_sender: ranked(tallies.by_sender, TOP),
+        by_recipient_domain: ranked(tallies.by_domain, TOP),
+        age_bands: tallies.age_bands,
+        oldest: oldest(dump, dump_time, fmt, &causes, &facts),
+        shape: qshape(dump, dump_time, &ShapeOptions::default(), &[]),
+        shape_senders: qshape(dump, dump_time, &ShapeOptions::senders(), &[]),
+        not_in_logs,
+        notes: Vec::new(),
+        host: None,
+    }
+}
+
+/// A dump's messages and bytes by queue, cause, sender, recipient domain
+/// and age band.
+struct Tallies {
+    by_queue: HashMap<&'static str, KeyCount>,
+    by_cause: HashMap<&'static str, KeyCount>,
+    by_sender: HashMap<String, KeyCount>,
+    by_domain: HashMap<String, KeyCount>,
+    age_bands: Vec<KeyCount>,
+}
+
+impl Tallies {
+    fn new() -> Self {
+        let bands = ["under_1d", "1d_to_4d", "over_4d"];
+        Tallies {
+            by_queue: HashMap::new(),
+            by_cause: HashMap::new(),
+            by_sender: HashMap::new(),
+            by_domain: HashMap::new(),
+            age_bands: bands
+                .iter()
+                .map(|b| KeyCount {
+                    key: b.to_string(),
+                    ..KeyCount::default()
+                })
+                .collect(),
+        }
+    }
+
+    /// Counts `m` (of cause `cause`) once in each table; once in each of
+    /// its recipients' domains.
+    fn add(&mut self, m: &QueuedMessage, cause: &'static str, dump_time: LogTime) {
+        fn count(map_entry: &mut KeyCount, size: u64) {
+            map_entry.messages += 1;
+            map_entry.bytes = map_entry.bytes.saturating_add(size);
+        }
+        count(
+            self.by_queue
+                .entry(m.queue.id())
+                .or_insert_with(|| KeyCount {
+                    key: m.queue.id().to_string(),
+                    ..KeyCount::default()
+                }),
             m.size,
         );
-        add(
-            by_cause.entry(cause).or_insert_with(|| KeyCount {
+        count(
+            self.by_cause.entry(cause).or_insert_with(|| KeyCount {
                 key: cause.to_string(),
                 ..KeyCount::default()
             }),
@@ -192,11 +234,13 @@ pub fn summarize_joined(
         } else {
             m.sender.clone()
         };
-        add(
-            by_sender.entry(sender.clone()).or_insert_with(|| KeyCount {
-                key: sender,
-                ..KeyCount::default()
-            }),
+        count(
+            self.by_sender
+                .entry(sender.clone())
+                .or_insert_with(|| KeyCount {
+                    key: sender,
+                    ..KeyCount::default()
+                }),
             m.size,
         );
         let mut domains: Vec<String> = m
@@ -207,8 +251,8 @@ pub fn summarize_joined(
         domains.sort();
         domains.dedup();
         for d in domains {
-            add(
-                by_domain.entry(d.clone()).or_insert_with(|| KeyCount {
+            count(
+                self.by_domain.entry(d.clone()).or_insert_with(|| KeyCount {
                     key: d,
                     ..KeyCount::default()
                 }),
@@ -223,27 +267,38 @@ pub fn summarize_joined(
         } else {
             2
         };
-        add(&mut age_bands[band], m.size);
+        count(&mut self.age_bands[band], m.size);
     }
+}
 
-    let ranked = |map: HashMap<_, KeyCount>, n: usize| {
-        let mut v: Vec<KeyCount> = map.into_values().collect();
-        v.sort_by(|a, b| {
-            b.messages
-                .cmp(&a.messages)
-                .then(b.bytes.cmp(&a.bytes))
-                .then(a.key.cmp(&b.key))
-        });
-        v.truncate(n);
-        v
-    };
+/// The first `n` counts, most messages first (then most bytes, then by key).
+fn ranked<K>(map: HashMap<K, KeyCount>, n: usize) -> Vec<KeyCount> {
+    let mut v: Vec<KeyCount> = map.into_values().collect();
+    v.sort_by(|a, b| {
+        b.messages
+            .cmp(&a.messages)
+            .then(b.bytes.cmp(&a.bytes))
+            .then(a.key.cmp(&b.key))
+    });
+    v.truncate(n);
+    v
+}
 
+/// The [`TOP`] oldest messages, oldest first, with their causes and what
+/// the logs say of them (`causes` and `facts` in the dump's order).
+fn oldest(
+    dump: &QueueDump,
+    dump_time: LogTime,
+    fmt: &TimeFormat,
+    causes: &[&'static str],
+    facts: &[Option<(String, Option<String>)>],
+) -> Vec<QueuedMessageRow> {
     let mut order: Vec<usize> = (0..dump.messages.len()).collect();
     order.sort_by(|&a, &b| {
         let (x, y) = (&dump.messages[a], &dump.messages[b]);
         x.arrival.cmp(&y.arrival).then(x.queue_id.cmp(&y.queue_id))
     });
-    let oldest = order
+    order
         .into_iter()
         .take(TOP)
         .map(|i| {
@@ -266,38 +321,7 @@ pub fn summarize_joined(
                 identity: facts[i].as_ref().map(|f| f.0.clone()),
             }
         })
-        .collect();
-
-    QueueSummary {
-        dump_time: fmt.iso(dump_time),
-        dump_time_source: source.to_string(),
-        messages: dump.messages.len() as u64,
-        bytes: dump.bytes(),
-        recipients: dump.recipients(),
-        by_queue: ranked(
-            by_queue
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
-            usize::MAX,
-        ),
-        by_cause: ranked(
-            by_cause
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
-            usize::MAX,
-        ),
-        by_sender: ranked(by_sender, TOP),
-        by_recipient_domain: ranked(by_domain, TOP),
-        age_bands,
-        oldest,
-        shape: qshape(dump, dump_time, &ShapeOptions::default(), &[]),
-        shape_senders: qshape(dump, dump_time, &ShapeOptions::senders(), &[]),
-        not_in_logs,
-        notes: Vec::new(),
-        host: None,
-    }
+        .collect()
 }
 
 /// "3 h 20 min", "2 d 4 h": an age for people.

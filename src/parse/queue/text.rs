@@ -277,6 +277,11 @@ struct Builder {
     current: Option<(QueuedMessage, u64)>,
     reason: Option<String>,
     open: Option<OpenReason>,
+    /// The listing ends inside its last line, numbered `cut_line_no`.
+    cut_mid_line: bool,
+    cut_line_no: u64,
+    /// The line of `-- N Kbytes in M Requests.`.
+    summary_line: u64,
 }
 
 impl Builder {
@@ -300,58 +305,27 @@ impl Builder {
             self.dump.messages.push(m);
         }
     }
-}
 
-/// Parses a whole text listing. Never fails: what it cannot read goes to
-/// `problems` with its line number.
-pub fn parse_text(bytes: &[u8], dump_time: LogTime) -> QueueDump {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut b = Builder {
-        dump: QueueDump::default(),
-        dump_time,
-        weekdays: Weekdays::default(),
-        current: None,
-        reason: None,
-        open: None,
-    };
-    let cut_mid_line = !bytes.is_empty() && !bytes.ends_with(b"\n");
-    let mut reported_cut = false;
-    let cut_line_no = if cut_mid_line {
-        memchr::memchr_iter(b'\n', bytes).count() as u64 + 1
-    } else {
-        0
-    };
-    let mut last_line_no = 0u64;
-    let mut summary_line = 0u64;
-    // Whether the last non-blank line belonged to an unfinished entry.
-    let mut inside_entry_at_end = false;
-    for (i, line) in crate::parse::lines(bytes).enumerate() {
-        let n = i as u64 + 1;
-        last_line_no = n;
+    /// Reads line `n`; true when it belongs to an entry not yet finished.
+    fn line(&mut self, n: u64, line: &[u8]) -> bool {
         let t = line.trim_ascii();
-        if t.is_empty() {
-            b.finish_message();
-            inside_entry_at_end = false;
-            continue;
-        }
-        inside_entry_at_end = false;
-        if t.starts_with(b"-Queue ID-") || t.starts_with(b"----Queue ID--") {
-            b.finish_message();
-            continue;
+        if t.is_empty() || t.starts_with(b"-Queue ID-") || t.starts_with(b"----Queue ID--") {
+            self.finish_message();
+            return false;
         }
         if t == b"Mail queue is empty" {
-            b.finish_message();
-            b.dump.empty_marker = true;
-            continue;
+            self.finish_message();
+            self.dump.empty_marker = true;
+            return false;
         }
         if let Some(d) = parse_summary(t) {
-            b.finish_message();
-            b.dump.declared = Some(d);
-            summary_line = n;
-            continue;
+            self.finish_message();
+            self.dump.declared = Some(d);
+            self.summary_line = n;
+            return false;
         }
         // A wrapped reason goes on at column 0 until its parentheses close.
-        if let Some(open) = &mut b.open {
+        if let Some(open) = &mut self.open {
             if !open.closed()
                 && !line.first().is_some_and(|&c| is_space(c))
                 && parse_entry_line(line).is_none()
@@ -359,87 +333,107 @@ pub fn parse_text(bytes: &[u8], dump_time: LogTime) -> QueueDump {
                 open.text.push(b' ');
                 open.text.extend_from_slice(t);
                 open.depth += paren_depth(t);
-                inside_entry_at_end = true;
-                continue;
+                return true;
             }
-            b.close_reason();
+            self.close_reason();
         }
         if let Some(e) = parse_entry_line(line) {
-            b.finish_message();
-            let Some((arrival, check)) = arrival_by_weekday(&e, b.dump_time) else {
-                b.problem(
-                    n,
-                    format!("no valid date for arrival of {}", lossy(e.queue_id)),
-                );
-                continue;
-            };
-            b.weekdays.note(check, arrival.year());
-            let (queue, sender) = if e.sender.starts_with(b"(maildrop queue") {
-                (QueueName::Maildrop, String::new())
-            } else if e.active {
-                (QueueName::Active, lossy(e.sender))
-            } else if e.hold {
-                (QueueName::Hold, lossy(e.sender))
-            } else {
-                (QueueName::Unknown, lossy(e.sender))
-            };
-            b.current = Some((
-                QueuedMessage {
-                    queue_id: lossy(e.queue_id),
-                    queue,
-                    arrival,
-                    size: e.size,
-                    sender,
-                    recipients: Vec::new(),
-                    forced_expire: e.forced_expire,
-                },
-                n,
-            ));
-            inside_entry_at_end = true;
-            continue;
+            return self.entry(n, &e);
         }
         if t.starts_with(b"(") {
-            if b.current.is_none() {
-                b.problem(
-                    n,
-                    "reason line without its message line (the listing was cut or edited)".into(),
-                );
-                continue;
-            }
-            let open = OpenReason {
-                text: t.to_vec(),
-                depth: paren_depth(t),
-            };
-            if open.closed() {
-                b.reason = open.finish();
-            } else {
-                b.open = Some(open);
-            }
-            inside_entry_at_end = true;
-            continue;
+            return self.reason_line(n, t);
         }
         if line.first().is_some_and(|&c| is_space(c)) {
-            let reason = b.reason.clone();
-            match &mut b.current {
-                Some((m, _)) => {
-                    m.recipients.push(QueuedRecipient {
-                        address: lossy(t),
-                        reason,
-                    });
-                    inside_entry_at_end = true;
-                }
-                None => b.problem(
+            return self.recipient(n, t);
+        }
+        self.stray(n, t);
+        false
+    }
+
+    /// An entry's first line starts a message; false when its date is none.
+    fn entry(&mut self, n: u64, e: &EntryLine) -> bool {
+        self.finish_message();
+        let Some((arrival, check)) = arrival_by_weekday(e, self.dump_time) else {
+            self.problem(
+                n,
+                format!("no valid date for arrival of {}", lossy(e.queue_id)),
+            );
+            return false;
+        };
+        self.weekdays.note(check, arrival.year());
+        let (queue, sender) = if e.sender.starts_with(b"(maildrop queue") {
+            (QueueName::Maildrop, String::new())
+        } else if e.active {
+            (QueueName::Active, lossy(e.sender))
+        } else if e.hold {
+            (QueueName::Hold, lossy(e.sender))
+        } else {
+            (QueueName::Unknown, lossy(e.sender))
+        };
+        self.current = Some((
+            QueuedMessage {
+                queue_id: lossy(e.queue_id),
+                queue,
+                arrival,
+                size: e.size,
+                sender,
+                recipients: Vec::new(),
+                forced_expire: e.forced_expire,
+            },
+            n,
+        ));
+        true
+    }
+
+    /// `(reason)` for the recipients below it, maybe wrapped over lines.
+    fn reason_line(&mut self, n: u64, t: &[u8]) -> bool {
+        if self.current.is_none() {
+            self.problem(
+                n,
+                "reason line without its message line (the listing was cut or edited)".into(),
+            );
+            return false;
+        }
+        let open = OpenReason {
+            text: t.to_vec(),
+            depth: paren_depth(t),
+        };
+        if open.closed() {
+            self.reason = open.finish();
+        } else {
+            self.open = Some(open);
+        }
+        true
+    }
+
+    /// An indented recipient address, under the last reason read.
+    fn recipient(&mut self, n: u64, t: &[u8]) -> bool {
+        let reason = self.reason.clone();
+        match &mut self.current {
+            Some((m, _)) => {
+                m.recipients.push(QueuedRecipient {
+                    address: lossy(t),
+                    reason,
+                });
+                true
+            }
+            None => {
+                self.problem(
                     n,
                     format!(
                         "recipient {} without its message line (the listing was cut or edited): left out",
                         lossy(&t[..t.len().min(200)])
                     ),
-                ),
+                );
+                false
             }
-            continue;
         }
-        if n == cut_line_no {
-            b.problem(
+    }
+
+    /// A line no listing has, or the one a cut listing ends inside.
+    fn stray(&mut self, n: u64, t: &[u8]) {
+        if n == self.cut_line_no {
+            self.problem(
                 n,
                 format!(
                     "the listing is cut off inside this line: {}",
@@ -447,7 +441,7 @@ pub fn parse_text(bytes: &[u8], dump_time: LogTime) -> QueueDump {
                 ),
             );
         } else {
-            b.problem(
+            self.problem(
                 n,
                 format!(
                     "not a queue listing line: {}",
@@ -457,44 +451,82 @@ pub fn parse_text(bytes: &[u8], dump_time: LogTime) -> QueueDump {
         }
     }
 
-    // The end: a dump cut off mid-entry keeps its complete entries only.
-    if let Some((m, start)) = &b.current {
-        let (id, start) = (m.queue_id.clone(), *start);
-        if m.recipients.is_empty() || cut_mid_line || b.open.as_ref().is_some_and(|o| !o.closed()) {
-            b.current = None;
-            b.open = None;
-            reported_cut = true;
-            b.problem(
+    /// The end, after line `last_line_no`: a dump cut off mid-entry keeps
+    /// its complete entries only, and the declared count is checked.
+    fn finish(mut self, last_line_no: u64, inside_entry_at_end: bool) -> QueueDump {
+        let mut reported_cut = false;
+        if let Some((m, start)) = &self.current {
+            let (id, start) = (m.queue_id.clone(), *start);
+            if m.recipients.is_empty()
+                || self.cut_mid_line
+                || self.open.as_ref().is_some_and(|o| !o.closed())
+            {
+                self.current = None;
+                self.open = None;
+                reported_cut = true;
+                self.problem(
+                    last_line_no,
+                    format!("the listing ends inside message {id} (from line {start}): left out as incomplete"),
+                );
+            }
+        }
+        self.finish_message();
+        if inside_entry_at_end
+            && !reported_cut
+            && self.dump.declared.is_none()
+            && !self.dump.messages.is_empty()
+        {
+            self.problem(
                 last_line_no,
-                format!("the listing ends inside message {id} (from line {start}): left out as incomplete"),
+                "no `-- N Kbytes in M Requests.` line at the end: the listing may be cut off"
+                    .into(),
             );
         }
-    }
-    b.finish_message();
-    if inside_entry_at_end
-        && !reported_cut
-        && b.dump.declared.is_none()
-        && !b.dump.messages.is_empty()
-    {
-        b.problem(
-            last_line_no,
-            "no `-- N Kbytes in M Requests.` line at the end: the listing may be cut off".into(),
-        );
-    }
-    if let Some(d) = b.dump.declared {
-        let found = b.dump.messages.len() as u64;
-        if d.requests != found {
-            b.problem(
-                summary_line,
-                format!(
-                    "the listing declares {} requests but {found} messages were read",
-                    d.requests
-                ),
-            );
+        if let Some(d) = self.dump.declared {
+            let found = self.dump.messages.len() as u64;
+            if d.requests != found {
+                self.problem(
+                    self.summary_line,
+                    format!(
+                        "the listing declares {} requests but {found} messages were read",
+                        d.requests
+                    ),
+                );
+            }
         }
+        self.dump.weekday_note = self.weekdays.text();
+        self.dump
     }
-    b.dump.weekday_note = b.weekdays.text();
-    b.dump
+}
+
+/// Parses a whole text listing. Never fails: what it cannot read goes to
+/// `problems` with its line number.
+pub fn parse_text(bytes: &[u8], dump_time: LogTime) -> QueueDump {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let cut_mid_line = !bytes.is_empty() && !bytes.ends_with(b"\n");
+    let mut b = Builder {
+        dump: QueueDump::default(),
+        dump_time,
+        weekdays: Weekdays::default(),
+        current: None,
+        reason: None,
+        open: None,
+        cut_mid_line,
+        cut_line_no: if cut_mid_line {
+            memchr::memchr_iter(b'\n', bytes).count() as u64 + 1
+        } else {
+            0
+        },
+        summary_line: 0,
+    };
+    let mut last_line_no = 0u64;
+    // Whether the last non-blank line belonged to an unfinished entry.
+    let mut inside_entry_at_end = false;
+    for (i, line) in crate::parse::lines(bytes).enumerate() {
+        last_line_no = i as u64 + 1;
+        inside_entry_at_end = b.line(last_line_no, line);
+    }
+    b.finish(last_line_no, inside_entry_at_end)
 }
 
 /// `-- 157 Kbytes in 234 Requests.` (also `1 Request.` and `5,808 Kbytes`).
