@@ -14,6 +14,7 @@ mod first_screen;
 pub mod folder;
 pub mod html;
 pub mod markdown;
+pub mod queue;
 pub mod redact;
 pub mod tables;
 pub mod terminal;
