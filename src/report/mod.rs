@@ -10,6 +10,7 @@
 mod chart;
 pub mod csv;
 pub mod escape;
+pub mod explain;
 mod first_screen;
 pub mod folder;
 pub mod html;
