@@ -362,4 +362,27 @@ mod tests {
         let cfg = analyze(&["--since", "2026-01-01", "--timezone", "UTC"]).unwrap();
         assert_eq!(cfg.format.zone_name(), "UTC");
     }
+
+    #[test]
+    fn queue_dump_time_is_the_servers_wall_clock() {
+        let queue = |time: &str| {
+            let all = ["postmortem", "queue", "q.txt", "--dump-time", time];
+            match crate::cli::Cli::try_parse_from(all).unwrap().command {
+                crate::cli::Command::Queue(q) => QueueConfig::try_from(q),
+                _ => unreachable!(),
+            }
+        };
+        let t = LogTime::from_civil(2026, 11, 28, 18, 56, 6, 0).unwrap();
+        for given in ["2026-11-28T18:56:06", "2026-11-28 18:56:06"] {
+            let cfg = queue(given).unwrap();
+            assert_eq!(cfg.dump_time, Some(t));
+            assert_eq!(cfg.dump_time_source, Some(DumpTimeSource::Flag));
+        }
+        let err = queue("yesterday").unwrap_err().to_string();
+        assert!(err.starts_with("--dump-time: "), "{err}");
+        assert!(
+            err.ends_with("give the server's local time as 2026-11-28T18:56:06"),
+            "{err}"
+        );
+    }
 }

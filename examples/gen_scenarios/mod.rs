@@ -8,8 +8,9 @@
 //! a `postqueue -p` dump at the end of the logs, and `truth.json` /
 //! `TRUTH.md`, whose counts are kept while the lines are written.
 //!
-//! The module is shared with `tests/scenarios.rs` through `#[path]`; it
-//! needs only std, flate2, serde_json and the product's calendar.
+//! The module is shared with the tests (`tests/common/scenario.rs` and
+//! `tests/fleet.rs`) through `#[path]`; it needs only std, flate2,
+//! serde_json and the product's calendar.
 
 pub mod clock;
 mod deliver;

@@ -8,6 +8,7 @@
 pub mod clocks;
 pub mod episodes;
 pub mod evidence;
+pub mod explain;
 pub mod guessing;
 mod headline;
 pub mod lasting;

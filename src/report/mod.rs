@@ -10,10 +10,12 @@
 mod chart;
 pub mod csv;
 pub mod escape;
+pub mod explain;
 mod first_screen;
 pub mod folder;
 pub mod html;
 pub mod markdown;
+pub mod queue;
 pub mod redact;
 pub mod tables;
 pub mod terminal;

@@ -29,7 +29,9 @@ mod shape;
 pub type LogLookup<'a> = &'a dyn Fn(&str) -> Option<(String, Option<String>)>;
 
 pub use load::{load_dumps, DumpClock, DumpInput, LoadedDumps};
-pub use select::{select, write_ids, SelectContext, Selector};
+pub use select::{
+    check_without_logs, select, senders_of, write_ids, write_ids_file, SelectContext, Selector,
+};
 pub use shape::{
     in_queues, parent_domain, qshape, render_qshape, render_qshape_width, shape_domain, ShapeMode,
     ShapeOptions,

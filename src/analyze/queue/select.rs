@@ -1,7 +1,9 @@
 //! Picking queued messages for a reviewable `postsuper -d -` input file.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
 use std::io::Write;
+use std::path::Path;
 
 use super::{age_ms, CauseCache, LogLookup};
 use crate::classify::Classifier;
@@ -89,6 +91,35 @@ impl Selector {
     }
 }
 
+/// The criterion as `--select` takes it back (`age>` in minutes).
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Selector::Sender(a) => write!(f, "sender={a}"),
+            Selector::SenderDomain(d) => write!(f, "sender_domain={d}"),
+            Selector::RecipientDomain(d) => write!(f, "domain={d}"),
+            Selector::Cause(c) => write!(f, "cause={c}"),
+            Selector::OlderThan(m) => write!(f, "age>{m}m"),
+            Selector::Queue(q) => write!(f, "queue={}", q.id()),
+            Selector::Identity(i) => write!(f, "identity={i}"),
+        }
+    }
+}
+
+/// Refuses the criteria a dump alone cannot answer: whose mail a message
+/// is (`identity=`) comes from the logs.
+pub fn check_without_logs(selectors: &[Selector]) -> crate::Result<()> {
+    if !selectors.iter().any(|s| matches!(s, Selector::Identity(_))) {
+        return Ok(());
+    }
+    Err(crate::Error::Usage(
+        "--select identity=...: whose mail a message is comes from the logs, which `postmortem queue` does not read. \
+         Run `postmortem analyze LOGS DUMP`: it writes each suspect's queued ids, sorted into spam (suspect-N-queued-ids.txt) \
+         and mail to review (suspect-N-review-ids.txt). Here, select by sender= or sender_domain= instead."
+            .into(),
+    ))
+}
+
 /// `90`, `90m`, `2h`, `3d`, `30s` (rounded up) to minutes.
 fn minutes(s: &str) -> Option<u64> {
     let s = s.trim();
@@ -165,6 +196,44 @@ fn matches_one(
             .and_then(|f| f(&m.queue_id))
             .is_some_and(|(who, _)| who.eq_ignore_ascii_case(id)),
     }
+}
+
+/// Whose mail a selection holds: each envelope sender (`<>` for bounces)
+/// with its count of messages, most first, then by name. A cause or a
+/// domain selects everyone's mail that met it, legitimate mail included.
+pub fn senders_of<'d>(picked: &[&'d QueuedMessage]) -> Vec<(&'d str, u64)> {
+    let mut by: HashMap<&str, u64> = HashMap::new();
+    for m in picked {
+        *by.entry(if m.sender.is_empty() { "<>" } else { &m.sender })
+            .or_default() += 1;
+    }
+    let mut rows: Vec<(&str, u64)> = by.into_iter().collect();
+    rows.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    rows
+}
+
+/// Writes the ids file at `path` (see [`write_ids`]); a file already there
+/// is never overwritten, since it may be the reviewed list. Returns
+/// (written, skipped).
+pub fn write_ids_file<'a>(
+    path: &Path,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> crate::Result<(u64, u64)> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                crate::Error::Usage(format!(
+                    "{} already exists; choose another --ids-out (it is never overwritten)",
+                    path.display()
+                ))
+            } else {
+                crate::Error::io(path, e)
+            }
+        })?;
+    write_ids(ids, &mut file).map_err(|e| crate::Error::io(path, e))
 }
 
 /// Writes one queue id per line, the input `postsuper -d -` reads. Ids that
@@ -255,6 +324,91 @@ mod tests {
         let old = select(&d, &[Selector::OlderThan(15)], &ctx);
         assert!(old.iter().all(|m| now.0 - m.arrival.0 > 15 * MINUTE));
         assert!(!old.is_empty());
+    }
+
+    #[test]
+    fn selectors_print_as_they_are_given_back() {
+        for given in [
+            "sender=dave@lab.test",
+            "sender_domain=lab.test",
+            "domain=gmail.com",
+            "cause=blacklisted",
+            "age>120m",
+            "queue=hold",
+            "identity=sasl:dave@lab.test",
+        ] {
+            let s = Selector::parse(given).unwrap();
+            assert_eq!(s.to_string(), given);
+            assert_eq!(Selector::parse(&s.to_string()).unwrap(), s);
+        }
+        assert_eq!(Selector::parse("age>2h").unwrap().to_string(), "age>120m");
+        assert_eq!(
+            Selector::parse("sender_domain=@Lab.TEST")
+                .unwrap()
+                .to_string(),
+            "sender_domain=lab.test"
+        );
+    }
+
+    #[test]
+    fn identity_needs_the_logs() {
+        let by_sender = [Selector::parse("sender=dave@lab.test").unwrap()];
+        assert!(check_without_logs(&by_sender).is_ok());
+        assert!(check_without_logs(&[]).is_ok());
+        let with_identity = [
+            by_sender[0].clone(),
+            Selector::parse("identity=sasl:dave@lab.test").unwrap(),
+        ];
+        let e = check_without_logs(&with_identity).unwrap_err().to_string();
+        assert!(e.starts_with("--select identity=...: whose mail"), "{e}");
+        assert!(e.contains("postmortem analyze LOGS DUMP"), "{e}");
+    }
+
+    #[test]
+    fn senders_of_a_selection_most_first() {
+        let text = include_str!("../../../tests/fixtures/lab1-postqueue-p-head.txt");
+        let now = LogTime::from_civil(2026, 11, 28, 18, 56, 6, 0).unwrap();
+        let d = parse_text(text.as_bytes(), now);
+        let all: Vec<&QueuedMessage> = d.messages.iter().collect();
+        assert_eq!(
+            senders_of(&all),
+            [
+                ("alice@lab.test", 19),
+                ("dave@lab.test", 12),
+                ("carol@lab.test", 9)
+            ]
+        );
+        let mut bounce = all[0].clone();
+        bounce.sender.clear();
+        assert_eq!(
+            senders_of(&[&bounce, &bounce, all[0]]),
+            [("<>", 2), (all[0].sender.as_str(), 1)]
+        );
+        assert!(senders_of(&[]).is_empty());
+    }
+
+    #[test]
+    fn ids_file_is_written_once_and_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ids.txt");
+        let counts = write_ids_file(&path, ["3E485D0602", "bad;id", "303F4D0570"]).unwrap();
+        assert_eq!(counts, (2, 1));
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "3E485D0602\n303F4D0570\n"
+        );
+        let again = write_ids_file(&path, ["A45C2D06F6"]).unwrap_err();
+        assert!(matches!(again, crate::Error::Usage(_)), "{again:?}");
+        assert!(again.to_string().contains("already exists"), "{again}");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "3E485D0602\n303F4D0570\n"
+        );
+        let nowhere = dir.path().join("missing").join("ids.txt");
+        assert!(matches!(
+            write_ids_file(&nowhere, ["A45C2D06F6"]),
+            Err(crate::Error::Io { .. })
+        ));
     }
 
     #[test]
