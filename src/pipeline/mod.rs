@@ -144,25 +144,15 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
     };
     let f = &mut analysis.findings;
     let analyzed = pool.install(|| analyze::summarize(f, &opts, &mut summary));
-    // The raw lines the findings cite: a second, targeted pass.
-    let index: Vec<&[(u64, u64)]> = analysis
-        .stats
-        .iter()
-        .map(|s| s.line_index.as_slice())
-        .collect();
+    cite_lines(
+        &pool,
+        &inputs.logs,
+        &analysis,
+        &analyzed,
+        &fmt,
+        &mut summary,
+    );
     let f = &analysis.findings;
-    let requests = &analyzed.requests;
-    let found = pool.install(|| {
-        input::lines::find_lines(
-            &inputs.logs,
-            &f.source_span,
-            &index,
-            &analysis.gz_index,
-            &requests.queries,
-        )
-    });
-    let files: Vec<String> = inputs.logs.iter().map(Source::display).collect();
-    analyze::evidence::attach(&mut summary, requests, found, &files, &fmt);
     analyze::status::headline_lines(&mut summary);
     limits_reached(f, &mut summary);
 
@@ -181,16 +171,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
             &mut summary,
         )?;
         partial |= section.partial;
-        summary.queue = Some(section.summary);
-        extra_files.extend(section.files);
-        queue_rows = section.rows;
-        queue::headline(&mut summary);
-        let from_suspects = summary
-            .suspects
-            .iter()
-            .map(|s| s.queued_spam + s.queued_review)
-            .sum();
-        analyze::status::queue_from_dump(&mut summary, from_suspects);
+        queue_rows = queue::attach(section, &mut extra_files, &mut summary);
     }
     summary.runbook = analyze::runbook::build(&summary);
     summary.partial = partial;
@@ -211,6 +192,35 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         tables,
     };
     write(cfg, summary, &fmt, files, partial)
+}
+
+/// The raw lines the findings cite, found in a second, targeted pass over
+/// the logs, into the summary.
+fn cite_lines(
+    pool: &rayon::ThreadPool,
+    logs: &[Source],
+    analysis: &LogAnalysis,
+    analyzed: &analyze::Analyzed,
+    fmt: &TimeFormat,
+    summary: &mut Summary,
+) {
+    let index: Vec<&[(u64, u64)]> = analysis
+        .stats
+        .iter()
+        .map(|s| s.line_index.as_slice())
+        .collect();
+    let requests = &analyzed.requests;
+    let found = pool.install(|| {
+        input::lines::find_lines(
+            logs,
+            &analysis.findings.source_span,
+            &index,
+            &analysis.gz_index,
+            &requests.queries,
+        )
+    });
+    let files: Vec<String> = logs.iter().map(Source::display).collect();
+    analyze::evidence::attach(summary, requests, found, &files, fmt);
 }
 
 /// Where the event tables' rows wait for the analysis: beside the report

@@ -31,6 +31,26 @@ pub struct Section {
 
 /// Reads the dumps, joins them to the logs by (host, queue id), and writes
 /// queue.csv and each suspect's cleanup files.
+/// Puts a dump's section in the summary (the queue, the headline, what the
+/// suspects left queued) and its files in `files`; its rows for the
+/// `queue` table are returned.
+pub fn attach(
+    section: Section,
+    files: &mut Vec<ExtraFile>,
+    summary: &mut Summary,
+) -> Vec<QueueRow> {
+    summary.queue = Some(section.summary);
+    files.extend(section.files);
+    headline(summary);
+    let from_suspects = summary
+        .suspects
+        .iter()
+        .map(|s| s.queued_spam + s.queued_review)
+        .sum();
+    crate::analyze::status::queue_from_dump(summary, from_suspects);
+    section.rows
+}
+
 pub fn section(
     cfg: &AnalyzeConfig,
     dumps: &[Source],

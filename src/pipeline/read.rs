@@ -15,6 +15,9 @@ use crate::model::{LineCounts, ProgramCount};
 use crate::parse::{self, LineStats, ParsedChunk};
 use crate::time::LogTime;
 
+/// Which lines of a severity file to parse (the others are elsewhere).
+type LineFilter<'a> = dyn Fn(&[u8]) -> bool + Sync + 'a;
+
 /// A parsed chunk and its reasons' verdicts.
 type Parsed = (ParsedChunk, Vec<(u32, crate::correlate::Classified)>);
 
@@ -101,26 +104,14 @@ fn read_logs(
 ) -> Result<LogAnalysis> {
     let (classifier, max_line) = (o.classifier, o.max_line);
     let jobs = pool.current_num_threads();
-    let mut correlator = Correlator::new(classifier, years);
-    correlator.set_window(o.window.0, o.window.1);
-    correlator.set_zone(o.zone.cloned());
-    if o.track_messages {
-        correlator.track_messages();
-    }
+    let mut correlator = correlator(classifier, o, years);
     if let Some(sink) = sink {
         correlator.set_sink(sink);
     }
     let mut stats: Vec<LineStats> = vec![LineStats::default(); sources.len()];
     let mut problems: Vec<Vec<String>> = vec![Vec::new(); sources.len()];
     let mut partial = false;
-    // Severity files (mail.warn, mail.err) are compared line by line with
-    // the other inputs: what those hold is read once.
-    let (overlap, why) = input::overlap::Overlap::build(sources);
-    if let Some(why) = why {
-        if let Some(i) = sources.iter().position(|s| s.severity_file) {
-            problems[i].push(why);
-        }
-    }
+    let overlap = severity_overlap(sources, &mut problems);
     let rx = input::spawn_reader(
         sources.to_vec(),
         input::ReadOptions {
@@ -137,32 +128,9 @@ fn read_logs(
     let mut pending: Option<(input::Block, Vec<Parsed>)> = None;
     // Event buffers go back to the parsers once correlated.
     let spare: std::sync::Mutex<Vec<Vec<parse::LineEvent>>> = Default::default();
-    let correlate =
-        |c: &mut Correlator, stats: &mut Vec<LineStats>, done: (input::Block, Vec<Parsed>)| {
-            let (block, parsed) = done;
-            let bytes = block.data.bytes();
-            let series = sources[block.source].series;
-            let subs = input::split_lines(bytes, parts);
-            let st = &mut stats[block.source];
-            st.line_index.push((block.offset, st.newlines));
-            for (sub, (mut p, pre)) in subs.iter().zip(parsed) {
-                c.consume_classified(block.source, series, sub, &p.events, pre);
-                // Cut lines' offsets, from the chunk's start to the file's.
-                let base = block.offset + (sub.as_ptr() as usize - bytes.as_ptr() as usize) as u64;
-                for at in &mut p.stats.long_line_at {
-                    *at += base;
-                }
-                stats[block.source].merge(p.stats);
-                spare
-                    .lock()
-                    .expect("no panics under the lock")
-                    .push(p.events);
-            }
-            drop(subs);
-            let cut = block.data.cut_at();
-            block.data.release();
-            cut
-        };
+    let correlate = |c: &mut Correlator, stats: &mut Vec<LineStats>, done| {
+        correlate_block(c, sources, parts, &spare, &mut stats[..], done)
+    };
     pool.install(|| {
         for item in rx {
             match item {
@@ -173,23 +141,14 @@ fn read_logs(
                         .map(|o| o.filter_for(block.source, sources[block.source].severity_file));
                     let (parsed, cut) = rayon::join(
                         || {
-                            let subs = input::split_lines(block.data.bytes(), parts);
-                            subs.par_iter()
-                                .map(|s| {
-                                    let buf = spare.lock().expect("no panics under the lock").pop();
-                                    let p = parse::parse_chunk_filtered(
-                                        s,
-                                        buf.unwrap_or_default(),
-                                        max_line,
-                                        keep.as_deref(),
-                                    );
-                                    // The regexes run here, in parallel,
-                                    // not on the sequential correlator.
-                                    let pre =
-                                        crate::correlate::preclassify(s, &p.events, classifier);
-                                    (p, pre)
-                                })
-                                .collect::<Vec<_>>()
+                            parse_block(
+                                &block,
+                                parts,
+                                &spare,
+                                max_line,
+                                keep.as_deref(),
+                                classifier,
+                            )
                         },
                         || {
                             prev.map(|prev| {
@@ -228,6 +187,110 @@ fn read_logs(
             }
         }
     });
+    partial |= long_line_notes(sources, &stats, &long_lines, max_line, &mut problems);
+    Ok(LogAnalysis {
+        findings: correlator.finish(),
+        stats,
+        problems,
+        partial,
+        gz_index,
+    })
+}
+
+/// Correlates a parsed block in order, then gives its event buffers back
+/// and its mapped pages up; where a mapped file was cut, if it was.
+fn correlate_block(
+    c: &mut Correlator,
+    sources: &[Source],
+    parts: usize,
+    spare: &std::sync::Mutex<Vec<Vec<parse::LineEvent>>>,
+    stats: &mut [LineStats],
+    done: (input::Block, Vec<Parsed>),
+) -> Option<u64> {
+    let (block, parsed) = done;
+    let bytes = block.data.bytes();
+    let series = sources[block.source].series;
+    let subs = input::split_lines(bytes, parts);
+    let st = &mut stats[block.source];
+    st.line_index.push((block.offset, st.newlines));
+    for (sub, (mut p, pre)) in subs.iter().zip(parsed) {
+        c.consume_classified(block.source, series, sub, &p.events, pre);
+        // Cut lines' offsets, from the chunk's start to the file's.
+        let base = block.offset + (sub.as_ptr() as usize - bytes.as_ptr() as usize) as u64;
+        for at in &mut p.stats.long_line_at {
+            *at += base;
+        }
+        stats[block.source].merge(p.stats);
+        spare
+            .lock()
+            .expect("no panics under the lock")
+            .push(p.events);
+    }
+    drop(subs);
+    let cut = block.data.cut_at();
+    block.data.release();
+    cut
+}
+
+/// Severity files (mail.warn, mail.err) are compared line by line with
+/// the other inputs, so that what those hold is read once; why they could
+/// not be goes to the severity file's problems.
+fn severity_overlap(
+    sources: &[Source],
+    problems: &mut [Vec<String>],
+) -> Option<input::overlap::Overlap> {
+    let (overlap, why) = input::overlap::Overlap::build(sources);
+    if let Some(why) = why {
+        if let Some(i) = sources.iter().position(|s| s.severity_file) {
+            problems[i].push(why);
+        }
+    }
+    overlap
+}
+
+/// A correlator set up by the options.
+fn correlator<'c>(classifier: &'c Classifier, o: &LogOptions, years: YearPolicy) -> Correlator<'c> {
+    let mut correlator = Correlator::new(classifier, years);
+    correlator.set_window(o.window.0, o.window.1);
+    correlator.set_zone(o.zone.cloned());
+    if o.track_messages {
+        correlator.track_messages();
+    }
+    correlator
+}
+
+/// Parses a block in `parts` chunks on the pool, each with its reasons'
+/// verdicts: the regexes run here, in parallel, not on the sequential
+/// correlator. Event buffers are taken from `spare`.
+fn parse_block(
+    block: &input::Block,
+    parts: usize,
+    spare: &std::sync::Mutex<Vec<Vec<parse::LineEvent>>>,
+    max_line: usize,
+    keep: Option<&LineFilter<'_>>,
+    classifier: &Classifier,
+) -> Vec<Parsed> {
+    let subs = input::split_lines(block.data.bytes(), parts);
+    subs.par_iter()
+        .map(|s| {
+            let buf = spare.lock().expect("no panics under the lock").pop();
+            let p = parse::parse_chunk_filtered(s, buf.unwrap_or_default(), max_line, keep);
+            let pre = crate::correlate::preclassify(s, &p.events, classifier);
+            (p, pre)
+        })
+        .collect()
+}
+
+/// A problem per file with lines cut at the line limit (by the reader or
+/// the parser), with the first offsets; whether there was one.
+fn long_line_notes(
+    sources: &[Source],
+    stats: &[LineStats],
+    long_lines: &[(u64, Vec<u64>)],
+    max_line: usize,
+    problems: &mut [Vec<String>],
+) -> bool {
+    let mut any = false;
     for (i, st) in stats.iter().enumerate() {
         let (reader_cuts, reader_at) = &long_lines[i];
         let n = st.long_lines + reader_cuts;
@@ -244,15 +307,9 @@ fn read_logs(
             max_line,
             at.join(", ")
         ));
-        partial = true;
+        any = true;
     }
-    Ok(LogAnalysis {
-        findings: correlator.finish(),
-        stats,
-        problems,
-        partial,
-        gz_index,
-    })
+    any
 }
 
 /// Notes a mapped file that shrank while it was read (once per file).
