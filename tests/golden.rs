@@ -1,15 +1,23 @@
-//! Every output file of two fixed runs, byte for byte against committed
+//! Every output file of three fixed runs, byte for byte against committed
 //! copies: lab-1 against `tests/golden/lab-1`, the samples against the
 //! example report in `reports/example` (the README's command with a given
-//! year). A change that moves any byte of any report shows here. After an
+//! year), and a generated incident (two sources, gzip rotations, a dump)
+//! against `tests/golden/generated`. A change that moves any byte of any report shows here. After an
 //! intended change, regenerate them with
 //! `POSTMORTEM_UPDATE_GOLDEN=1 cargo test --test golden` and review the diff.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "common/scenario.rs"]
+mod scenario;
+
 fn run(golden: &str, args: &[&str]) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    run_in(Path::new(env!("CARGO_MANIFEST_DIR")), golden, args);
+}
+
+/// Runs the tool in `root` (the inputs named relative to it).
+fn run_in(root: &Path, golden: &str, args: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("r");
     // Relative input paths, so the reports name the same files everywhere;
@@ -23,7 +31,7 @@ fn run(golden: &str, args: &[&str]) {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let golden = root.join(golden);
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join(golden);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -78,4 +86,18 @@ fn lab1_with_its_dump_is_byte_identical() {
 fn samples_give_the_committed_example_report() {
     // The samples begin in December 2025.
     run("reports/example", &["samples/", "--year", "2025"]);
+}
+
+#[test]
+fn a_generated_incident_is_byte_identical() {
+    // The generator is deterministic by seed; the inputs are named
+    // relative to the folder they are generated in.
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tmp.path().join("logs");
+    scenario::generate(&logs, 424242, Some("two-sources"));
+    run_in(
+        tmp.path(),
+        "tests/golden/generated",
+        &["logs", "--timezone", "UTC"],
+    );
 }
