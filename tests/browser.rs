@@ -8,6 +8,8 @@
 //! Skips when Chromium is not installed.
 
 mod common;
+#[path = "common/corpus.rs"]
+mod shared;
 
 use common::SECTIONS;
 use postmortem::model::*;
@@ -403,8 +405,7 @@ fn real_reports_fit_at_1366_and_400_px() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut cases: Vec<(&str, Vec<PathBuf>)> = vec![("samples", vec![root.join("samples")])];
     // A real server's log with no incident: a chart without lanes.
-    let quiet = root.join("../shared/corpus/public2/kai0200-sohu-emaillog");
-    if quiet.is_dir() {
+    if let Some(quiet) = shared::corpus("public2/kai0200-sohu-emaillog") {
         cases.push(("public2-kai0200", vec![quiet]));
     }
     if let Some(logs) = common::run::lab_logs() {

@@ -15,9 +15,11 @@ use std::path::{Path, PathBuf};
 use postmortem::classify::{normalise, Cause, Classifier};
 use postmortem::correlate::cached_verdict;
 
+#[path = "common/corpus.rs"]
+mod shared;
+
 fn corpus() -> Option<PathBuf> {
-    let p = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus"));
-    p.is_dir().then(|| p.to_path_buf())
+    shared::corpus("")
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -83,7 +85,6 @@ fn reason(line: &str) -> Option<(&str, bool)> {
 #[test]
 fn unknown_is_under_one_percent_of_deferrals() {
     let Some(files) = corpus_files() else {
-        eprintln!("skipping: ../shared/corpus is absent");
         return;
     };
     let classifier = Classifier::builtin();
@@ -168,7 +169,6 @@ fn unknown_is_under_one_percent_of_deferrals() {
 #[test]
 fn cached_verdicts_equal_direct_classification() {
     let Some(files) = corpus_files() else {
-        eprintln!("skipping: ../shared/corpus is absent");
         return;
     };
     let classifier = Classifier::builtin();

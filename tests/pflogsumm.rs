@@ -18,17 +18,9 @@ fn pflogsumm() -> Option<PathBuf> {
     None
 }
 
-fn corpus(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpus")
-        .join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("skipping: {} is not here", p.display());
-        None
-    }
-}
+#[path = "common/corpus.rs"]
+mod shared;
+use shared::corpus;
 
 /// pflogsumm's Grand Totals: `received`, `delivered`, `deferred`
 /// (messages), `deferrals`, `bounced`, `rejected`.

@@ -9,14 +9,16 @@ use postmortem::classify::Classifier;
 use postmortem::parse::queue::{detect, parse_json, parse_text, DumpKind, QueueDump, QueueName};
 use postmortem::time::{LogTime, TimeFormat};
 
+#[path = "common/corpus.rs"]
+mod shared;
+
 fn corpus() -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus"));
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("corpus not found at {}: skipping", p.display());
-        None
-    }
+    shared::corpus("")
+}
+
+/// The folder holding `lab-1/` (the repository's fixtures: always here).
+fn fixtures() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"))
 }
 
 /// The capture time of `file` from lab-1's ground truth, as whole seconds
@@ -60,9 +62,9 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 fn every_corpus_dump_parses() {
     let Some(root) = corpus() else { return };
     let mut paths = vec![
-        root.join("lab-1/queue/postqueue-p.txt"),
-        root.join("lab-1/queue/mailq.txt"),
-        root.join("lab-1/queue/postqueue-j.jsonl"),
+        fixtures().join("lab-1/queue/postqueue-p.txt"),
+        fixtures().join("lab-1/queue/mailq.txt"),
+        fixtures().join("lab-1/queue/postqueue-j.jsonl"),
         root.join("public/kumina-postfix-exporter/showq.txt"),
         root.join("public/cyberlab-fhnw/mailq_empty.txt"),
         root.join("public/pymailq/mailq.sample"),
@@ -168,7 +170,7 @@ fn every_corpus_dump_parses() {
 
 #[test]
 fn lab_totals_match_the_summary_line() {
-    let Some(root) = corpus() else { return };
+    let root = fixtures();
     let d = lab_text(&root);
     assert!(d.problems.is_empty(), "{:?}", d.problems);
     let declared = d.declared.unwrap();
@@ -194,7 +196,7 @@ fn lab_totals_match_the_summary_line() {
 
 #[test]
 fn lab_text_and_json_agree() {
-    let Some(root) = corpus() else { return };
+    let root = fixtures();
     let text = lab_text(&root);
     let json = lab_json(&root);
     assert!(json.problems.is_empty(), "{:?}", json.problems);
@@ -225,7 +227,7 @@ fn lab_text_and_json_agree() {
 
 #[test]
 fn lab_summary_counts() {
-    let Some(root) = corpus() else { return };
+    let root = fixtures();
     let d = lab_json(&root);
     let now = capture_time(&root, "postqueue-j.jsonl");
     let s = summarize(
@@ -274,7 +276,7 @@ fn normalised(text: &str) -> Vec<String> {
 
 #[test]
 fn qshape_matches_postfix_capture() {
-    let Some(root) = corpus() else { return };
+    let root = fixtures();
     let dumps = [("text", lab_text(&root)), ("json", lab_json(&root))];
     for (file, mode, queues) in [
         (
@@ -330,7 +332,7 @@ fn qshape_matches_postfix_capture() {
 
 #[test]
 fn truncated_lab_dump_keeps_complete_entries() {
-    let Some(root) = corpus() else { return };
+    let root = fixtures();
     let bytes = std::fs::read(root.join("lab-1/queue/postqueue-p.txt")).unwrap();
     let full = lab_text(&root);
     // Cut in the middle of the 101st entry's first recipient line.

@@ -3,22 +3,14 @@
 //! severity files merged, the clocks said. Each source is checked for what
 //! its report must now say. Skipped when the corpus is absent.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 
-fn corpus(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpus")
-        .join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("skipping: {} is absent", p.display());
-        None
-    }
-}
+#[path = "common/corpus.rs"]
+mod shared;
+use shared::corpus;
 
 /// Runs `analyze` on `inputs` and reads its summary.json.
 fn analyze(inputs: &[&Path], extra: &[&str]) -> Value {

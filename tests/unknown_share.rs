@@ -25,9 +25,11 @@ const CHECK_SET: [&str; 4] = [
     "oleg-medovikov-mail-server-anal",
 ];
 
+#[path = "common/corpus.rs"]
+mod shared;
+
 fn corpus() -> Option<PathBuf> {
-    let p = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus"));
-    p.is_dir().then(|| p.to_path_buf())
+    shared::corpus("")
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -108,7 +110,6 @@ fn share(t: &Tally) -> f64 {
 #[test]
 fn unknown_share_per_file_on_the_tuning_and_the_check_set() {
     let Some(root) = corpus() else {
-        eprintln!("skipping: ../shared/corpus is absent");
         return;
     };
     let classifier = Classifier::builtin();
