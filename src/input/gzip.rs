@@ -18,7 +18,7 @@ use miniz_oxide::inflate::stream::{inflate, InflateState};
 use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
 
 /// Decompressed bytes between checkpoints, at first.
-const CHECKPOINT_EVERY: u64 = 8 << 20;
+const CHECKPOINT_EVERY: u64 = 16 << 20;
 /// Checkpoints kept per file: past it every other one is dropped and the
 /// spacing doubles, so memory stays bounded whatever the file's size
 /// (each holds about 45 KiB).
@@ -532,7 +532,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("mail.log.2.gz");
         std::fs::write(&path, &gz).unwrap();
-        let mut r = GzReader::indexed(std::fs::File::open(&path).unwrap());
+        let mut r = GzReader::indexed(std::fs::File::open(&path).unwrap()).spaced(4 << 20);
         assert!(read_all(&mut r).unwrap() == text);
         let index = r.take_index();
         assert!(index.checkpoints.len() >= 3, "{}", index.checkpoints.len());
