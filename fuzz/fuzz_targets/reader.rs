@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
     enc.write_all(data).unwrap();
     let mut gz = enc.finish().unwrap();
     let unzipped = read_stream_to_end(
-        flate2::read::MultiGzDecoder::new(&gz[..]),
+        postmortem::input::gzip::GzReader::new(&gz[..]),
         true,
         opts,
     );
@@ -33,6 +33,6 @@ fuzz_target!(|data: &[u8]| {
     if let Some(&first) = data.first() {
         let at = first as usize % gz.len();
         gz[at] ^= 0x5a;
-        let _ = read_stream_to_end(flate2::read::MultiGzDecoder::new(&gz[..]), true, opts);
+        let _ = read_stream_to_end(postmortem::input::gzip::GzReader::new(&gz[..]), true, opts);
     }
 });

@@ -563,4 +563,33 @@ mod tests {
         assert!(out.windows(2).all(|w| w[0] < w[1]));
         assert!(*out.last().unwrap() > text.len() as u64 / 2);
     }
+
+    proptest::proptest! {
+        /// Any text in any number of members at any level reads back, and
+        /// any bytes at all give text or an error, never a panic.
+        #[test]
+        fn any_gzip_reads_back_and_any_bytes_are_safe(
+            text in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..5000),
+            cuts in proptest::collection::vec(0usize..5000, 0..4),
+            level in 0u32..10,
+            noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        ) {
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(text.len())).collect();
+            cuts.push(0);
+            cuts.push(text.len());
+            cuts.sort_unstable();
+            let mut gz = Vec::new();
+            for w in cuts.windows(2) {
+                gz.extend(gzip(&text[w[0]..w[1]], level));
+            }
+            proptest::prop_assert_eq!(read_all(&mut GzReader::new(&gz[..])).unwrap(), text);
+            let _ = read_all(&mut GzReader::new(&noise[..]));
+            let mut damaged = gz.clone();
+            for (i, b) in noise.iter().enumerate() {
+                let at = (i * 7919 + usize::from(*b)) % damaged.len();
+                damaged[at] ^= b | 1;
+            }
+            let _ = read_all(&mut GzReader::new(&damaged[..]));
+        }
+    }
 }
