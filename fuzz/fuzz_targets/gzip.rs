@@ -26,7 +26,11 @@ fuzz_target!(|data: &[u8]| {
 
     // Valid gzip (two members when there is enough data) reads back.
     let mut gz = Vec::new();
-    for part in data.chunks(data.len() / 2 + 1) {
+    let parts: Vec<&[u8]> = match data.is_empty() {
+        true => vec![data],
+        false => data.chunks(data.len() / 2 + 1).collect(),
+    };
+    for part in parts {
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         enc.write_all(part).unwrap();
         gz.extend(enc.finish().unwrap());
