@@ -3,11 +3,14 @@
 //!
 //! The first pass keeps no line (memory must not grow with the input), so
 //! after the analysis the few lines each finding cites are looked up in a
-//! second pass over the files whose time span meets a query. One regex set
-//! of all the queries' literal needles tells, per line, which needles it
-//! holds; a line is taken for a query when it holds all of that query's
-//! needles and its time falls in the query's window. The pass stops once
-//! every query has its lines.
+//! second pass over the files whose time span meets a query, each file on
+//! its own thread. One regex set of all the queries' literal needles tells,
+//! per line, which needles it holds; a line is taken for a query when it
+//! holds all of that query's needles and its time falls in the query's
+//! window. Only each window is read: a plain file from the line a binary
+//! search over its times finds, a gzip rotation from the checkpoint its
+//! first-pass reader kept before the window (`gzip`), so no rotation is
+//! decompressed twice.
 
 use std::collections::HashMap;
 use std::io::{self, BufRead, Read};
