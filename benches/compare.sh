@@ -75,13 +75,13 @@ def ratio(a, b, label):
     if a in m and b in m:
         print(f"{label:60} {m[a] / m[b]:6.2f}x")
 print()
-ratio("postmortem (plain)", "wc -l (plain)", "postmortem / wc -l on plain text (target <= 3)")
-ratio("postmortem (plain, 1 job)", "postmortem (plain)", "1 job / all cores (speed-up with cores)")
+ratio("postmortem (plain)", "wc -l (plain)", "postmortem / wc -l on plain text (target <= 5)")
+ratio("postmortem (plain, 1 job)", "postmortem (plain)", "1 job / all cores (speed-up with cores; target >= 1.8)")
 ratio("postmortem one gz", "zcat one gz > /dev/null", "postmortem / zcat on one gz file (target <= 1.3)")
-ratio("postmortem rotated set", "zcat all gz | wc -l", "postmortem rotated set (all files) / zcat of the gz files (target < 1)")
+ratio("postmortem rotated set", "zcat all gz | wc -l", "postmortem rotated set (all files) / zcat of the gz files (target <= 0.6)")
 ratio("postmortem rotated set --parquet", "postmortem rotated set", "--parquet / without (time added by the event tables)")
 if "pflogsumm (plain)" in m:
-    print(f"{'pflogsumm / postmortem on plain text (target >= 50)':60} {m['pflogsumm (plain)'] / m['postmortem (plain)']:6.1f}x")
+    print(f"{'pflogsumm / postmortem on plain text (target >= 40)':60} {m['pflogsumm (plain)'] / m['postmortem (plain)']:6.1f}x")
 PY
 
 if [ -x /usr/bin/time ]; then
