@@ -19,6 +19,7 @@ pub mod correlate;
 pub mod error;
 pub mod fleet;
 pub mod input;
+pub mod memory;
 pub mod model;
 pub mod parse;
 pub mod pipeline;

@@ -185,25 +185,8 @@ fn run() -> Result<ExitCode, String> {
     }
 }
 
-/// glibc gives each thread that allocates its own heap arena (up to 8 per
-/// core) and keeps what is freed in them: the parse threads, the reader and
-/// polars' writers then hold 30% more memory than the run ever uses at once
-/// (388 MiB peak for 283 MiB with two arenas, on 5 M lines with
-/// `--parquet`), at no measured cost in time. Two arenas: one per core here.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn fewer_malloc_arenas() {
-    // SAFETY: mallopt only sets an allocator parameter; called first thing
-    // in main, before any other thread exists.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn fewer_malloc_arenas() {}
-
 fn main() -> ExitCode {
-    fewer_malloc_arenas();
+    postmortem::memory::fewer_arenas();
     match run() {
         Ok(code) => code,
         Err(msg) => {

@@ -21,7 +21,7 @@ use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
 const CHECKPOINT_EVERY: u64 = 16 << 20;
 /// Checkpoints kept per file: past it every other one is dropped and the
 /// spacing doubles, so memory stays bounded whatever the file's size
-/// (each holds about 45 KiB).
+/// (each holds 42 KiB of decompressor state).
 const MAX_CHECKPOINTS: usize = 256;
 /// Compressed bytes read at a time.
 const INPUT_CHUNK: usize = 256 << 10;
@@ -50,13 +50,6 @@ impl std::fmt::Debug for Checkpoint {
             .field("output", &self.output)
             .field("newlines", &self.newlines)
             .finish_non_exhaustive()
-    }
-}
-
-impl Checkpoint {
-    /// Offset in the decompressed stream.
-    pub fn output(&self) -> u64 {
-        self.output
     }
 }
 
