@@ -472,7 +472,12 @@ impl Correlator<'_> {
         };
         self.count_recipient(&r, to);
         // A relay named with port 25 means an SMTP server answered.
-        if r.external && relay.ends_with(b":25") {
+        // Only whether a contact happened when is asked, so a repeat of the
+        // last time is not kept (busy servers reach many per second).
+        if r.external
+            && relay.ends_with(b":25")
+            && self.findings.port25_contacts.last() != Some(&time)
+        {
             self.findings.port25_contacts.push(time);
         }
         self.touch(identity, time);

@@ -406,7 +406,8 @@ pub struct Findings {
     /// evidence table, local failures or not.
     pub diagnostics: Vec<DiagnosticGroup>,
     /// Times of delivery attempts that reached an SMTP server on port 25
-    /// (a reply, a greeting): port 25 was open then.
+    /// (a reply, a greeting): port 25 was open then. A time is kept once
+    /// when it repeats in a row.
     pub port25_contacts: Vec<LogTime>,
     /// Plesk Outgoing Mail Control refusals, per message.
     pub outgoing_limits: Vec<OutgoingLimit>,

@@ -26,7 +26,7 @@ use crate::error::Error;
 
 /// Block size: big enough that per-block work is negligible, small enough
 /// that a few in flight bound memory.
-pub const BLOCK: usize = 16 * 1024 * 1024;
+pub const BLOCK: usize = 4 * 1024 * 1024;
 /// Lines longer than this are cut (`--max-line`): no log line is near it.
 pub const MAX_LINE: usize = 1024 * 1024;
 /// The most a cut line may skip before its source is given up on.
