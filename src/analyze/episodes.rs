@@ -19,7 +19,7 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::classify::{Cause, Standing};
-use crate::correlate::{Findings, OutcomeStatus, Sym};
+use crate::correlate::{Delivery, Findings, OutcomeStatus, Sym};
 use crate::time::{LogTime, HOUR};
 
 /// The least an episode holds.
@@ -117,39 +117,62 @@ pub fn provider_of_host(host: &str) -> Option<&'static str> {
 
 /// The episodes of the logs, earliest onset first.
 pub fn blacklist_episodes(f: &Findings) -> Vec<Episode> {
-    let refuser = |i: usize| {
-        let o = &f.outcomes[i];
-        if o.list != 0 {
-            Refuser::List(o.list)
-        } else {
-            provider_of_host(&f.strings.str(o.remote_host))
-                .map_or(Refuser::Unnamed, Refuser::Provider)
+    // Outcomes of a busy server run to millions: each refusal is keyed by
+    // a small number standing for its refuser (ranked in the refusers'
+    // order) rather than by the refuser itself, and no copy of the
+    // deliveries is made (they are in time order, see `sort_for_analysis`).
+    let mut ids: FxHashMap<(Sym, Sym), u32> = FxHashMap::default();
+    let mut found: Vec<Refuser> = Vec::new();
+    let mut keyed: Vec<Refusal> = Vec::new();
+    for (i, o) in f.outcomes.iter().enumerate() {
+        if !matches!(o.standing, Standing::Reputation | Standing::Policy)
+            || o.status == OutcomeStatus::Expired
+        {
+            continue;
         }
-    };
-    let mut keyed: Vec<(Refuser, LogTime, usize)> = f
-        .outcomes
+        // The host only matters when no list is named.
+        let host = if o.list != 0 { 0 } else { o.remote_host };
+        let id = *ids.entry((o.list, host)).or_insert_with(|| {
+            found.push(if o.list != 0 {
+                Refuser::List(o.list)
+            } else {
+                provider_of_host(&f.strings.str(o.remote_host))
+                    .map_or(Refuser::Unnamed, Refuser::Provider)
+            });
+            found.len() as u32 - 1
+        });
+        keyed.push(Refusal {
+            refuser: id,
+            outcome: i as u32,
+            time: o.time,
+        });
+    }
+    let mut ranked = found.clone();
+    ranked.sort_unstable();
+    ranked.dedup();
+    let rank: Vec<u32> = found
         .iter()
-        .enumerate()
-        .filter(|(_, o)| {
-            matches!(o.standing, Standing::Reputation | Standing::Policy)
-                && o.status != OutcomeStatus::Expired
-        })
-        .map(|(i, o)| (refuser(i), o.time, i))
+        .map(|r| ranked.binary_search(r).expect("ranked") as u32)
         .collect();
-    keyed.sort_unstable();
-    let deliveries = deliveries_by_time(f);
+    for k in &mut keyed {
+        k.refuser = rank[k.refuser as usize];
+    }
+    keyed.sort_unstable_by_key(|k| (k.refuser, k.time, k.outcome));
+    let deliveries = &f.deliveries;
     let mut out = Vec::new();
+    let mut group: Vec<usize> = Vec::new();
     let mut i = 0;
     while i < keyed.len() {
         let mut j = i;
         while j + 1 < keyed.len()
-            && keyed[j + 1].0 == keyed[i].0
-            && keyed[j + 1].1 .0 - keyed[j].1 .0 <= EPISODE_GAP
+            && keyed[j + 1].refuser == keyed[i].refuser
+            && keyed[j + 1].time.0 - keyed[j].time.0 <= EPISODE_GAP
         {
             j += 1;
         }
-        let group: Vec<usize> = keyed[i..=j].iter().map(|k| k.2).collect();
-        if let Some(e) = build(f, keyed[i].0, &group, &deliveries) {
+        group.clear();
+        group.extend(keyed[i..=j].iter().map(|k| k.outcome as usize));
+        if let Some(e) = build(f, ranked[keyed[i].refuser as usize], &group, deliveries) {
             out.push(e);
         }
         i = j + 1;
@@ -158,11 +181,13 @@ pub fn blacklist_episodes(f: &Findings) -> Vec<Episode> {
     out
 }
 
-/// External deliveries in time order.
-fn deliveries_by_time(f: &Findings) -> Vec<(LogTime, Sym)> {
-    let mut d: Vec<(LogTime, Sym)> = f.deliveries.iter().map(|d| (d.time, d.domain)).collect();
-    d.sort_unstable();
-    d
+/// One refusal that counts, keyed for grouping by refuser and time.
+struct Refusal {
+    /// The refuser's rank among the refusers seen (its number in the order
+    /// they were found, until ranked).
+    refuser: u32,
+    outcome: u32,
+    time: LogTime,
 }
 
 /// The episode of one group of refusals (time order), if it is one.
@@ -170,7 +195,7 @@ fn build(
     f: &Findings,
     refuser: Refuser,
     group: &[usize],
-    deliveries: &[(LogTime, Sym)],
+    deliveries: &[Delivery],
 ) -> Option<Episode> {
     let mut messages = FxHashSet::default();
     let mut domains: FxHashSet<Sym> = FxHashSet::default();
@@ -208,13 +233,17 @@ fn build(
     }
     let first = f.outcomes[group[0]].time;
     let last = f.outcomes[group[group.len() - 1]].time;
-    let to_ours = |d: &&(LogTime, Sym)| domains.contains(&d.1);
-    let before = deliveries.partition_point(|d| d.0 < first);
-    let accepted_before = deliveries[..before].iter().rev().find(to_ours).map(|d| d.0);
-    let after = deliveries.partition_point(|d| d.0 <= last);
+    let to_ours = |d: &&Delivery| domains.contains(&d.domain);
+    let before = deliveries.partition_point(|d| d.time < first);
+    let accepted_before = deliveries[..before]
+        .iter()
+        .rev()
+        .find(to_ours)
+        .map(|d| d.time);
+    let after = deliveries.partition_point(|d| d.time <= last);
     let state = match deliveries[after..].iter().find(to_ours) {
         Some(d) => EpisodeState::Ended {
-            accepted_again: d.0,
+            accepted_again: d.time,
         },
         None => EpisodeState::Ongoing,
     };
@@ -267,7 +296,9 @@ mod tests {
         );
         let p = parse_chunk(log.as_bytes());
         c.consume(0, 1, log.as_bytes(), &p.events);
-        c.finish()
+        let mut f = c.finish();
+        crate::analyze::sort_for_analysis(&mut f);
+        f
     }
 
     /// One message from a script to `to`, refused or accepted with `reply`.

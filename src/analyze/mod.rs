@@ -189,6 +189,7 @@ fn pct(part: u64, whole: u64) -> f64 {
 /// Builds the analysis sections of the summary from the findings.
 /// Returns the raw log lines the findings cite, to look up.
 pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary) -> Analyzed {
+    sort_for_analysis(f);
     apply_port25_judgement(f);
     lasting::judge_lasting_block(f);
     let f: &Findings = f;
@@ -225,6 +226,13 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
     more.local_failures(summary);
     requests.extend(more);
     Analyzed { requests, suspects }
+}
+
+/// Puts the records the analysis searches by time in time order, in place:
+/// a sorted copy of millions of them would cost as much memory again.
+/// Lines of several hosts or files interleave, so log order is not enough.
+pub fn sort_for_analysis(f: &mut Findings) {
+    f.deliveries.sort_unstable_by_key(|d| (d.time, d.domain));
 }
 
 /// What the rest of the pipeline needs from the analysis besides the

@@ -7,7 +7,7 @@ use rustc_hash::FxHashSet;
 use super::local::time_of;
 use super::AnalysisOptions;
 use crate::classify::Cause;
-use crate::correlate::{Findings, OutcomeStatus, Sym};
+use crate::correlate::{Delivery, Findings, OutcomeStatus, Sym};
 use crate::model::{
     EvidenceLine, HeadlineItem, KeyCount, ProblemState, QueueNow, QueueNowSource, Summary,
 };
@@ -23,9 +23,6 @@ pub fn finish(f: &Findings, opts: &AnalysisOptions, summary: &mut Summary) {
     let Some(end) = f.last else {
         return;
     };
-    let mut delivered: Vec<(LogTime, Sym)> =
-        f.deliveries.iter().map(|d| (d.time, d.domain)).collect();
-    delivered.sort_unstable_by_key(|d| d.0);
     let mut contacts = f.port25_contacts.clone();
     contacts.sort_unstable();
     let incident_window = (summary.timeline.incident_bucket_seconds * 2000).max(ONGOING_WITHIN);
@@ -46,7 +43,7 @@ pub fn finish(f: &Findings, opts: &AnalysisOptions, summary: &mut Summary) {
             let start = h.start.as_deref().and_then(time_of).unwrap_or(last);
             let through = Through {
                 f,
-                delivered: &delivered,
+                delivered: &f.deliveries,
                 contacts: &contacts,
             };
             match through.after(cause, start, last) {
@@ -115,7 +112,7 @@ fn listing_state(summary: &Summary) -> (ProblemState, Option<String>) {
 struct Through<'a> {
     f: &'a Findings,
     /// Outbound deliveries in time order.
-    delivered: &'a [(LogTime, Sym)],
+    delivered: &'a [Delivery],
     /// SMTP answers on port 25, in time order.
     contacts: &'a [LogTime],
 }
@@ -137,10 +134,10 @@ impl Through<'_> {
                 | Cause::RelayAuthFailure
                 | Cause::LocalSystem
         );
-        let from = self.delivered.partition_point(|d| d.0 <= last);
+        let from = self.delivered.partition_point(|d| d.time <= last);
         let later = &self.delivered[from..];
         let delivery = if all_mail {
-            later.first().map(|d| d.0)
+            later.first().map(|d| d.time)
         } else {
             let refused: FxHashSet<Sym> = self
                 .f
@@ -150,7 +147,10 @@ impl Through<'_> {
                 .filter(|o| o.status != OutcomeStatus::Expired)
                 .map(|o| o.recipient_domain)
                 .collect();
-            later.iter().find(|d| refused.contains(&d.1)).map(|d| d.0)
+            later
+                .iter()
+                .find(|d| refused.contains(&d.domain))
+                .map(|d| d.time)
         };
         let answer = if cause == Cause::Port25Blocked {
             first_after(self.contacts)
