@@ -13,6 +13,12 @@ use std::borrow::Cow;
 /// Every string of the Summary escaped: all exporters then show the same
 /// visible text.
 pub fn escape_summary(summary: &mut Summary) {
+    // Most summaries hold nothing to escape, and their JSON text says so
+    // faster than the round trip through a tree of values (tens of
+    // milliseconds on a large one).
+    if serde_json::to_vec(&*summary).is_ok_and(|json| !json_may_hold_unsafe(&json)) {
+        return;
+    }
     let Ok(mut v) = serde_json::to_value(&*summary) else {
         return;
     };
@@ -32,6 +38,25 @@ pub fn escape_summary(summary: &mut Summary) {
     if let Ok(s) = serde_json::from_value::<Summary>(v) {
         *summary = s;
     }
+}
+
+/// A quick test on a JSON text: false means none of its strings holds an
+/// unsafe character. serde_json writes C0 controls as escapes (`\n`,
+/// `\u0001`) and everything else as it is.
+fn json_may_hold_unsafe(json: &[u8]) -> bool {
+    if may_hold_unsafe(json) {
+        return true;
+    }
+    let mut i = 0;
+    while let Some(p) = json.get(i..).and_then(|t| memchr::memchr(b'\\', t)) {
+        let at = i + p;
+        match json.get(at + 1) {
+            Some(b'n' | b'r' | b't' | b'b' | b'f' | b'u') => return true,
+            // `\\`, `\"`, `\/`: the escaped character is skipped too.
+            _ => i = at + 2,
+        }
+    }
+    false
 }
 
 /// Whether `c` is shown as `<U+XXXX>` instead of itself.
@@ -129,6 +154,39 @@ impl<W: std::io::Write> std::io::Write for SafeWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The quick test never misses a string the escaping changes.
+        #[test]
+        fn the_json_test_finds_every_string_to_escape(
+            s in r#"\PC*|[\x00-\x7f\u{80}-\u{9f}\u{2028}\u{202e}\u{feff}a\\"]{0,40}"#
+        ) {
+            let json = serde_json::to_vec(&s).unwrap();
+            if matches!(escape_unsafe(&s), Cow::Owned(_)) {
+                proptest::prop_assert!(json_may_hold_unsafe(&json), "{s:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_json_test_passes_clean_text_and_reads_escapes() {
+        let clean =
+            serde_json::to_vec(&["host mx.example.com[192.0.2.1] said: 550 \\ \"quoted\" a/b"])
+                .unwrap();
+        assert!(!json_may_hold_unsafe(&clean));
+        for bad in [
+            "line\nbreak",
+            "tab\there",
+            "bell\u{7}",
+            "bidi\u{202E}x",
+            "del\u{7f}",
+        ] {
+            let json = serde_json::to_vec(&[bad]).unwrap();
+            assert!(json_may_hold_unsafe(&json), "{bad:?}");
+        }
+        // Not valid JSON, but never a panic.
+        assert!(!json_may_hold_unsafe(b"ends with \\"));
+    }
 
     #[test]
     fn controls_bidi_and_separators_become_visible() {
