@@ -195,7 +195,14 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
     let f: &Findings = f;
     // The two halves read the records independently: run them side by side.
     let (incidents, sources) = rayon::join(
-        || timeline::causes_over_time(f, opts, summary),
+        || {
+            let incidents = timeline::causes_over_time(f, opts, summary)?;
+            // Here, not after: this half is the shorter one.
+            summary.password_guessing = guessing::password_guessing(f, opts);
+            summary.traffic = traffic::summarize(f, opts);
+            summary.gaps = traffic::gaps(f, summary.lines.postfix, opts);
+            Some(incidents)
+        },
         || sources_of_mail(f, opts),
     );
     let Some(incidents) = incidents else {
@@ -213,9 +220,6 @@ pub fn summarize(f: &mut Findings, opts: &AnalysisOptions, summary: &mut Summary
     summary.notes.extend(ranking.notes);
     let mut requests = ranking.requests;
     let suspects = ranking.identities;
-    summary.password_guessing = guessing::password_guessing(f, opts);
-    summary.traffic = traffic::summarize(f, opts);
-    summary.gaps = traffic::gaps(f, summary.lines.postfix, opts);
     summary.headline = headline::headline(summary, &incidents, f.counts.deferral_events);
     local::summarize(f, opts, summary);
     status::finish(f, opts, summary);

@@ -30,6 +30,7 @@
 //! 25 block; loopback filter ports are classified `content_filter_down` before
 //! they get here.
 
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 
 use super::ConnectFailure;
@@ -75,40 +76,50 @@ fn registered_domain(host: &str) -> String {
 /// module docs for the rule). Attempts need not be sorted.
 pub fn judge_port25(attempts: &[ConnectAttempt]) -> Vec<bool> {
     let mut verdict = vec![false; attempts.len()];
+    // Each destination's registered domain is worked out once and stands
+    // as a number: a blocked port fails hundreds of thousands of attempts
+    // to a few hundred destinations.
+    let mut domain_of: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut domains: FxHashMap<String, u32> = FxHashMap::default();
     // Group the port 25 attempts by failure kind, each group sorted by time.
-    let mut groups: HashMap<ConnectFailure, Vec<(LogTime, usize, String)>> = HashMap::new();
+    let mut groups: HashMap<ConnectFailure, Vec<(LogTime, usize, u32)>> = HashMap::new();
     for (i, a) in attempts.iter().enumerate() {
         if a.port == 25 {
-            groups.entry(a.failure).or_default().push((
-                a.time,
-                i,
-                registered_domain(a.destination),
-            ));
+            let domain = *domain_of.entry(a.destination).or_insert_with(|| {
+                let next = domains.len() as u32;
+                *domains
+                    .entry(registered_domain(a.destination))
+                    .or_insert(next)
+            });
+            groups
+                .entry(a.failure)
+                .or_default()
+                .push((a.time, i, domain));
         }
     }
+    let mut counts = vec![0usize; domains.len()];
     for mut group in groups.into_values() {
         group.sort_by_key(|&(t, i, _)| (t, i));
         // Two pointers: [lo, hi) holds the attempts within the window of the
-        // current one; `counts` the distinct destinations among them.
-        let mut counts: HashMap<&str, usize> = HashMap::new();
+        // current one; `distinct` counts the destinations among them.
+        counts.iter_mut().for_each(|c| *c = 0);
+        let mut distinct = 0usize;
         let (mut lo, mut hi) = (0, 0);
         for k in 0..group.len() {
             let t = group[k].0 .0;
             while hi < group.len() && group[hi].0 .0 <= t.saturating_add(PORT25_WINDOW) {
-                *counts.entry(group[hi].2.as_str()).or_default() += 1;
+                let c = &mut counts[group[hi].2 as usize];
+                distinct += usize::from(*c == 0);
+                *c += 1;
                 hi += 1;
             }
             while group[lo].0 .0 < t.saturating_sub(PORT25_WINDOW) {
-                let d = group[lo].2.as_str();
-                if let Some(c) = counts.get_mut(d) {
-                    *c -= 1;
-                    if *c == 0 {
-                        counts.remove(d);
-                    }
-                }
+                let c = &mut counts[group[lo].2 as usize];
+                *c -= 1;
+                distinct -= usize::from(*c == 0);
                 lo += 1;
             }
-            if counts.len() >= PORT25_MIN_DESTINATIONS {
+            if distinct >= PORT25_MIN_DESTINATIONS {
                 verdict[group[k].1] = true;
             }
         }
