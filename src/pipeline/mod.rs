@@ -191,7 +191,8 @@ pub fn run(cfg: &AnalyzeConfig, progress: &dyn Progress) -> Result<AnalyzeOutcom
         own_hosts,
         tables,
     };
-    write(cfg, summary, &fmt, files, partial)
+    // On the pool: the report's files are rendered side by side.
+    pool.install(|| write(cfg, summary, &fmt, files, partial))
 }
 
 /// The raw lines the findings cite, found in a second, targeted pass over

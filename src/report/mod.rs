@@ -83,25 +83,28 @@ pub fn render_files<'a>(
     }
     // Last, so that no output shows a control or bidi character as it is.
     escape::escape_summary(&mut summary);
-    let mut files: Vec<(String, Cow<[u8]>)> = vec![
-        (
-            "report.html".to_string(),
-            Cow::Owned(render_html(&summary, opts)?.into_bytes()),
-        ),
-        (
-            "summary.md".to_string(),
-            Cow::Owned(render_markdown(&summary, opts.time_label()).into_bytes()),
-        ),
-        (
-            "summary.json".to_string(),
-            Cow::Owned(render_json(&summary)?.into_bytes()),
-        ),
-    ];
-    files.extend(
-        csv::render_csvs(&summary)?
-            .into_iter()
-            .map(|(n, b)| (n, Cow::Owned(b))),
+    // Each file is rendered from the summary alone: side by side.
+    let summary = &summary;
+    let (html, (json, (markdown, csvs))) = rayon::join(
+        || render_html(summary, opts),
+        || {
+            rayon::join(
+                || render_json(summary),
+                || {
+                    rayon::join(
+                        || render_markdown(summary, opts.time_label()),
+                        || csv::render_csvs(summary),
+                    )
+                },
+            )
+        },
     );
+    let mut files: Vec<(String, Cow<[u8]>)> = vec![
+        ("report.html".to_string(), Cow::Owned(html?.into_bytes())),
+        ("summary.md".to_string(), Cow::Owned(markdown.into_bytes())),
+        ("summary.json".to_string(), Cow::Owned(json?.into_bytes())),
+    ];
+    files.extend(csvs?.into_iter().map(|(n, b)| (n, Cow::Owned(b))));
     for (name, bytes) in &opts.extra_files {
         check_file_name(name)?;
         // Borrowed when nothing changes: messages.csv can be large.
