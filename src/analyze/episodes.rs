@@ -130,13 +130,18 @@ pub fn blacklist_episodes(f: &Findings) -> Vec<Episode> {
         {
             continue;
         }
+        let reply = f.reply(o);
         // The host only matters when no list is named.
-        let host = if o.list != 0 { 0 } else { o.remote_host };
-        let id = *ids.entry((o.list, host)).or_insert_with(|| {
-            found.push(if o.list != 0 {
-                Refuser::List(o.list)
+        let host = if reply.list != 0 {
+            0
+        } else {
+            reply.remote_host
+        };
+        let id = *ids.entry((reply.list, host)).or_insert_with(|| {
+            found.push(if reply.list != 0 {
+                Refuser::List(reply.list)
             } else {
-                provider_of_host(&f.strings.str(o.remote_host))
+                provider_of_host(&f.strings.str(reply.remote_host))
                     .map_or(Refuser::Unnamed, Refuser::Provider)
             });
             found.len() as u32 - 1
@@ -206,10 +211,11 @@ fn build(
     let mut listed_ip = 0;
     for &g in group {
         let o = &f.outcomes[g];
+        let reply = f.reply(o);
         messages.insert(o.message);
         domains.insert(o.recipient_domain);
-        let r = if o.remote_host != 0 {
-            o.remote_host
+        let r = if reply.remote_host != 0 {
+            reply.remote_host
         } else {
             o.recipient_domain
         };
@@ -225,7 +231,7 @@ fn build(
             OutcomeStatus::Expired => {}
         }
         if listed_ip == 0 {
-            listed_ip = o.listed_ip;
+            listed_ip = reply.listed_ip;
         }
     }
     if deferrals + bounces < MIN_REFUSALS || (messages.len() as u64) < MIN_MESSAGES {
@@ -271,7 +277,7 @@ fn build(
         messages: messages.len() as u64,
         recipient_domains,
         receivers: recv.into_iter().take(10).map(|r| r.0).collect(),
-        example: f.outcomes[group[0]].text,
+        example: f.reply(&f.outcomes[group[0]]).text,
         listed_ip,
         accepted_before,
         state,

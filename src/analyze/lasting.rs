@@ -85,7 +85,10 @@ fn is_block(f: &Findings, run: &[usize], contacts: &[LogTime]) -> bool {
         return false;
     }
     let (first, last) = (f.outcomes[run[0]].time, f.outcomes[run[run.len() - 1]].time);
-    let hosts: FxHashSet<u32> = run.iter().map(|&i| f.outcomes[i].remote_host).collect();
+    let hosts: FxHashSet<u32> = run
+        .iter()
+        .map(|&i| f.reply(&f.outcomes[i]).remote_host)
+        .collect();
     let span = last.0 - first.0;
     if span < MIN_SPAN || (hosts.len() < MIN_HOSTS && span < MIN_SPAN_ONE) {
         return false;
@@ -135,7 +138,7 @@ fn run_incident(f: &Findings, opts: &AnalysisOptions, run: &[usize]) -> (Inciden
     let o = |i: usize| &f.outcomes[i];
     let (first, last) = (o(run[0]).time, o(run[run.len() - 1]).time);
     let messages: FxHashSet<u32> = run.iter().map(|&i| o(i).message).collect();
-    let mut hosts: Vec<Sym> = run.iter().map(|&i| o(i).remote_host).collect();
+    let mut hosts: Vec<Sym> = run.iter().map(|&i| f.reply(o(i)).remote_host).collect();
     hosts.sort_unstable();
     hosts.dedup();
     let deferrals = run
@@ -156,8 +159,8 @@ fn run_incident(f: &Findings, opts: &AnalysisOptions, run: &[usize]) -> (Inciden
             .take(10)
             .map(|&h| s(h))
             .collect(),
-        first_example: Some(s(o(run[0]).text)),
-        last_example: Some(s(o(run[run.len() - 1]).text)),
+        first_example: Some(s(f.reply(o(run[0])).text)),
+        last_example: Some(s(f.reply(o(run[run.len() - 1])).text)),
         ..Incident::default()
     };
     let short = |t: LogTime| {

@@ -346,7 +346,7 @@ fn sources_of_mail(f: &Findings, opts: &AnalysisOptions) -> Sources {
     // Unclassified texts and inbound verdicts.
     let mut unknown: FxHashMap<(Sym, Option<Cause>), u64> = FxHashMap::default();
     for o in f.outcomes.iter().filter(|o| o.cause == Cause::Unknown) {
-        *unknown.entry((o.normalised, None)).or_default() += 1;
+        *unknown.entry((f.reply(o).normalised, None)).or_default() += 1;
     }
     let unclassified = top_texts(f, unknown, 200);
     let mut inbound: FxHashMap<(Sym, Option<Cause>), u64> = FxHashMap::default();

@@ -173,9 +173,14 @@ fn causes_table(f: &Findings, opts: &AnalysisOptions) -> Vec<CauseRow> {
         }
         a.first = Some(a.first.map_or(o.time, |t| t.min(o.time)));
         a.last = Some(a.last.map_or(o.time, |t| t.max(o.time)));
-        let detail = if o.list != 0 { o.list } else { o.remote_host };
+        let reply = f.reply(o);
+        let detail = if reply.list != 0 {
+            reply.list
+        } else {
+            reply.remote_host
+        };
         *a.details.entry(detail).or_default() += 1;
-        *a.texts.entry(o.text).or_default() += 1;
+        *a.texts.entry(reply.text).or_default() += 1;
     }
     let mut causes: Vec<CauseRow> = by_cause
         .into_iter()
@@ -387,17 +392,18 @@ fn build_incident(
             events += 1;
         }
         messages.insert(o.message);
-        let r = if o.remote_host != 0 {
-            o.remote_host
+        let reply = f.reply(o);
+        let r = if reply.remote_host != 0 {
+            reply.remote_host
         } else {
             o.recipient_domain
         };
         *receivers.entry(r).or_default() += 1;
-        if first.is_none_or(|f| o.time < f.0) {
-            first = Some((o.time, o.text));
+        if first.is_none_or(|t| o.time < t.0) {
+            first = Some((o.time, reply.text));
         }
         if last.is_none_or(|l| o.time >= l.0) {
-            last = Some((o.time, o.text));
+            last = Some((o.time, reply.text));
         }
     }
     let mut recv: Vec<(Sym, u64)> = receivers.into_iter().filter(|r| r.0 != 0).collect();

@@ -632,11 +632,13 @@ impl Correlator<'_> {
             message: r.serial,
             identity: r.identity,
             recipient_domain: r.domain,
-            remote_host: v.remote_host,
-            list: v.list,
-            listed_ip: v.listed_ip,
-            text,
-            normalised: norm,
+            reply: self.reply_id(Reply {
+                remote_host: v.remote_host,
+                list: v.list,
+                listed_ip: v.listed_ip,
+                text,
+                normalised: norm,
+            }),
         };
         self.findings.outcomes.push(outcome);
         let index = (self.findings.outcomes.len() - 1) as u32;

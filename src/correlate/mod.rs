@@ -115,6 +115,8 @@ pub struct Correlator<'c> {
     /// content filter's re-injected copy before it is delivered.
     by_message_id: FxHashMap<(Sym, u64), (u32, Sym, LogTime)>,
     last_kind_deferral: Option<Outcome>,
+    /// Each distinct reply's index in `findings.replies`.
+    reply_ids: FxHashMap<Reply, u32>,
     /// Outcomes that `last message repeated N times` may still add: a
     /// hostile log of such lines must not grow memory without end.
     repeats_left: u64,
@@ -154,6 +156,8 @@ struct VerdictSyms {
 
 /// Messages open at once (arrived, not yet removed) that are tracked.
 pub const LIVE_MAX: usize = 400_000;
+/// Distinct replies looked up to be shared (see [`Correlator::reply_id`]).
+const REPLIES_MAX: usize = 1_000_000;
 /// Hand-offs and notices announced before their new queue file's first line.
 const PENDING_MAX: usize = 100_000;
 
@@ -183,6 +187,7 @@ impl<'c> Correlator<'c> {
             pre_current: None,
             by_message_id: FxHashMap::default(),
             last_kind_deferral: None,
+            reply_ids: FxHashMap::default(),
             repeats_left: 1_000_000,
             window: (None, None),
             last_host: (Vec::new(), 0),
@@ -374,6 +379,21 @@ impl<'c> Correlator<'c> {
     }
 
     /// Ends the run: what is still live is what the queue should hold.
+    /// The index of `reply` in `findings.replies`, added if new. Past
+    /// [`REPLIES_MAX`] distinct replies (hostile input) new ones are kept
+    /// without being looked up again, so the map stays bounded.
+    fn reply_id(&mut self, reply: Reply) -> u32 {
+        if let Some(&id) = self.reply_ids.get(&reply) {
+            return id;
+        }
+        let id = self.findings.replies.len() as u32;
+        self.findings.replies.push(reply);
+        if self.reply_ids.len() < REPLIES_MAX {
+            self.reply_ids.insert(reply, id);
+        }
+        id
+    }
+
     pub fn finish(mut self) -> Findings {
         let mut ids: HashMap<String, Vec<QueueIdInfo>> = HashMap::with_capacity(self.live.len());
         let live: Vec<((Sym, QueueId), Message)> = self.live.drain().collect();

@@ -47,7 +47,37 @@ fn soft_bounces_are_deferrals_with_their_cause() {
         .iter()
         .all(|o| o.status == OutcomeStatus::Deferred
             && o.cause == Cause::Blacklisted
-            && f.strings.get(o.list) == b"b.barracudacentral.org"));
+            && f.strings.get(f.reply(o).list) == b"b.barracudacentral.org"));
+}
+
+#[test]
+fn outcomes_with_one_reply_share_it_and_other_replies_do_not() {
+    let mut log =
+        String::from("Jan  5 10:00:00 mx postfix/pickup[1]: ABCDE12345: uid=10005 from=<shop>\n");
+    let other = BARRACUDA.replace("mx.example.com[192.0.2.7]", "mx2.example.net[192.0.2.8]");
+    let replies = [BARRACUDA, BARRACUDA, other.as_str(), BARRACUDA];
+    for (i, reply) in replies.iter().enumerate() {
+        log += &format!("Jan  5 10:00:0{} mx postfix/smtp[2]: ABCDE12345: to=<r{i}@example.com>, relay=mx.example.com[192.0.2.7]:25, delay=1, delays=0/0/0/1, dsn=4.7.1, status=deferred ({reply})\n", i + 1);
+    }
+    let f = run(&log);
+    assert_eq!(f.outcomes.len(), 4);
+    assert_eq!(f.replies.len(), 2, "{:?}", f.replies);
+    let ids: Vec<u32> = f.outcomes.iter().map(|o| o.reply).collect();
+    assert_eq!(ids, [0, 0, 1, 0]);
+    let hosts: Vec<std::borrow::Cow<str>> = f
+        .outcomes
+        .iter()
+        .map(|o| f.strings.str(f.reply(o).remote_host))
+        .collect();
+    assert_eq!(
+        hosts,
+        [
+            "mx.example.com",
+            "mx.example.com",
+            "mx2.example.net",
+            "mx.example.com"
+        ]
+    );
 }
 
 #[test]

@@ -47,21 +47,33 @@ impl IdentityKind {
     }
 }
 
-/// One deferral, bounce or expiry of one recipient, classified.
+/// One deferral, bounce or expiry of one recipient, classified. A busy
+/// server keeps millions: what the reply said beyond its cause is shared
+/// through [`Reply`], so that one is 32 bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct Outcome {
     pub time: LogTime,
+    /// The message (its first queue id's serial), for distinct counts.
+    pub message: u32,
+    pub identity: Sym,
+    pub recipient_domain: Sym,
+    /// What the reply said: an index into [`Findings::replies`].
+    pub reply: u32,
+    pub port: u16,
     pub status: OutcomeStatus,
     pub cause: Cause,
     /// What the reply says about our standing: only `Reputation` is
     /// evidence of spam sent.
     pub standing: Standing,
     pub connect_failure: Option<ConnectFailure>,
-    pub port: u16,
-    /// The message (its first queue id's serial), for distinct counts.
-    pub message: u32,
-    pub identity: Sym,
-    pub recipient_domain: Sym,
+}
+
+const _: () = assert!(std::mem::size_of::<Outcome>() == 32);
+
+/// What a reply said beyond its cause, shared by every outcome that got
+/// the same (a few thousand distinct among millions of deferrals).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Reply {
     /// The remote host (MX) named by the reply.
     pub remote_host: Sym,
     /// The list or reputation system named by the reply.
@@ -362,6 +374,8 @@ pub struct Findings {
     pub strings: Interner,
     pub counts: Counts,
     pub outcomes: Vec<Outcome>,
+    /// The replies outcomes point to ([`Outcome::reply`]).
+    pub replies: Vec<Reply>,
     pub outbound: Vec<OutboundRecipient>,
     /// Recipients accepted by other servers, in log order.
     pub deliveries: Vec<Delivery>,
@@ -419,6 +433,13 @@ pub struct Findings {
     /// The first and last time of every line read, `--since`/`--until`
     /// aside.
     pub logs_span: Option<(LogTime, LogTime)>,
+}
+
+impl Findings {
+    /// What `o`'s reply said.
+    pub fn reply(&self, o: &Outcome) -> &Reply {
+        &self.replies[o.reply as usize]
+    }
 }
 
 /// One normalised diagnostic text of one program, counted.

@@ -183,8 +183,8 @@ pub fn delivery(ctx: &mut Context<'_>, r: &AttemptRow) -> crate::Result<()> {
     let queue_id = crate::parse::QueueId(r.queue_id).to_string();
     let offset = ctx.offset(r.time);
     let cause = outcome.map(|o| o.cause.id());
-    let list = outcome.map(|o| f.strings.str(o.list).into_owned());
-    let listed_ip = outcome.map(|o| f.strings.str(o.listed_ip).into_owned());
+    let list = outcome.map(|o| f.strings.str(f.reply(o).list).into_owned());
+    let listed_ip = outcome.map(|o| f.strings.str(f.reply(o).listed_ip).into_owned());
     let message = ctx.resolve(r.message);
     let c = &mut ctx.clean;
     let host_c = c.cell("host", &host).into_owned();
