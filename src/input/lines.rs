@@ -323,6 +323,7 @@ impl Scan<'_> {
     ) {
         let mut line = Vec::new();
         let mut number = first_line;
+        let mut open = OpenWindows::of(&self.queries, left);
         loop {
             line.clear();
             // A line of any length is read, but only its start is kept.
@@ -334,37 +335,40 @@ impl Scan<'_> {
                 let _ = skip_to_line_end(&mut r);
             }
             number += 1;
-            let matched = self.set.matches(&line);
-            if !matched.matched_any() {
-                continue;
-            }
             let text = line.strip_suffix(b"\n").unwrap_or(&line);
             let Some(time) = parse_header(text).and_then(|h| self.time_of(h.stamp)) else {
                 continue;
             };
             // Logs are in time order, give or take: past every open
             // query's window, the rest of the file cannot serve.
-            let open_until = self
-                .queries
-                .iter()
-                .zip(left.iter())
-                .filter(|(_, &n)| n > 0)
-                .map(|(q, _)| LogTime(q.until.0 + SLACK))
-                .max();
-            if open_until.is_none_or(|u| time > u) || stop.is_some_and(|s| time > s) {
+            let beyond = open.until.is_none_or(|u| time > u) || stop.is_some_and(|s| time > s);
+            // Most lines read lead up to a window: their time rules them
+            // out before their text is matched.
+            if !beyond && !open.holds(time) {
+                continue;
+            }
+            let matched = self.set.matches(&line);
+            if !matched.matched_any() {
+                continue;
+            }
+            if beyond {
                 return;
             }
+            let mut changed = false;
             for (q, query) in self.queries.iter().enumerate() {
                 let hit = left[q] > 0
                     && time >= query.from
                     && time < query.until
                     && self.index[q].iter().all(|&n| matched.matched(n));
-                // Scans of overlapping windows meet a line twice.
-                let seen = out
-                    .iter()
-                    .any(|f| f.tag == query.tag && f.source == source && f.line == number);
-                if hit && !seen {
+                // Scans of overlapping windows meet a line twice (looked
+                // for only on a hit: `out` grows with every line found).
+                let seen = || {
+                    out.iter()
+                        .any(|f| f.tag == query.tag && f.source == source && f.line == number)
+                };
+                if hit && !seen() {
                     left[q] -= 1;
+                    changed = true;
                     let cut = &text[..text.len().min(QUOTE_MAX)];
                     out.push(Found {
                         tag: query.tag,
@@ -377,6 +381,9 @@ impl Scan<'_> {
             }
             if left.iter().all(|&n| n == 0) {
                 return;
+            }
+            if changed {
+                open = OpenWindows::of(&self.queries, left);
             }
         }
     }
@@ -392,6 +399,40 @@ impl Scan<'_> {
             .into_iter()
             .filter_map(|y| stamp.in_year(y))
             .find(|t| t.0 >= first.0 - DAY && t.0 <= last.0 + DAY)
+    }
+}
+
+/// The windows of the queries still open, merged and in order, and the
+/// latest time a line can serve one.
+struct OpenWindows {
+    spans: Vec<(LogTime, LogTime)>,
+    until: Option<LogTime>,
+}
+
+impl OpenWindows {
+    fn of(queries: &[Query], left: &[usize]) -> Self {
+        let mut windows: Vec<(LogTime, LogTime)> = queries
+            .iter()
+            .zip(left)
+            .filter(|(_, &n)| n > 0)
+            .map(|(q, _)| (q.from, q.until))
+            .collect();
+        let until = windows.iter().map(|w| LogTime(w.1 .0 + SLACK)).max();
+        windows.sort_unstable();
+        let mut spans: Vec<(LogTime, LogTime)> = Vec::with_capacity(windows.len());
+        for (from, to) in windows {
+            match spans.last_mut() {
+                Some(last) if from <= last.1 => last.1 = last.1.max(to),
+                _ => spans.push((from, to)),
+            }
+        }
+        OpenWindows { spans, until }
+    }
+
+    /// Whether `t` is inside an open query's window (`from <= t < until`).
+    fn holds(&self, t: LogTime) -> bool {
+        let p = self.spans.partition_point(|s| s.0 <= t);
+        p > 0 && t < self.spans[p - 1].1
     }
 }
 
@@ -463,6 +504,34 @@ fn skip_to_line_end(r: &mut dyn BufRead) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::input::SourceKind;
+
+    #[test]
+    fn open_windows_merge_and_hold_what_their_queries_do() {
+        let q = |from: i64, until: i64| Query {
+            tag: 0,
+            needles: Vec::new(),
+            from: LogTime(from),
+            until: LogTime(until),
+            want: 1,
+        };
+        let queries = [q(10, 20), q(15, 30), q(30, 40), q(50, 60), q(70, 80)];
+        // The last query has all it wants: its window is closed.
+        let open = OpenWindows::of(&queries, &[1, 1, 1, 1, 0]);
+        assert_eq!(
+            open.spans,
+            [(LogTime(10), LogTime(40)), (LogTime(50), LogTime(60))]
+        );
+        assert_eq!(open.until, Some(LogTime(60 + SLACK)));
+        for t in 0..100 {
+            let want = queries
+                .iter()
+                .take(4)
+                .any(|w| w.from.0 <= t && t < w.until.0);
+            assert_eq!(open.holds(LogTime(t)), want, "{t}");
+        }
+        let none = OpenWindows::of(&queries, &[0; 5]);
+        assert!(none.until.is_none() && !none.holds(LogTime(15)));
+    }
 
     #[test]
     fn lines_are_found_with_their_number_and_time() {
