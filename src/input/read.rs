@@ -513,7 +513,7 @@ fn fill(
     want: usize,
 ) -> io::Result<(usize, bool)> {
     // Zero the buffer once per block, not once per read: a decoder returns
-    // a few KiB a call, and re-zeroing the rest of a 16 MiB buffer each
+    // a few KiB a call, and re-zeroing the rest of a block-sized buffer each
     // time cost more than the decompression.
     let mut filled = buf.len();
     if filled < want {
