@@ -323,7 +323,7 @@ impl Scan<'_> {
     ) {
         let mut line = Vec::new();
         let mut number = first_line;
-        let mut open = OpenWindows::of(&self.queries, left);
+        let mut open = OpenWindows::of(self.queries, left);
         loop {
             line.clear();
             // A line of any length is read, but only its start is kept.
@@ -383,7 +383,7 @@ impl Scan<'_> {
                 return;
             }
             if changed {
-                open = OpenWindows::of(&self.queries, left);
+                open = OpenWindows::of(self.queries, left);
             }
         }
     }
