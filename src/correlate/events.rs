@@ -472,8 +472,8 @@ impl Correlator<'_> {
         };
         self.count_recipient(&r, to);
         // A relay named with port 25 means an SMTP server answered.
-        // Only whether a contact happened when is asked, so a repeat of the
-        // last time is not kept (busy servers reach many per second).
+        // Only whether port 25 answered at a time is asked: a time that
+        // repeats the last one is not kept (a busy server has many a second).
         if r.external
             && relay.ends_with(b":25")
             && self.findings.port25_contacts.last() != Some(&time)

@@ -49,7 +49,7 @@ impl IdentityKind {
 
 /// One deferral, bounce or expiry of one recipient, classified. A busy
 /// server keeps millions: what the reply said beyond its cause is shared
-/// through [`Reply`], so that one is 32 bytes.
+/// through [`Reply`], so each is 32 bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct Outcome {
     pub time: LogTime,
@@ -71,7 +71,7 @@ pub struct Outcome {
 const _: () = assert!(std::mem::size_of::<Outcome>() == 32);
 
 /// What a reply said beyond its cause, shared by every outcome that got
-/// the same (a few thousand distinct among millions of deferrals).
+/// the same: distinct replies are few next to the outcomes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Reply {
     /// The remote host (MX) named by the reply.
@@ -377,7 +377,8 @@ pub struct Findings {
     /// The replies outcomes point to ([`Outcome::reply`]).
     pub replies: Vec<Reply>,
     pub outbound: Vec<OutboundRecipient>,
-    /// Recipients accepted by other servers, in log order.
+    /// Recipients accepted by other servers, in log order (in time order
+    /// once the analysis has begun: `analyze::sort_for_analysis`).
     pub deliveries: Vec<Delivery>,
     pub login_failures: Vec<LoginFailure>,
     pub logins: Vec<Login>,
