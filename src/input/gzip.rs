@@ -18,7 +18,7 @@ use miniz_oxide::inflate::stream::{inflate, InflateState};
 use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
 
 /// Decompressed bytes between checkpoints, at first.
-const CHECKPOINT_EVERY: u64 = 16 << 20;
+const CHECKPOINT_EVERY: u64 = 8 << 20;
 /// Checkpoints kept per file: past it every other one is dropped and the
 /// spacing doubles, so memory stays bounded whatever the file's size
 /// (each holds 42 KiB of decompressor state).
