@@ -4,61 +4,17 @@
 //! dump, and the tool understands every line and counts as the truth.
 //! How the tool ranks the sources is in `scenario_attribution.rs`.
 
+#[path = "common/folder.rs"]
+mod folder;
 #[path = "common/scenario.rs"]
 mod scenario;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 use std::path::Path;
 
+use folder::{files, log_lines};
 use scenario::{analyze, gen, generate, st, u};
 use serde_json::Value;
-
-/// Every file of a folder, name -> bytes, sorted by name.
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().to_string(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
-
-/// The log lines, oldest file first (highest rotation number first).
-fn log_lines(dir: &Path) -> Vec<String> {
-    let mut names: Vec<(u32, String)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-        .filter(|n| n.starts_with("mail.log"))
-        .map(|n| {
-            let k = n
-                .trim_start_matches("mail.log")
-                .trim_start_matches('.')
-                .trim_end_matches(".gz");
-            (k.parse().unwrap_or(0), n)
-        })
-        .collect();
-    names.sort_by_key(|n| std::cmp::Reverse(n.0));
-    let mut text = String::new();
-    for (_, n) in names {
-        let bytes = std::fs::read(dir.join(&n)).unwrap();
-        if n.ends_with(".gz") {
-            assert_eq!(&bytes[..2], &[0x1f, 0x8b], "{n} is not gzip");
-            flate2::read::MultiGzDecoder::new(&bytes[..])
-                .read_to_string(&mut text)
-                .unwrap();
-        } else {
-            text.push_str(std::str::from_utf8(&bytes).unwrap());
-        }
-    }
-    text.lines().map(str::to_string).collect()
-}
 
 /// `2026-07-16T20:43:48` as syslog stamps it: `Jul 16 20:43:48`.
 fn stamp_of(iso: &str) -> String {
